@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // Two cores: run test files in forks, at most two at a time, so CPU-heavy suites do not starve each other.
+    pool: "forks",
+    maxWorkers: 2,
+  },
+});
