@@ -1,0 +1,109 @@
+import { z } from "zod";
+import { DEFAULT_SEED } from "../core/index.js";
+
+/** Datasets with a built-in loader. */
+export const DATASET_NAMES = ["ml-100k", "ml-1m", "book-crossing", "anime", "delimited"] as const;
+/** Split strategies (src/data/split.ts). */
+export const SPLIT_STRATEGIES = ["user-ratio", "global-ratio", "leave-last-out", "temporal"] as const;
+
+/** Column mapping of a generic delimited ratings file (`data.dataset: delimited`). */
+const delimitedSchema = z
+  .object({
+    /** Ratings file, relative to the experiment file or absolute. */
+    file: z.string().min(1),
+    /** Field separator; default tab. */
+    delimiter: z.string().min(1).default("\t"),
+    /** The file's first line is a header (then columns may be given by name). */
+    header: z.boolean().default(false),
+    encoding: z.enum(["utf8", "latin1"]).default("utf8"),
+    columns: z
+      .object({
+        user: z.union([z.number().int().nonnegative(), z.string()]),
+        item: z.union([z.number().int().nonnegative(), z.string()]),
+        rating: z.union([z.number().int().nonnegative(), z.string()]).optional(),
+        timestamp: z.union([z.number().int().nonnegative(), z.string()]).optional(),
+      })
+      .strict(),
+    /** Allowed rating range, inclusive. */
+    ratingRange: z.tuple([z.number(), z.number()]).optional(),
+    /** Optional items file with titles and genres. */
+    items: z
+      .object({
+        file: z.string().min(1),
+        delimiter: z.string().min(1).default("\t"),
+        header: z.boolean().default(false),
+        columns: z
+          .object({
+            item: z.union([z.number().int().nonnegative(), z.string()]),
+            title: z.union([z.number().int().nonnegative(), z.string()]).optional(),
+            genres: z.union([z.number().int().nonnegative(), z.string()]).optional(),
+          })
+          .strict(),
+        genreSeparator: z.string().default("|"),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** `data`: which ratings to load and from where. */
+export const dataSectionSchema = z
+  .object({
+    /** Built-in dataset name, or "delimited" with a `delimited` column mapping. */
+    dataset: z.enum(DATASET_NAMES).default("ml-100k"),
+    /** Folder holding the dataset's files (default: --data-dir/<dataset>, then the cache). */
+    dir: z.string().optional(),
+    /** Download MovieLens archives when they are not found locally. */
+    download: z.boolean().default(true),
+    /** Skip malformed lines (reporting how many and which) instead of failing. */
+    lenient: z.boolean().default(false),
+    delimited: delimitedSchema.optional(),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.dataset === "delimited" && !d.delimited) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["delimited"], message: "required when dataset is \"delimited\"" });
+    }
+  });
+
+/** `split`: how train and test are made. Defaults: per-user 80/20 holdout of all ratings (the benchmark protocol). */
+export const splitSectionSchema = z
+  .object({
+    strategy: z.enum(SPLIT_STRATEGIES).default("user-ratio"),
+    /** Share of each user's (or all) interactions held out for test (ratio strategies). */
+    testRatio: z.number().gt(0).lt(1).default(0.2),
+    /** Which ratings count as interactions: all of them, or liked ones only (the seed's LightGCN). */
+    interactions: z.enum(["all", "liked"]).default("all"),
+    /** Minimum rating that counts as liked (default per dataset: ML 4, Book-Crossing 8, Anime 10). */
+    likedMin: z.number().optional(),
+    /** Use an existing split folder instead of making one (train.txt, test.txt, optional split.json). */
+    dir: z.string().optional(),
+  })
+  .strict();
+
+/** A section a later stage fills in; accepted now so experiment files can be written ahead. */
+const laterStage = z.record(z.unknown()).default({});
+
+export const experimentSchema = z
+  .object({
+    /** Run folder name: runs/<name>/. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' and '-' only")
+      .default("experiment"),
+    seed: z.number().int().default(DEFAULT_SEED),
+    data: dataSectionSchema.default({}),
+    split: splitSectionSchema.default({}),
+    recsys: laterStage,
+    candidates: laterStage,
+    testset: laterStage,
+    instructions: laterStage,
+    dataset: laterStage,
+    eval: laterStage,
+    finetune: laterStage,
+  })
+  .strict();
+
+export type ExperimentConfig = z.infer<typeof experimentSchema>;
+export type DataSection = z.infer<typeof dataSectionSchema>;
+export type SplitSection = z.infer<typeof splitSectionSchema>;
