@@ -39,6 +39,8 @@ export interface LlmResult {
   finishReason: "stop" | "length" | "abort";
   /** Model name the backend reports. */
   model: string;
+  /** Generated token ids, where the backend knows them (llama-cpp); stop-string text is not included. */
+  tokens?: number[];
 }
 
 /** Everything that talks to a language model implements this (DESIGN.md "Core contracts"). */
@@ -51,4 +53,35 @@ export interface LlmBackend {
   /** Streams text chunks as they are produced; the returned result equals what `generate` would give. */
   stream(request: LlmRequest, onText: (chunk: string) => void): Promise<LlmResult>;
   close(): Promise<void>;
+}
+
+/** A LoRA adapter applied on top of a GGUF model: llama.cpp multiplies its delta by `scale` (× alpha / r). */
+export interface LoraAdapterRef {
+  path: string;
+  scale: number;
+}
+
+/**
+ * Next-token distribution: `probabilities[id]` for every token id of the vocabulary (raw softmax of the
+ * logits, no sampling settings applied).
+ */
+export interface NextTokenProbabilities {
+  /** Token ids of the evaluated input (BOS included when the model prepends one). */
+  inputTokens: number[];
+  probabilities: Float32Array;
+}
+
+/** Extra abilities of a backend that holds the model itself (llama-cpp). */
+export interface LocalLlmBackend extends LlmBackend {
+  /** Text → token ids, without BOS/EOS; `special` parses special-token text such as "</s>". */
+  tokenize(text: string, options?: { special?: boolean }): number[];
+  /** Token ids → text; the inverse of `tokenize` (round-trips any text the vocabulary covers). */
+  detokenize(tokens: readonly number[], options?: { special?: boolean }): string;
+  /** The token ids generation starts from for a raw prompt (BOS when the model wants one + `tokenize`). */
+  promptTokens(prompt: string): number[];
+  /** Distribution of the token that follows `prompt` (a raw prompt, or token ids used as they are). */
+  nextTokenProbabilities(input: string | readonly number[]): Promise<NextTokenProbabilities>;
+  readonly vocabularySize: number;
+  readonly contextSize: number;
+  readonly loras: readonly LoraAdapterRef[];
 }
