@@ -59,9 +59,11 @@ export function parsePythonStrList(text: string, field = "list"): string[] {
       }
       items.push(p.stringLiteral());
       p.skipSpace();
-      const c = p.next();
+      const c = p.peek();
+      if (c !== "," && c !== "]")
+        p.fail(`expected "," or "]" after list item ${items.length}, found ${describe(c)}`);
+      p.next();
       if (c === "]") break;
-      if (c !== ",") p.fail(`expected "," or "]" after list item ${items.length}, found ${describe(c)}`);
     }
   }
   p.skipSpace();
@@ -121,7 +123,10 @@ class LiteralParser {
     if (got !== c) this.fail(`expected ${JSON.stringify(c)}, found ${describe(got)}`, this.pos - 1);
   }
   fail(problem: string, at = this.pos): never {
-    throw new DataFormatError({ field: this.field }, `not a Python list of strings at offset ${at}: ${problem}`);
+    throw new DataFormatError(
+      { field: this.field },
+      `not a Python list of strings at offset ${at}: ${problem}`,
+    );
   }
 
   stringLiteral(): string {

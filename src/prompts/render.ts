@@ -1,0 +1,64 @@
+import { UsageError } from "../core/index.js";
+import { clean, cleanAnime, cleanBookCrossing, cleanMl1m } from "./clean-templates.js";
+import {
+  recalpacaAnime,
+  recalpacaBookCrossing,
+  recalpacaMl1m,
+  recalpacaMl1mPlain,
+  recalpacaMl100k,
+} from "./compat-templates.js";
+import type { PromptInputs, PromptTemplate, RenderedPrompt, RenderOptions } from "./types.js";
+
+/** Alpaca preamble with an input (SEED.md §3). */
+export const ALPACA_WITH_INPUT_HEAD =
+  "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n";
+/** Alpaca preamble without an input (SEED.md §3). */
+export const ALPACA_NO_INPUT_HEAD =
+  "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n";
+
+/** The Alpaca prompt text; the model's response is what follows "### Response:\n". */
+export function alpacaPrompt(instruction: string, input: string): string {
+  if (input === "") return `${ALPACA_NO_INPUT_HEAD}### Instruction:\n${instruction}\n\n### Response:\n`;
+  return `${ALPACA_WITH_INPUT_HEAD}### Instruction:\n${instruction}\n\n### Input:\n${input}\n\n### Response:\n`;
+}
+
+const REGISTRY = new Map<string, PromptTemplate>(
+  [
+    recalpacaMl100k,
+    recalpacaMl1m,
+    recalpacaMl1mPlain,
+    recalpacaBookCrossing,
+    recalpacaAnime,
+    clean,
+    cleanMl1m,
+    cleanBookCrossing,
+    cleanAnime,
+  ].map((t) => [t.name, t]),
+);
+
+/** All template names, compat first. */
+export function templateNames(): string[] {
+  return [...REGISTRY.keys()];
+}
+
+/** The template of that name; a `UsageError` listing the known names otherwise. */
+export function getTemplate(name: string): PromptTemplate {
+  const t = REGISTRY.get(name);
+  if (!t) throw new UsageError(`unknown prompt template "${name}"; known: ${templateNames().join(", ")}`);
+  return t;
+}
+
+/**
+ * Renders a prompt from its inputs alone (pure: same inputs, same text). `template` is a template or
+ * its registry name.
+ */
+export function renderPrompt(
+  template: PromptTemplate | string,
+  inputs: PromptInputs,
+  options: RenderOptions = {},
+): RenderedPrompt {
+  const t = typeof template === "string" ? getTemplate(template) : template;
+  const instruction = options.instruction ?? t.defaultInstruction;
+  const input = t.renderInput(inputs, options);
+  return { template: t.name, instruction, input, text: alpacaPrompt(instruction, input) };
+}
