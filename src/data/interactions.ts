@@ -110,31 +110,40 @@ export class Interactions {
   }
 }
 
-/** Counting sort by row, then sort each row by column: O(nnz log rowlen). */
+/**
+ * Two stable counting sorts (by column, then by row): O(nnz + rows + columns), no comparisons. Within a
+ * row, entries are ordered by column id, ties by original position.
+ */
 function buildCsr(nRows: number, rows: Int32Array, cols: Int32Array, values: Float32Array): Csr {
   const n = rows.length;
   const indptr = new Int32Array(nRows + 1);
+  let maxCol = -1;
   for (let k = 0; k < n; k++) {
     const r = rows[k];
     if (r < 0 || r >= nRows) throw new RangeError(`row id ${r} outside 0..${nRows - 1}`);
     indptr[r + 1]++;
+    const c = cols[k];
+    if (c < 0) throw new RangeError(`column id ${c} is negative`);
+    if (c > maxCol) maxCol = c;
   }
+  const colStart = new Int32Array(maxCol + 2);
+  for (let k = 0; k < n; k++) colStart[cols[k] + 1]++;
+  for (let c = 0; c <= maxCol; c++) colStart[c + 1] += colStart[c];
+  const byCol = new Int32Array(n);
+  for (let k = 0; k < n; k++) byCol[colStart[cols[k]]++] = k;
   for (let r = 0; r < nRows; r++) indptr[r + 1] += indptr[r];
   const fill = indptr.slice(0, nRows);
   const order = new Int32Array(n);
-  for (let k = 0; k < n; k++) order[fill[rows[k]]++] = k;
+  for (let j = 0; j < n; j++) {
+    const k = byCol[j];
+    order[fill[rows[k]]++] = k;
+  }
   const indices = new Int32Array(n);
   const ratings = new Float32Array(n);
-  for (let r = 0; r < nRows; r++) {
-    const a = indptr[r];
-    const b = indptr[r + 1];
-    const seg = Array.from(order.subarray(a, b));
-    seg.sort((x, y) => cols[x] - cols[y] || x - y);
-    for (let j = 0; j < seg.length; j++) {
-      order[a + j] = seg[j];
-      indices[a + j] = cols[seg[j]];
-      ratings[a + j] = values[seg[j]];
-    }
+  for (let p = 0; p < n; p++) {
+    const k = order[p];
+    indices[p] = cols[k];
+    ratings[p] = values[k];
   }
   return { indptr, indices, ratings, order };
 }

@@ -121,20 +121,23 @@ function parseUserItemLines(path: string): ParsedLines {
       }
     }
     const u = ids[0];
-    if (seenUsers.has(u)) throw new DataFormatError({ file: path, line: ln + 1 }, `user ${u} appears on more than one line`);
+    if (seenUsers.has(u))
+      throw new DataFormatError({ file: path, line: ln + 1 }, `user ${u} appears on more than one line`);
     seenUsers.add(u);
     if (u > maxUser) maxUser = u;
     const seenItems = new Set<number>();
     for (let f = 1; f < ids.length; f++) {
       const it = ids[f];
-      if (seenItems.has(it)) throw new DataFormatError({ file: path, line: ln + 1 }, `item ${it} listed twice for user ${u}`);
+      if (seenItems.has(it))
+        throw new DataFormatError({ file: path, line: ln + 1 }, `item ${it} listed twice for user ${u}`);
       seenItems.add(it);
       users.push(u);
       items.push(it);
       if (it > maxItem) maxItem = it;
     }
   }
-  if (users.length === 0 && maxUser < 0) throw new DataFormatError({ file: path }, "file is empty: expected lines \"uid item item …\"");
+  if (users.length === 0 && maxUser < 0)
+    throw new DataFormatError({ file: path }, 'file is empty: expected lines "uid item item …"');
   return { users, items, maxUser, maxItem };
 }
 

@@ -9,7 +9,8 @@ import { decodeHtmlEntities } from "./html-entities.js";
  *  2. collapse runs of whitespace (incl. no-break space) to one space, trim;
  *  3. peel parenthesised groups off the end, right to left, while a group is preceded by a space and
  *     something is left before it: a group holding a 4-digit year 1800–2099 becomes `year` (the
- *     right-most such group), a group of one character (MovieLens's "(V)" video marker) is dropped,
+ *     right-most such group), a medium marker is dropped (MovieLens's "(V)", Anime's "(TV)", "(Movie)",
+ *     "(OVA)", … see {@link MEDIUM_MARKER}; the raw title keeps it), so is a group of one character,
  *     every other group is an alternative title; "a.k.a. X, a.k.a. Y" yields X and Y;
  *  4. move a trailing article to the front of the main title and of each alternative title:
  *     "Shawshank Redemption, The" → "The Shawshank Redemption", "Boot, Das" → "Das Boot",
@@ -89,6 +90,8 @@ export interface NormalizedTitle {
 }
 
 const YEAR = /^(1[89]\d\d|20\d\d)$/;
+/** Parenthesised medium / format notes that are not titles ("Appleseed (Movie)", "Area 88 (TV)"). */
+export const MEDIUM_MARKER = /^(?:TV|Movie|TV Movie|OVA|OAV|ONA|Specials?|Music|Video|V|Short|Pilot)$/i;
 const AKA = /^a\.?k\.?a\.?\s+/i;
 const AKA_SPLIT = /,\s*a\.?k\.?a\.?\s+/i;
 
@@ -115,7 +118,7 @@ export function normalizeTitle(raw: string): NormalizedTitle {
   }
   const altTitles: string[] = [];
   groups.forEach((g, i) => {
-    if (i === yearGroup || g.length <= 1) return;
+    if (i === yearGroup || g.length <= 1 || MEDIUM_MARKER.test(g)) return;
     const parts = AKA.test(g) ? g.replace(AKA, "").split(AKA_SPLIT) : [g];
     for (const p of parts) {
       const alt = moveTrailingArticle(p.trim());

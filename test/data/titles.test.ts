@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { looseTitleKey, normalizeTitle, seedCleanTitle, titleKey } from "../../src/data/titles.js";
-import { DATA_DIR, FIXTURES_DIR, dataPath, fixturePath } from "../support/env.js";
+import { DATA_DIR, dataPath, FIXTURES_DIR, fixturePath } from "../support/env.js";
 
 describe("normalizeTitle", () => {
   it.each([
@@ -11,7 +11,12 @@ describe("normalizeTitle", () => {
     ["Enfer, L' (1994)", "L'Enfer", 1994, []],
     ["Postino, Il (1994)", "Il Postino", 1994, []],
     ["Callejón de los milagros, El (1995)", "El Callejón de los milagros", 1995, []],
-    ["Shanghai Triad (Yao a yao yao dao waipo qiao) (1995)", "Shanghai Triad", 1995, ["Yao a yao yao dao waipo qiao"]],
+    [
+      "Shanghai Triad (Yao a yao yao dao waipo qiao) (1995)",
+      "Shanghai Triad",
+      1995,
+      ["Yao a yao yao dao waipo qiao"],
+    ],
     [
       "City of Lost Children, The (Cité des enfants perdus, La) (1995)",
       "The City of Lost Children",
@@ -43,6 +48,9 @@ describe("normalizeTitle", () => {
     ["Kuroko no Basket: Saikou no Present Desu", "Kuroko no Basket: Saikou no Present Desu", null, []],
     ["  Tom &amp;   Jerry  ", "Tom & Jerry", null, []],
     ["(500) Days of Summer", "(500) Days of Summer", null, []],
+    ["Appleseed (Movie)", "Appleseed", null, []],
+    ["Aa! Megami-sama! (TV)", "Aa! Megami-sama!", null, []],
+    ["Hellsing Ultimate (OVA) (2006)", "Hellsing Ultimate", 2006, []],
   ])("%s", (raw, title, year, alts) => {
     const n = normalizeTitle(raw);
     expect(n.title).toBe(title);
@@ -86,7 +94,9 @@ describe("seedCleanTitle (SEED.md §1)", () => {
     expect(seedCleanTitle("Time to Kill, A (1996)", "answer")).toBe("A Time to Ki");
     expect(seedCleanTitle("Shawshank Redemption, The (1994)", "answer")).toBe("The Shawshank Redemption");
     expect(seedCleanTitle("Boot, Das (1981)", "answer")).toBe("Boot, Das");
-    expect(seedCleanTitle("American Werewolf in London, An (1981)", "list")).toBe("American Werewolf in London, An");
+    expect(seedCleanTitle("American Werewolf in London, An (1981)", "list")).toBe(
+      "American Werewolf in London, An",
+    );
     expect(seedCleanTitle("Seven (Se7en) (1995)", "list")).toBe("Seven");
     expect(seedCleanTitle("Gintama&#039; (2012)", "list")).toBe("Gintama&#039;");
   });
