@@ -6,40 +6,57 @@ export const DATASET_NAMES = ["ml-100k", "ml-1m", "book-crossing", "anime", "del
 /** Split strategies (src/data/split.ts). */
 export const SPLIT_STRATEGIES = ["user-ratio", "global-ratio", "leave-last-out", "temporal"] as const;
 
-/** Column mapping of a generic delimited ratings file (`data.dataset: delimited`). */
+const column = z.union([z.number().int().nonnegative(), z.string().min(1)]);
+
+/** One delimited file: path, separator, quoting, header, encoding (src/data/sources/delimited.ts). */
+const delimitedFile = {
+  /** Relative to the experiment file's folder, or absolute. */
+  path: z.string().min(1),
+  /** Field separator (default ","). */
+  sep: z.string().min(1).optional(),
+  /** Quote character (default '"'; "" for none). */
+  quote: z.string().max(1).optional(),
+  /** First line names the columns (default true). */
+  header: z.boolean().optional(),
+  encoding: z.enum(["utf8", "latin1"]).optional(),
+};
+
+/** Column mapping of a generic delimited ratings file (`data.dataset: delimited`), with optional item and user files. */
 const delimitedSchema = z
   .object({
-    /** Ratings file, relative to the experiment file or absolute. */
-    file: z.string().min(1),
-    /** Field separator; default tab. */
-    delimiter: z.string().min(1).default("\t"),
-    /** The file's first line is a header (then columns may be given by name). */
-    header: z.boolean().default(false),
-    encoding: z.enum(["utf8", "latin1"]).default("utf8"),
-    columns: z
+    name: z.string().optional(),
+    ratings: z
       .object({
-        user: z.union([z.number().int().nonnegative(), z.string()]),
-        item: z.union([z.number().int().nonnegative(), z.string()]),
-        rating: z.union([z.number().int().nonnegative(), z.string()]).optional(),
-        timestamp: z.union([z.number().int().nonnegative(), z.string()]).optional(),
+        ...delimitedFile,
+        columns: z.object({ user: column, item: column, rating: column.optional(), timestamp: column.optional() }).strict(),
+        /** Allowed explicit ratings, inclusive. */
+        ratingRange: z.tuple([z.number(), z.number()]).optional(),
+        /** A rating value meaning "interaction without explicit rating". */
+        unratedValue: z.number().optional(),
       })
       .strict(),
-    /** Allowed rating range, inclusive. */
-    ratingRange: z.tuple([z.number(), z.number()]).optional(),
-    /** Optional items file with titles and genres. */
     items: z
       .object({
-        file: z.string().min(1),
-        delimiter: z.string().min(1).default("\t"),
-        header: z.boolean().default(false),
+        ...delimitedFile,
+        columns: z
+          .object({ item: column, title: column.optional(), genres: column.optional(), year: column.optional() })
+          .strict(),
+        genreSep: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    users: z
+      .object({
+        ...delimitedFile,
         columns: z
           .object({
-            item: z.union([z.number().int().nonnegative(), z.string()]),
-            title: z.union([z.number().int().nonnegative(), z.string()]).optional(),
-            genres: z.union([z.number().int().nonnegative(), z.string()]).optional(),
+            user: column,
+            age: column.optional(),
+            gender: column.optional(),
+            occupation: column.optional(),
+            features: z.array(column).optional(),
           })
           .strict(),
-        genreSeparator: z.string().default("|"),
       })
       .strict()
       .optional(),

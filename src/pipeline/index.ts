@@ -15,3 +15,6 @@ export {
   readManifest,
 } from "./manifest.js";
 export { listRuns, summarizeRun, type RunSummary } from "./runs.js";
+export { runExperiment, experimentStages, STAGE_ORDER, type RunExperimentOptions } from "./experiment.js";
+export { type PipelineEnv, loadExperimentData } from "./stages/load-data.js";
+export { packageVersions } from "./versions.js";

@@ -1,0 +1,64 @@
+import { dirname, resolve } from "node:path";
+import type { Command } from "commander";
+import { loadExperimentFile } from "../config/index.js";
+import { runExperiment } from "../pipeline/index.js";
+import { type CliContext, contextOf } from "./context.js";
+import { withInterrupt } from "./interrupt.js";
+import { info, printResult, progressBar } from "./output.js";
+
+export function register(program: Command): void {
+  program
+    .command("run <experiment>")
+    .description("run every stage of an experiment file (.yaml/.json) into runs/<name>/, skipping finished, unchanged stages")
+    .option("--runs-dir <dir>", "folder holding run folders", "runs")
+    .option("--force <stage>", "rerun this stage and every stage after it")
+    .action(async (file: string, opts: { runsDir: string; force?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const config = loadExperimentFile(file);
+      const seedFlag = cmd.parent?.getOptionValueSource("seed") === "cli";
+      if (seedFlag) config.seed = ctx.seed;
+      await runAndReport(ctx, config, { baseDir: dirname(resolve(file)), runsDir: opts.runsDir, force: opts.force });
+    });
+}
+
+/** Shared by `run` and `demo`: run the stages with progress and print where everything went. */
+export async function runAndReport(
+  ctx: CliContext,
+  config: Parameters<typeof runExperiment>[0],
+  o: { baseDir: string; runsDir: string; force?: string },
+) {
+  const bar = progressBar(ctx);
+  const result = await withInterrupt((signal) =>
+    runExperiment(
+      config,
+      { dataDir: ctx.dataDir, modelsDir: ctx.modelsDir, cacheDir: ctx.cacheDir, baseDir: o.baseDir },
+      {
+        runsDir: resolve(o.runsDir),
+        force: o.force,
+        signal,
+        onProgress: bar,
+        onStage: (e) => {
+          bar.finish();
+          if (e.status === "skip") info(ctx, `stage ${e.stage}: unchanged, reused`);
+          else if (e.status === "start") info(ctx, `stage ${e.stage}: running`);
+          else info(ctx, `stage ${e.stage}: done in ${e.seconds?.toFixed(1)} s`);
+        },
+      },
+    ),
+  ).finally(() => bar.finish());
+  printResult(
+    ctx,
+    { runDir: result.runDir, stages: result.outcomes.map((o) => ({ stage: o.stage, dir: o.dir, skipped: o.skipped, counts: o.manifest.counts })) },
+    () =>
+      [
+        ...result.outcomes.map(
+          (o) =>
+            `${o.stage.padEnd(12)} ${o.skipped ? "reused " : "ran    "} ${Object.entries(o.manifest.counts)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(" ")}`,
+        ),
+        `Everything is in ${result.runDir}`,
+      ].join("\n"),
+  );
+  return result;
+}

@@ -1,0 +1,42 @@
+import { join } from "node:path";
+import type { ExperimentConfig } from "../config/index.js";
+import type { ProgressCallback } from "../core/index.js";
+import { type StageDefinition, type StageOutcome, runStages } from "./stage-runner.js";
+import { dataStage, splitStage } from "./stages/data-split.js";
+import type { PipelineEnv } from "./stages/load-data.js";
+import { packageVersions } from "./versions.js";
+
+/** Stage names in pipeline order (DESIGN.md); later issues add the rest. */
+export const STAGE_ORDER = ["data", "split"] as const;
+
+export function experimentStages(config: ExperimentConfig, env: PipelineEnv): StageDefinition[] {
+  return [dataStage(config, env), splitStage(config, env)];
+}
+
+export interface RunExperimentOptions {
+  /** Folder holding run folders; the run goes to `<runsDir>/<config.name>/`. */
+  runsDir: string;
+  force?: string;
+  onProgress?: ProgressCallback;
+  onStage?: (event: { stage: string; status: "start" | "skip" | "done"; seconds?: number }) => void;
+  signal?: AbortSignal;
+}
+
+/** Run an experiment's stages into its run folder; finished, unchanged stages are skipped. */
+export async function runExperiment(
+  config: ExperimentConfig,
+  env: PipelineEnv,
+  opts: RunExperimentOptions,
+): Promise<{ runDir: string; outcomes: StageOutcome[] }> {
+  const runDir = join(opts.runsDir, config.name);
+  const outcomes = await runStages(experimentStages(config, { ...env, onProgress: opts.onProgress, signal: opts.signal }), {
+    runDir,
+    seed: config.seed,
+    force: opts.force,
+    onProgress: opts.onProgress,
+    onStage: opts.onStage,
+    signal: opts.signal,
+    versions: packageVersions(),
+  });
+  return { runDir, outcomes };
+}

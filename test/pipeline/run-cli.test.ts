@@ -1,0 +1,49 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DATA_DIR } from "../support/env.js";
+
+const BIN = join(import.meta.dirname, "..", "..", "bin", "recalpaca.mjs");
+const run = (args: string[], cwd: string) =>
+  spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, RECALPACA_DATA_DIR: DATA_DIR ?? "", RECALPACA_CACHE_DIR: join(cwd, "cache") },
+  });
+
+describe.skipIf(!DATA_DIR)("recalpaca run / demo", () => {
+  it("runs the demo on real ML-100k, then reuses its stages", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "recalpaca-demo-"));
+    const first = run(["--json", "demo"], cwd);
+    expect(first.status, first.stderr).toBe(0);
+    const out = JSON.parse(first.stdout);
+    expect(out.stages.map((s: { stage: string; skipped: boolean }) => [s.stage, s.skipped])).toEqual([
+      ["data", false],
+      ["split", false],
+    ]);
+    expect(out.stages[0].counts).toEqual({ users: 943, items: 1682, ratings: 100000 });
+    const splitDir = join(cwd, "runs", "demo", "split");
+    expect(readFileSync(join(splitDir, "train.txt"), "utf8").split("\n")[0]).toMatch(/^0 \d+/);
+    const second = JSON.parse(run(["--json", "demo"], cwd).stdout);
+    expect(second.stages.every((s: { skipped: boolean }) => s.skipped)).toBe(true);
+    const forced = JSON.parse(run(["--json", "demo", "--force", "split"], cwd).stdout);
+    expect(forced.stages.map((s: { skipped: boolean }) => s.skipped)).toEqual([true, false]);
+    const list = JSON.parse(run(["--json", "runs", "list"], cwd).stdout);
+    expect(list[0].name).toBe("demo");
+  });
+
+  it("runs an experiment file and rejects a bad one naming the field", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "recalpaca-run-"));
+    writeFileSync(join(cwd, "exp.yaml"), "name: small\nseed: 7\ndata:\n  dataset: ml-100k\nsplit:\n  strategy: leave-last-out\n");
+    const ok = run(["--json", "run", "exp.yaml"], cwd);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).stages[1].counts).toEqual({ train: 99057, test: 943 });
+    expect(existsSync(join(cwd, "runs", "small", "split", "manifest.json"))).toBe(true);
+    writeFileSync(join(cwd, "bad.yaml"), "split:\n  strategy: random\n");
+    const bad = run(["run", "bad.yaml"], cwd);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/field split\.strategy: expected one of "user-ratio", "global-ratio", "leave-last-out", "temporal", got "random"/);
+  });
+});
