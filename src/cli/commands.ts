@@ -16,15 +16,38 @@ export const COMMAND_GROUPS: ReadonlyArray<readonly [string, string]> = [
   ["demo", "the main job (what `npm start` runs)"],
 ];
 
-/** Register every group whose file exists; a group not built yet is listed as such in --help. */
-export async function registerCommands(program: Command): Promise<void> {
+/** Global options that take a value (so their value is not mistaken for the command name). */
+const VALUE_OPTIONS = new Set(["--data-dir", "--models-dir", "--cache-dir", "--seed"]);
+
+/** The command group named on the command line (also after `help`), if any. */
+export function groupInArgv(args: readonly string[]): string | undefined {
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.startsWith("-")) {
+      if (VALUE_OPTIONS.has(a)) i++;
+      continue;
+    }
+    positional.push(a);
+    if (positional.length === 2) break;
+  }
+  return positional[0] === "help" ? positional[1] : positional[0];
+}
+
+/**
+ * Register the command groups. Only the group being run is imported (the others pull in heavy
+ * libraries such as llama.cpp bindings or vega); the rest are listed with their description, which is
+ * all `--help` shows. A group whose file does not exist yet is listed as not available.
+ */
+export async function registerCommands(program: Command, args: readonly string[]): Promise<void> {
+  const wanted = groupInArgv(args);
   for (const [name, description] of COMMAND_GROUPS) {
     const file = ["ts", "js"].map((ext) => new URL(`./${name}.${ext}`, import.meta.url)).find((u) => existsSync(u));
-    if (file) {
+    if (file && name === wanted) {
       const mod = (await import(file.href)) as { register: (program: Command) => void };
       mod.register(program);
     } else {
-      program.command(name).description(`${description} (not yet available)`);
+      program.command(name).description(file ? description : `${description} (not yet available)`);
     }
   }
 }

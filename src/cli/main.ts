@@ -4,19 +4,19 @@ import { addGlobalOptions } from "./context.js";
 import { registerCommands } from "./commands.js";
 
 /** Build the `recalpaca` program with every command group registered. */
-export async function buildProgram(): Promise<Command> {
+export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const program = new Command("recalpaca")
     .description("Build, train and evaluate LLM recommenders that explain their picks (RecAlpaca, done right).")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   addGlobalOptions(program);
-  await registerCommands(program);
+  await registerCommands(program, args);
   return program;
 }
 
 /** Run the CLI; maps every error to a one-line message and DESIGN.md's exit codes. */
 export async function main(argv: string[]): Promise<void> {
-  const program = await buildProgram();
+  const program = await buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -1,4 +1,4 @@
-import { sklearnNdcgSampleScores, numpyPairwiseSum, type SparseNdcgRow } from "./sklearn-ndcg.js";
+import { numpyPairwiseSum, type SparseNdcgRow, sklearnNdcgSampleScores } from "./sklearn-ndcg.js";
 
 /**
  * The `recalpaca-paper` protocol: the computation behind the published RecAlpaca table, exactly as

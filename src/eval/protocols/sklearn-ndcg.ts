@@ -42,11 +42,54 @@ export function numpyPairwiseSum(a: ArrayLike<number>, start = 0, n = a.length -
   return numpyPairwiseSum(a, start, n2) + numpyPairwiseSum(a, start + n2, n - n2);
 }
 
+const FIXED_BITS = 160n;
+const ONE = 1n << FIXED_BITS;
+
+/** 2·atanh(p/q) in fixed point (scaled by 2^FIXED_BITS), for 0 ≤ p/q ≤ 1/3. */
+function twoAtanhFixed(p: bigint, q: bigint): bigint {
+  let term = (ONE * p) / q;
+  const q2 = q * q;
+  const p2 = p * p;
+  let sum = 0n;
+  for (let j = 1n; term !== 0n; j += 2n) {
+    sum += term / j;
+    term = (term * p2) / q2;
+  }
+  return 2n * sum;
+}
+
+const lnCache = new Map<number, number>();
+
+/**
+ * ln(n) for a positive integer, correctly rounded to a double. V8's Math.log is off by one ulp for
+ * some integers (ln 3), while numpy's log (glibc, SIMD) is correctly rounded there; the discounts
+ * must match numpy's bit for bit. Computed as e·ln 2 + ln(m) with m = n / 2^e ∈ [1, 2), both by the
+ * atanh series in 160-bit fixed point, then rounded once by BigInt → Number conversion.
+ */
+export function lnInteger(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`lnInteger needs a positive integer, got ${n}`);
+  const cached = lnCache.get(n);
+  if (cached !== undefined) return cached;
+  const big = BigInt(n);
+  let e = 0n;
+  while (1n << (e + 1n) <= big) e++;
+  const ln2 = twoAtanhFixed(1n, 3n);
+  const den = 1n << e;
+  // ln(m) = 2·atanh((m − 1)/(m + 1)) with m = n/2^e: (n − 2^e)/(n + 2^e) ≤ 1/3.
+  const fixed = e * ln2 + twoAtanhFixed(big - den, big + den);
+  const value = Number(fixed) / 2 ** Number(FIXED_BITS);
+  lnCache.set(n, value);
+  return value;
+}
+
 /** discount and its cumulative sum for `nColumns` positions cut at k (np.cumsum is sequential). */
-export function sklearnDiscounts(nColumns: number, k: number): { discount: Float64Array; cumsum: Float64Array } {
+export function sklearnDiscounts(
+  nColumns: number,
+  k: number,
+): { discount: Float64Array; cumsum: Float64Array } {
   const discount = new Float64Array(nColumns);
-  const ln2 = Math.log(2);
-  for (let i = 0; i < nColumns && i < k; i++) discount[i] = 1 / (Math.log(i + 2) / ln2);
+  const ln2 = lnInteger(2);
+  for (let i = 0; i < nColumns && i < k; i++) discount[i] = 1 / (lnInteger(i + 2) / ln2);
   const cumsum = new Float64Array(nColumns);
   let s = 0;
   for (let i = 0; i < nColumns; i++) {
@@ -86,15 +129,23 @@ export function tieAveragedDcg(row: SparseNdcgRow, nColumns: number, cumsum: Flo
   return numpyPairwiseSum(terms);
 }
 
-/** Ideal DCG: the discounts of the first |relevant| positions (`discount.dot(sorted y_true)`). */
+/**
+ * Ideal DCG: `discount.dot(sorted y_true)`, i.e. the discounts of the first |relevant| positions. numpy
+ * hands the dot product to BLAS; OpenBLAS's x86-64 kernels accumulate in 4 SIMD lanes (lane = index
+ * mod 4) and add the lanes pairwise, which this mirrors so the result matches to the last bit there.
+ */
 function idealDcg(nRelevant: number, discount: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < nRelevant && i < discount.length; i++) s += discount[i];
-  return s;
+  const lanes = [0, 0, 0, 0];
+  for (let i = 0; i < nRelevant && i < discount.length; i++) lanes[i % 4] += discount[i];
+  return lanes[0] + lanes[1] + (lanes[2] + lanes[3]);
 }
 
 /** Per-row NDCG values as `_ndcg_sample_scores` computes them (rows with IDCG 0 give 0). */
-export function sklearnNdcgSampleScores(rows: readonly SparseNdcgRow[], nColumns: number, k: number): Float64Array {
+export function sklearnNdcgSampleScores(
+  rows: readonly SparseNdcgRow[],
+  nColumns: number,
+  k: number,
+): Float64Array {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
   const { discount, cumsum } = sklearnDiscounts(nColumns, k);
   const out = new Float64Array(rows.length);

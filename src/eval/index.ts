@@ -1,0 +1,75 @@
+/** Test-set files, evaluation protocols (standard, recalpaca-paper), scoring and tables. */
+
+export { attachOutputs, type Ranking, readRankings } from "./outputs-file.js";
+export {
+  PAPER_NDCG_NOTE,
+  type PaperExtraction,
+  type PaperRecordInput,
+  type PaperRecordResult,
+  type PaperResult,
+  type PaperStage,
+  paperCleanTitle,
+  paperExtract,
+  paperTitles,
+  scorePaper,
+} from "./protocols/recalpaca-paper.js";
+export {
+  lnInteger,
+  numpyPairwiseSum,
+  type SparseNdcgRow,
+  sklearnNdcgSampleScores,
+  sklearnNdcgScore,
+} from "./protocols/sklearn-ndcg.js";
+export {
+  ERROR_KINDS,
+  type ErrorKind,
+  type MetricValues,
+  type RankedAnswer,
+  type RankedEntry,
+  STANDARD_METRICS,
+  type StandardMetric,
+  type StandardOptions,
+  type StandardRecordResult,
+  type StandardSummary,
+  scoreStandardRecord,
+  summarizeStandard,
+} from "./protocols/standard.js";
+export {
+  PythonLiteralError,
+  parsePythonStringList,
+  pythonListRepr,
+  pythonStrRepr,
+} from "./python-literal.js";
+export type { EvalItemRef, EvalRecord, TestSet, TestSetFormat } from "./record.js";
+export {
+  type EvalReport,
+  type MetricSummary,
+  PAPER_METRICS,
+  type PairedComparison,
+  PROTOCOLS,
+  type ProtocolName,
+  rankedAnswer,
+  type ScoreOptions,
+  type SystemScore,
+  type SystemSource,
+  scoreTestSet,
+} from "./score.js";
+export {
+  type SeedPromptLists,
+  SeedTitleIndex,
+  seedPromptLists,
+  seedTestSet,
+} from "./seed-testset.js";
+export { reportMarkdown } from "./table.js";
+export {
+  ourTestSet,
+  type ReadTestSetOptions,
+  readTestSet,
+  type TestSetDocument,
+  TestSetDocumentSchema,
+  type TestSetHeader,
+  TestSetHeaderSchema,
+  type TestSetRecord,
+  TestSetRecordSchema,
+  testSetFromJson,
+} from "./testset-file.js";
