@@ -34,12 +34,6 @@ export {
   scoreStandardRecord,
   summarizeStandard,
 } from "./protocols/standard.js";
-export {
-  PythonLiteralError,
-  parsePythonStringList,
-  pythonListRepr,
-  pythonStrRepr,
-} from "./python-literal.js";
 export type { EvalItemRef, EvalRecord, TestSet, TestSetFormat } from "./record.js";
 export {
   type EvalReport,

@@ -1,6 +1,6 @@
 import { DataFormatError } from "../core/index.js";
 import { type Catalog, seedCleanTitle, titleKey } from "../data/index.js";
-import { PythonLiteralError, parsePythonStringList } from "./python-literal.js";
+import { parsePythonStrListAt } from "../prompts/index.js";
 import type { EvalItemRef, EvalRecord, TestSet } from "./record.js";
 
 /**
@@ -29,13 +29,10 @@ export function seedPromptLists(
 ): SeedPromptLists {
   const parseAt = (offset: number, what: string): string[] => {
     try {
-      return parsePythonStringList(prompt, offset).items;
+      return parsePythonStrListAt(prompt, offset, what).items;
     } catch (err) {
-      if (err instanceof PythonLiteralError) {
-        throw new DataFormatError(
-          where,
-          `the ${what} list is not a valid Python list literal: ${err.message}`,
-        );
+      if (err instanceof DataFormatError) {
+        throw new DataFormatError(where, `the ${what} list is not a valid Python list literal: ${err.message}`);
       }
       throw err;
     }

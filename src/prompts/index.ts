@@ -37,7 +37,13 @@ export {
   type PromptProfile,
   parseMl100kProfileSentence,
 } from "./profile.js";
-export { parsePythonStrList, parsePythonStrLiteral, pythonStrList, pythonStrRepr } from "./python-literal.js";
+export {
+  parsePythonStrList,
+  parsePythonStrListAt,
+  parsePythonStrLiteral,
+  pythonStrList,
+  pythonStrRepr,
+} from "./python-literal.js";
 export {
   ALPACA_NO_INPUT_HEAD,
   ALPACA_WITH_INPUT_HEAD,

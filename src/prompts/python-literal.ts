@@ -45,30 +45,20 @@ export function pythonStrList(items: readonly string[]): string {
 export function parsePythonStrList(text: string, field = "list"): string[] {
   const p = new LiteralParser(text, field);
   p.skipSpace();
-  p.expect("[");
-  const items: string[] = [];
-  p.skipSpace();
-  if (p.peek() === "]") {
-    p.next();
-  } else {
-    for (;;) {
-      p.skipSpace();
-      if (p.peek() === "]") {
-        p.next();
-        break;
-      }
-      items.push(p.stringLiteral());
-      p.skipSpace();
-      const c = p.peek();
-      if (c !== "," && c !== "]")
-        p.fail(`expected "," or "]" after list item ${items.length}, found ${describe(c)}`);
-      p.next();
-      if (c === "]") break;
-    }
-  }
+  const items = p.list();
   p.skipSpace();
   if (!p.atEnd()) p.fail(`unexpected text after the closing "]": ${describe(p.peek())}`);
   return items;
+}
+
+/**
+ * Parses the list literal that starts at `text[start]` (which must be `[`) inside a longer text, e.g. a
+ * prompt; returns the items and the offset just after the closing `]`.
+ */
+export function parsePythonStrListAt(text: string, start: number, field = "list"): { items: string[]; end: number } {
+  const p = new LiteralParser(text, field, start);
+  const items = p.list();
+  return { items, end: p.offset };
 }
 
 /** Parses one Python string literal (`'…'` or `"…"`) that makes up the whole text. */
@@ -100,11 +90,34 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 };
 
 class LiteralParser {
-  private pos = 0;
   constructor(
     private readonly text: string,
     private readonly field: string,
+    private pos = 0,
   ) {}
+
+  get offset(): number {
+    return this.pos;
+  }
+
+  /** `[` string, string, … `]` with any spacing and an optional trailing comma. */
+  list(): string[] {
+    this.expect("[");
+    const items: string[] = [];
+    for (;;) {
+      this.skipSpace();
+      if (this.peek() === "]") {
+        this.next();
+        return items;
+      }
+      items.push(this.stringLiteral());
+      this.skipSpace();
+      const c = this.peek();
+      if (c !== "," && c !== "]") this.fail(`expected "," or "]" after list item ${items.length}, found ${describe(c)}`);
+      this.next();
+      if (c === "]") return items;
+    }
+  }
 
   atEnd(): boolean {
     return this.pos >= this.text.length;

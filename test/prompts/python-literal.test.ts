@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DataFormatError } from "../../src/core/index.js";
 import {
   parsePythonStrList,
+  parsePythonStrListAt,
   parsePythonStrLiteral,
   pythonStrList,
   pythonStrRepr,
@@ -67,5 +68,18 @@ describe("parsePythonStrList", () => {
     expect(() => parsePythonStrList("['unterminated]")).toThrow(/unterminated string literal/);
     expect(() => parsePythonStrList("['a'] extra")).toThrow(/unexpected text after the closing/);
     expect(() => parsePythonStrList("nan")).toThrow(/expected "\["/);
+  });
+});
+
+describe("parsePythonStrListAt (a list inside a longer text)", () => {
+  it("reads from an offset and reports where the list ends", () => {
+    expect(parsePythonStrListAt("x: ['A', \"B's\"] tail", 3)).toEqual({ items: ["A", "B's"], end: 15 });
+    expect(parsePythonStrListAt("[ 'A' ,\n 'B', ] …", 0)).toEqual({ items: ["A", "B"], end: 15 });
+  });
+
+  it("rejects the seed's degraded quoting with the offset", () => {
+    expect(() => parsePythonStrListAt("['Crumb', ''Fargo'', 'Swingers']", 0, "candidates")).toThrow(
+      /field "candidates": not a Python list of strings at offset 12/,
+    );
   });
 });
