@@ -44,7 +44,9 @@ export function loadPriceTable(file?: string, base: PriceTable = DEFAULT_PRICES)
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new MissingResourceError(`cannot read price file ${file}: ${(err as Error).message}`, { cause: err });
+    throw new MissingResourceError(`cannot read price file ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   let json: unknown;
   try {

@@ -15,7 +15,8 @@ export class TokenBucket {
     readonly perMinute: number,
     now: number,
   ) {
-    if (!(perMinute > 0) || !Number.isFinite(perMinute)) throw new RangeError(`perMinute must be > 0, got ${perMinute}`);
+    if (!(perMinute > 0) || !Number.isFinite(perMinute))
+      throw new RangeError(`perMinute must be > 0, got ${perMinute}`);
     this.perMs = perMinute / 60_000;
     this.capacity = Math.max(1, perMinute / 60);
     this.level = this.capacity;

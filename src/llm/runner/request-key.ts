@@ -7,10 +7,12 @@ import type { LlmRequest } from "../types.js";
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== "object") {
-    if (typeof value === "number" && !Number.isFinite(value)) throw new TypeError(`cannot hash non-finite number ${value}`);
+    if (typeof value === "number" && !Number.isFinite(value))
+      throw new TypeError(`cannot hash non-finite number ${value}`);
     return JSON.stringify(value) ?? "null";
   }
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined && typeof v !== "function")
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

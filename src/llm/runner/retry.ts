@@ -39,7 +39,7 @@ const NETWORK_CODES = new Set([
 ]);
 
 /**
- * Classify an attempt's error. Retryable: HTTP 408, 409, 429 and 5xx; the runner's own timeout;
+ * Classify an attempt's error. An error's own boolean `retryable` decides when present. Otherwise retryable: HTTP 408, 409, 429 and 5xx; the runner's own timeout;
  * connection-level failures (resets, refused, "fetch failed", "socket hang up", openai's
  * APIConnectionError). Everything else (4xx, our own usage/data errors, programming errors) is final.
  */
@@ -47,13 +47,23 @@ export function classifyFailure(err: unknown, timedOut: boolean, now: number = D
   const retryAfterMs = retryAfterOf(err, now);
   if (timedOut) return { retryable: true, reason: "timeout", retryAfterMs };
   const status = statusOf(err);
+  // A backend that knows better says so (the openai-compatible backend's LlmServiceError does).
+  const explicit = (err as { retryable?: unknown } | null)?.retryable;
+  if (typeof explicit === "boolean") {
+    const reason =
+      status !== undefined
+        ? `HTTP ${status}`
+        : String((err as { reason?: unknown }).reason ?? "request failed");
+    return { retryable: explicit, reason, retryAfterMs };
+  }
   if (status !== undefined) {
     const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
     return { retryable, reason: `HTTP ${status}`, retryAfterMs };
   }
   if (isNetworkError(err)) return { retryable: true, reason: "connection failed", retryAfterMs };
   // Our own typed errors other than LLM failures (usage, data) never get better by retrying.
-  if (err instanceof RecalpacaError && !(err instanceof LlmRequestError)) return { retryable: false, reason: "error" };
+  if (err instanceof RecalpacaError && !(err instanceof LlmRequestError))
+    return { retryable: false, reason: "error" };
   // An LlmRequestError without a status is a transport problem the backend could not attribute.
   if (err instanceof LlmRequestError) return { retryable: true, reason: "request failed", retryAfterMs };
   return { retryable: false, reason: "error" };
@@ -76,7 +86,10 @@ export function backoffDelayMs(retry: number, policy: RetryPolicy, rng: Rng, ret
  * Parse a Retry-After header value (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. Returns ms
  * from `now`, never negative; undefined when absent or unparsable.
  */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (value === null || value === undefined) return undefined;
   const v = value.trim();
   if (v === "") return undefined;
@@ -94,9 +107,11 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
 export function retryAfterOf(err: unknown, now: number = Date.now(), depth = 0): number | undefined {
   if (typeof err !== "object" || err === null || depth > 4) return undefined;
   const e = err as Record<string, unknown>;
-  if (typeof e.retryAfterMs === "number" && Number.isFinite(e.retryAfterMs)) return Math.max(0, e.retryAfterMs);
+  if (typeof e.retryAfterMs === "number" && Number.isFinite(e.retryAfterMs))
+    return Math.max(0, e.retryAfterMs);
   if (typeof e.retryAfter === "string") return parseRetryAfter(e.retryAfter, now);
-  if (typeof e.retryAfter === "number" && Number.isFinite(e.retryAfter)) return Math.max(0, e.retryAfter * 1000);
+  if (typeof e.retryAfter === "number" && Number.isFinite(e.retryAfter))
+    return Math.max(0, e.retryAfter * 1000);
   const headers = e.headers;
   if (headers && typeof headers === "object") {
     const get = (name: string): string | undefined => {
@@ -131,6 +146,7 @@ function isNetworkError(err: unknown, depth = 0): boolean {
   const name = typeof e.name === "string" ? e.name : "";
   if (name === "APIConnectionError" || name === "APIConnectionTimeoutError") return true;
   const msg = typeof e.message === "string" ? e.message.toLowerCase() : "";
-  if (/fetch failed|socket hang up|other side closed|terminated|econnreset|premature close/.test(msg)) return true;
+  if (/fetch failed|socket hang up|other side closed|terminated|econnreset|premature close/.test(msg))
+    return true;
   return isNetworkError(e.cause, depth + 1);
 }

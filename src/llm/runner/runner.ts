@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { DEFAULT_SEED, type ProgressCallback, Rng, UsageError } from "../../core/index.js";
 import type { LlmBackend, LlmResult } from "../types.js";
 import type { GenerationCache } from "./cache.js";
@@ -21,7 +22,11 @@ export interface RunnerOptions {
   /** Finished results are read from and written to it; without one every request is sent. */
   cache?: GenerationCache;
   prices?: PriceTable;
-  /** Spending cap in dollars: no request starts whose estimated cost would take the job over it. */
+  /**
+   * Spending cap in dollars: no request starts whose estimated cost, added to what is spent and what
+   * in-flight requests may still cost, would take the job over it. Completions are estimated at their
+   * maxTokens (an upper bound); prompts at chars/4, corrected by the ratio seen on finished requests.
+   */
   maxCostUsd?: number;
   /** Abort = stop starting work; in-flight requests get `graceMs` to finish, then are cancelled. */
   signal?: AbortSignal;
@@ -55,7 +60,8 @@ export async function runGeneration(
   const started = Date.now();
   const now = options.now ?? Date.now;
   const concurrency = options.concurrency ?? 4;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`concurrency must be an integer ≥ 1, got ${concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new UsageError(`concurrency must be an integer ≥ 1, got ${concurrency}`);
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const timeoutMs = options.timeoutMs ?? 120_000;
   const graceMs = options.graceMs ?? 30_000;
@@ -68,8 +74,12 @@ export async function runGeneration(
     );
   }
   const cache = options.cache;
-  const limiter = new RateLimiter({ requestsPerMinute: options.requestsPerMinute, tokensPerMinute: options.tokensPerMinute }, now);
+  const limiter = new RateLimiter(
+    { requestsPerMinute: options.requestsPerMinute, tokensPerMinute: options.tokensPerMinute },
+    now,
+  );
   const hard = new AbortController();
+  setMaxListeners(0, hard.signal); // one listener per in-flight request or backoff sleep
 
   // Group identical requests; seen ids must be unique.
   const outcomes: (RunOutcome | undefined)[] = new Array(items.length);
@@ -90,6 +100,19 @@ export async function runGeneration(
   let freshDone = 0;
   let spent = 0;
   let reserved = 0;
+  // Prompt-token estimates are rough (chars/4); learn how far off they are from finished requests and
+  // scale later estimates up (never down), so the spending cap and TPM bucket track reality.
+  let estimatedPromptDone = 0;
+  let actualPromptDone = 0;
+  const estimate = (request: RunnerItem["request"]) => {
+    const e = estimateUsage(request);
+    const factor = estimatedPromptDone > 0 ? Math.max(1, actualPromptDone / estimatedPromptDone) : 1;
+    return {
+      promptTokens: Math.ceil(e.promptTokens * factor),
+      completionTokens: e.completionTokens,
+      rawPrompt: e.promptTokens,
+    };
+  };
   const usage = { promptTokens: 0, completionTokens: 0 };
 
   const progress = () => {
@@ -136,23 +159,26 @@ export async function runGeneration(
 
   // 2. The rest, `concurrency` at a time.
   let pausedUntil = 0;
-  const acquire = async (tokens: number): Promise<boolean> => {
+  /** Wait for the rate limits; false when the job is stopping (a first attempt never starts after an interrupt). */
+  const acquire = async (tokens: number, firstAttempt: boolean): Promise<boolean> => {
+    const stop =
+      firstAttempt && options.signal ? AbortSignal.any([hard.signal, options.signal]) : hard.signal;
     for (;;) {
-      if (hard.signal.aborted) return false;
+      if (stop.aborted) return false;
       const pause = pausedUntil - Date.now();
       if (pause > 0) {
-        await sleep(pause, hard.signal);
+        await sleep(pause, stop);
         continue;
       }
       const wait = limiter.tryAcquire(tokens);
       if (wait === 0) return true;
-      await sleep(wait, hard.signal);
+      await sleep(wait, stop);
     }
   };
 
   const runOne = async (g: Group): Promise<void> => {
     const request = items[g.members[0]].request;
-    const est = estimateUsage(request);
+    const est = estimate(request);
     const estTokens = est.promptTokens + est.completionTokens;
     const estCost = price ? costOf(est, price) : 0;
     reserved += estCost;
@@ -160,7 +186,7 @@ export async function runGeneration(
     let lastError = "";
     try {
       for (;;) {
-        if (!(await acquire(estTokens))) break;
+        if (!(await acquire(estTokens, attempts === 0))) break;
         attempts++;
         const attempt = new AbortController();
         let timedOut = false;
@@ -172,7 +198,10 @@ export async function runGeneration(
         hard.signal.addEventListener("abort", onHard, { once: true });
         const guard = rejectOnAbort(attempt.signal);
         try {
-          const result: LlmResult = await Promise.race([backend.generate({ ...request, signal: attempt.signal }), guard.promise]);
+          const result: LlmResult = await Promise.race([
+            backend.generate({ ...request, signal: attempt.signal }),
+            guard.promise,
+          ]);
           const cost = price ? costOf(result.usage, price) : 0;
           limiter.settle(estTokens, result.usage.promptTokens + result.usage.completionTokens);
           cache?.put({
@@ -185,6 +214,8 @@ export async function runGeneration(
             requestJson: canonicalJson(requestForKey(request)),
           });
           spent += cost;
+          estimatedPromptDone += est.rawPrompt;
+          actualPromptDone += result.usage.promptTokens;
           usage.promptTokens += result.usage.promptTokens;
           usage.completionTokens += result.usage.completionTokens;
           settle(g, { key: g.key, status: "ok", result, attempts, costUsd: cost }, true);
@@ -192,15 +223,26 @@ export async function runGeneration(
         } catch (err) {
           if (hard.signal.aborted) break;
           const cls = classifyFailure(err, timedOut);
-          const msg = timedOut ? `no answer within ${timeoutMs} ms` : err instanceof Error ? err.message : String(err);
+          const msg = timedOut
+            ? `no answer within ${timeoutMs} ms`
+            : err instanceof Error
+              ? err.message
+              : String(err);
           lastError = `${cls.reason}: ${msg}`;
           if (!cls.retryable || attempts > policy.maxRetries) {
-            const why = cls.retryable ? `gave up after ${attempts} attempts` : `not retryable (attempt ${attempts})`;
-            settle(g, { key: g.key, status: "failed", error: `${lastError} — ${why}`, attempts, costUsd: 0 }, true);
+            const why = cls.retryable
+              ? `gave up after ${attempts} attempts`
+              : `not retryable (attempt ${attempts})`;
+            settle(
+              g,
+              { key: g.key, status: "failed", error: `${lastError} — ${why}`, attempts, costUsd: 0 },
+              true,
+            );
             return;
           }
           const delay = backoffDelayMs(attempts, policy, rng, cls.retryAfterMs);
-          if (cls.reason === "HTTP 429" && cls.retryAfterMs !== undefined) pausedUntil = Math.max(pausedUntil, Date.now() + delay);
+          if (cls.reason === "HTTP 429" && cls.retryAfterMs !== undefined)
+            pausedUntil = Math.max(pausedUntil, Date.now() + delay);
           await sleep(delay, hard.signal);
         } finally {
           clearTimeout(timer);
@@ -208,7 +250,17 @@ export async function runGeneration(
           hard.signal.removeEventListener("abort", onHard);
         }
       }
-      settle(g, { key: g.key, status: "not-run", error: `interrupted${lastError ? ` (last error: ${lastError})` : ""}`, attempts, costUsd: 0 }, true);
+      settle(
+        g,
+        {
+          key: g.key,
+          status: "not-run",
+          error: `interrupted${lastError ? ` (last error: ${lastError})` : ""}`,
+          attempts,
+          costUsd: 0,
+        },
+        true,
+      );
     } finally {
       reserved -= estCost;
     }
@@ -238,7 +290,7 @@ export async function runGeneration(
       }
       const g = pending[next];
       if (options.maxCostUsd !== undefined && price) {
-        const estCost = costOf(estimateUsage(items[g.members[0]].request), price);
+        const estCost = costOf(estimate(items[g.members[0]].request), price);
         if (spent + reserved + estCost > options.maxCostUsd) {
           // In-flight estimates are upper bounds; wait for their real cost before giving up.
           if (inFlight.size > 0) {
@@ -267,7 +319,11 @@ export async function runGeneration(
       ? `not run: spending cap $${options.maxCostUsd} reached ($${spent.toFixed(4)} spent)`
       : "not run: interrupted";
   for (let i = next; i < pending.length; i++) {
-    settle(pending[i], { key: pending[i].key, status: "not-run", error: stopMessage, attempts: 0, costUsd: 0 }, false);
+    settle(
+      pending[i],
+      { key: pending[i].key, status: "not-run", error: stopMessage, attempts: 0, costUsd: 0 },
+      false,
+    );
   }
 
   const final = outcomes as RunOutcome[];
