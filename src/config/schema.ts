@@ -98,6 +98,34 @@ export const splitSectionSchema = z
   })
   .strict();
 
+/**
+ * `recsys`: the recommender that makes candidate lists. Defaults: LightGCN with the reference
+ * hyperparameters (64 dims, 3 layers, Adam 1e-3, decay 1e-4, batch 2048) for 400 epochs on all of train;
+ * the seed's model selection on test is a defect we do not copy (set `validationRatio` and `patience`
+ * for early stopping on a carve of train).
+ */
+export const recsysSectionSchema = z
+  .object({
+    model: z.enum(["popularity", "itemknn", "bpr-mf", "lightfm", "lightgcn"]).default("lightgcn"),
+    /** Epochs of iterative models. */
+    epochs: z.number().int().positive().default(400),
+    /** Other hyperparameters, as `recsys train --set key=value` takes them. */
+    params: z.record(z.union([z.number(), z.string(), z.boolean()])).default({}),
+    /** Share of each user's training items held out for validation (0 = none). */
+    validationRatio: z.number().min(0).lt(1).default(0),
+    evalEvery: z.number().int().nonnegative().optional(),
+    patience: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+/** `candidates`: each user's top-N list (training items excluded) that prompts are built from. */
+export const candidatesSectionSchema = z
+  .object({
+    /** List length (the seed's 20). */
+    n: z.number().int().positive().default(20),
+  })
+  .strict();
+
 /** A section a later stage fills in; accepted now so experiment files can be written ahead. */
 const laterStage = z.record(z.unknown()).default({});
 
@@ -111,8 +139,8 @@ export const experimentSchema = z
     seed: z.number().int().default(DEFAULT_SEED),
     data: dataSectionSchema.default({}),
     split: splitSectionSchema.default({}),
-    recsys: laterStage,
-    candidates: laterStage,
+    recsys: recsysSectionSchema.default({}),
+    candidates: candidatesSectionSchema.default({}),
     testset: laterStage,
     instructions: laterStage,
     dataset: laterStage,
@@ -124,3 +152,5 @@ export const experimentSchema = z
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export type DataSection = z.infer<typeof dataSectionSchema>;
 export type SplitSection = z.infer<typeof splitSectionSchema>;
+export type RecsysSection = z.infer<typeof recsysSectionSchema>;
+export type CandidatesSection = z.infer<typeof candidatesSectionSchema>;

@@ -3,14 +3,15 @@ import type { ExperimentConfig } from "../config/index.js";
 import type { ProgressCallback } from "../core/index.js";
 import { type StageDefinition, type StageOutcome, runStages } from "./stage-runner.js";
 import { dataStage, splitStage } from "./stages/data-split.js";
+import { candidatesStage, recsysStage } from "./stages/recsys-candidates.js";
 import type { PipelineEnv } from "./stages/load-data.js";
 import { packageVersions } from "./versions.js";
 
 /** Stage names in pipeline order (DESIGN.md); later issues add the rest. */
-export const STAGE_ORDER = ["data", "split"] as const;
+export const STAGE_ORDER = ["data", "split", "recsys", "candidates"] as const;
 
 export function experimentStages(config: ExperimentConfig, env: PipelineEnv): StageDefinition[] {
-  return [dataStage(config, env), splitStage(config, env)];
+  return [dataStage(config, env), splitStage(config, env), recsysStage(config, env), candidatesStage(config, env)];
 }
 
 export interface RunExperimentOptions {

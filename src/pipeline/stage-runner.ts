@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type ProgressCallback, writeFileAtomic, writeJsonAtomic } from "../core/index.js";
 import {
   MANIFEST_FILE,
   type StageManifest,
+  canonicalJson,
   fingerprintOf,
   hashPath,
   hashTree,
@@ -140,8 +142,7 @@ export async function runStages(stages: StageDefinition[], opts: RunStagesOption
   return outcomes;
 }
 
+/** One hash over a finished stage's output files: what the stages after it depend on. */
 function outputsDigest(m: StageManifest): string {
-  return Object.entries(m.outputs)
-    .map(([k, v]) => `${k}:${v}`)
-    .join(",");
+  return createHash("sha256").update(canonicalJson(m.outputs)).digest("hex");
 }

@@ -18,7 +18,8 @@ describe("experiment files", () => {
     expect(c.seed).toBe(2020);
     expect(c.data).toEqual({ dataset: "ml-100k", download: true, lenient: false });
     expect(c.split).toEqual({ strategy: "user-ratio", testRatio: 0.2, interactions: "all" });
-    expect(c.recsys).toEqual({});
+    expect(c.recsys).toEqual({ model: "lightgcn", epochs: 400, params: {}, validationRatio: 0 });
+    expect(c.candidates).toEqual({ n: 20 });
   });
 
   it("reads YAML and JSON alike", () => {

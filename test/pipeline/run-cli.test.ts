@@ -16,27 +16,32 @@ const run = (args: string[], cwd: string) =>
 describe.skipIf(!DATA_DIR)("recalpaca run / demo", () => {
   it("runs the demo on real ML-100k, then reuses its stages", () => {
     const cwd = mkdtempSync(join(tmpdir(), "recalpaca-demo-"));
-    const first = run(["--json", "demo"], cwd);
+    const first = run(["--json", "demo", "--model", "popularity"], cwd);
     expect(first.status, first.stderr).toBe(0);
     const out = JSON.parse(first.stdout);
     expect(out.stages.map((s: { stage: string; skipped: boolean }) => [s.stage, s.skipped])).toEqual([
       ["data", false],
       ["split", false],
+      ["recsys", false],
+      ["candidates", false],
     ]);
     expect(out.stages[0].counts).toEqual({ users: 943, items: 1682, ratings: 100000 });
     const splitDir = join(cwd, "runs", "demo", "split");
     expect(readFileSync(join(splitDir, "train.txt"), "utf8").split("\n")[0]).toMatch(/^0 \d+/);
-    const second = JSON.parse(run(["--json", "demo"], cwd).stdout);
+    const second = JSON.parse(run(["--json", "demo", "--model", "popularity"], cwd).stdout);
     expect(second.stages.every((s: { skipped: boolean }) => s.skipped)).toBe(true);
-    const forced = JSON.parse(run(["--json", "demo", "--force", "split"], cwd).stdout);
-    expect(forced.stages.map((s: { skipped: boolean }) => s.skipped)).toEqual([true, false]);
+    const forced = JSON.parse(run(["--json", "demo", "--model", "popularity", "--force", "split"], cwd).stdout);
+    expect(forced.stages.map((s: { skipped: boolean }) => s.skipped)).toEqual([true, false, false, false]);
     const list = JSON.parse(run(["--json", "runs", "list"], cwd).stdout);
     expect(list[0].name).toBe("demo");
   });
 
   it("runs an experiment file and rejects a bad one naming the field", () => {
     const cwd = mkdtempSync(join(tmpdir(), "recalpaca-run-"));
-    writeFileSync(join(cwd, "exp.yaml"), "name: small\nseed: 7\ndata:\n  dataset: ml-100k\nsplit:\n  strategy: leave-last-out\n");
+    writeFileSync(
+      join(cwd, "exp.yaml"),
+      "name: small\nseed: 7\ndata:\n  dataset: ml-100k\nsplit:\n  strategy: leave-last-out\nrecsys:\n  model: popularity\ncandidates:\n  n: 5\n",
+    );
     const ok = run(["--json", "run", "exp.yaml"], cwd);
     expect(ok.status, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).stages[1].counts).toEqual({ train: 99057, test: 943 });

@@ -1,0 +1,70 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { ExperimentConfig } from "../../config/index.js";
+import { AtomicLineWriter, writeJsonAtomic } from "../../core/index.js";
+import { readSplitDir } from "../../data/index.js";
+import { candidateLists, loadModel, trainAndEvaluate } from "../../recsys/index.js";
+import type { StageDefinition } from "../stage-runner.js";
+import { type PipelineEnv, loadExperimentData } from "./load-data.js";
+
+export const MODEL_FILE = "model.bin";
+export const CANDIDATES_FILE = "candidates.jsonl";
+
+/**
+ * `recsys`: train the configured recommender on the split's train part, evaluate it on test (full
+ * ranking, training items masked), write `model.bin` and `metrics.json`. An interrupted run keeps its
+ * checkpoint in the work folder and resumes from it.
+ */
+export function recsysStage(config: ExperimentConfig, env: PipelineEnv): StageDefinition {
+  const r = config.recsys;
+  return {
+    name: "recsys",
+    config: r,
+    dependsOn: ["split"],
+    async run(ctx) {
+      const { catalog } = await loadExperimentData(config.data, env);
+      const split = readSplitDir(ctx.stageDirs.split, { nUsers: catalog.nUsers, nItems: catalog.nItems });
+      const out = join(ctx.workDir, MODEL_FILE);
+      const result = await trainAndEvaluate({
+        model: r.model,
+        config: { ...r.params, ...(r.model === "popularity" || r.model === "itemknn" ? {} : { epochs: r.epochs }) },
+        train: split.train,
+        test: split.test,
+        catalog,
+        dataset: catalog.dataset,
+        seed: ctx.seed,
+        out,
+        resume: existsSync(out) && r.model !== "popularity" && r.model !== "itemknn",
+        validationRatio: r.validationRatio,
+        evalEvery: r.evalEvery,
+        patience: r.patience,
+        checkpointEvery: 10,
+        signal: ctx.signal,
+        onProgress: ctx.onProgress,
+      });
+      writeJsonAtomic(join(ctx.workDir, "metrics.json"), result);
+      const m = result.evaluation.metrics;
+      return { epochs: result.epochsDone ?? 0, "recall@20": m["recall@20"], "ndcg@20": m["ndcg@20"] };
+    },
+  };
+}
+
+/** `candidates`: every user's top-N list from the trained model, training items excluded (JSONL). */
+export function candidatesStage(config: ExperimentConfig, env: PipelineEnv): StageDefinition {
+  return {
+    name: "candidates",
+    config: config.candidates,
+    dependsOn: ["split", "recsys"],
+    async run(ctx) {
+      const { catalog } = await loadExperimentData(config.data, env);
+      const split = readSplitDir(ctx.stageDirs.split, { nUsers: catalog.nUsers, nItems: catalog.nItems });
+      const { model } = loadModel(join(ctx.stageDirs.recsys, MODEL_FILE), undefined, { catalog });
+      const lists = candidateLists(model, split.train, { n: config.candidates.n, catalog });
+      model.dispose?.();
+      const w = new AtomicLineWriter(join(ctx.workDir, CANDIDATES_FILE));
+      for (const l of lists) await w.writeLine(JSON.stringify(l));
+      await w.commit();
+      return { users: lists.length };
+    },
+  };
+}
