@@ -59,6 +59,14 @@ export class TitleResolver {
   private readonly index: TrigramIndex;
   private readonly fuzzyThreshold: number;
   private readonly candidateThreshold: number;
+  /**
+   * Keys (and, once needed, the trigram index) of a candidate list: a record's titles are all resolved
+   * against the same list, which is read-only here.
+   */
+  private readonly candidateKeys = new WeakMap<
+    readonly TitleRef[],
+    { keys: string[]; index?: TrigramIndex }
+  >();
 
   constructor(
     readonly catalog: Catalog,
@@ -108,7 +116,12 @@ export class TitleResolver {
       }
     }
     if (candidates.length > 0) {
-      const candKeys = candidates.map((c) => titleKey(c.title));
+      let cached = this.candidateKeys.get(candidates);
+      if (!cached) {
+        cached = { keys: candidates.map((c) => titleKey(c.title)) };
+        this.candidateKeys.set(candidates, cached);
+      }
+      const candKeys = cached.keys;
       for (const { reading, key } of keys) {
         const items = new Set<number>();
         candKeys.forEach((ck, i) => {
@@ -116,7 +129,8 @@ export class TitleResolver {
         });
         if (items.size > 0) return done([...items], "candidate", reading);
       }
-      const fuzzy = new TrigramIndex(candKeys);
+      cached.index ??= new TrigramIndex(candKeys);
+      const fuzzy = cached.index;
       for (const { reading, key } of keys) {
         const best = fuzzy.best(key, this.candidateThreshold);
         if (best.ids.length === 1 && candidates[best.ids[0]].items.length > 0) {

@@ -257,7 +257,7 @@ function finish(
 }
 
 /** Shared sampling flags as defaults for every line (a line's own settings win); the seed is --seed. */
-function requestDefaults(ctx: CliContext, o: BulkOptions): RequestDefaults {
+export function requestDefaults(ctx: CliContext, o: BulkOptions): RequestDefaults {
   const sampling: SamplingOptions = { seed: ctx.seed };
   const t = numberOption("--temperature", o.temperature, 0);
   if (t !== undefined) sampling.temperature = t;
@@ -307,7 +307,7 @@ async function applyTemplate(items: RunnerItem[], o: BulkOptions): Promise<Runne
   });
 }
 
-function readJsonObject(arg: string): Record<string, unknown> {
+export function readJsonObject(arg: string): Record<string, unknown> {
   const text = arg.trim().startsWith("{") ? arg : readFileSync(arg, "utf8");
   try {
     const v = JSON.parse(text) as unknown;

@@ -1,4 +1,5 @@
 import { Rng, UsageError } from "../core/index.js";
+import { ML100K_GENRES } from "./sources/movielens.js";
 
 /**
  * A seeded synthetic ratings dataset with the shape of the real ones: power-law user activity and item
@@ -51,26 +52,9 @@ export interface SyntheticData {
   timestamps: Float64Array;
 }
 
-export const SYNTH_GENRES = [
-  "Action",
-  "Adventure",
-  "Animation",
-  "Children's",
-  "Comedy",
-  "Crime",
-  "Documentary",
-  "Drama",
-  "Fantasy",
-  "Film-Noir",
-  "Horror",
-  "Musical",
-  "Mystery",
-  "Romance",
-  "Sci-Fi",
-  "Thriller",
-  "War",
-  "Western",
-] as const;
+/** The ML-100k genres less "unknown": every synthetic item has a real genre. */
+const [, ...namedGenres] = ML100K_GENRES;
+export const SYNTH_GENRES: Readonly<typeof namedGenres> = namedGenres;
 
 const ADJ =
   "Last Silent Red Broken Golden Hidden Lonely Secret Dark Bright Wild Lost Frozen Burning Quiet Strange Little Great Long Sweet".split(

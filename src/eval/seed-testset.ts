@@ -32,7 +32,10 @@ export function seedPromptLists(
       return parsePythonStrListAt(prompt, offset, what).items;
     } catch (err) {
       if (err instanceof DataFormatError) {
-        throw new DataFormatError(where, `the ${what} list is not a valid Python list literal: ${err.message}`);
+        throw new DataFormatError(
+          where,
+          `the ${what} list is not a valid Python list literal: ${err.message}`,
+        );
       }
       throw err;
     }

@@ -139,19 +139,29 @@ export function fitPromptToBudget(
     const items = getList(current, list);
     if (!items || items.length === 0) continue;
     const perm = dropOrder(options.rng, list, items.length);
-    const attempt = (k: number): PromptInputs =>
-      withList(current, list, keepExcept(items, new Set(perm.slice(0, k))));
+    // Each k is rendered and counted at most once (the bisection usually ends on one it measured).
+    const measured = new Map<number, { inputs: PromptInputs; prompt: RenderedPrompt; tokens: number }>();
+    const attempt = (k: number) => {
+      let m = measured.get(k);
+      if (!m) {
+        const inp = withList(current, list, keepExcept(items, new Set(perm.slice(0, k))));
+        m = { inputs: inp, ...size(inp) };
+        measured.set(k, m);
+      }
+      return m;
+    };
     // Smallest k in [1, n] whose prompt fits; k = n when none does.
     let lo = 1;
     let hi = items.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (size(attempt(mid)).tokens <= options.maxTokens) hi = mid;
+      if (attempt(mid).tokens <= options.maxTokens) hi = mid;
       else lo = mid + 1;
     }
     dropped[list] = perm.slice(0, lo).map((i) => items[i] as PromptItem);
-    current = attempt(lo);
-    now = size(current);
+    const chosen = attempt(lo);
+    current = chosen.inputs;
+    now = { prompt: chosen.prompt, tokens: chosen.tokens };
   }
   return {
     prompt: now.prompt,

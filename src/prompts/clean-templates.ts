@@ -115,13 +115,18 @@ function cap(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** Movies (MovieLens 100k demographics), ratings 1–5, liked = 4 or 5. */
-export const clean = makeClean({
-  name: "clean",
+/** What the two movie templates share; they differ only in whose demographics the profile describes. */
+const MOVIES = {
   domain: "movies",
   noun: "movies",
   scale: { max: 5, likedMin: 4 },
   withYear: true,
+} as const;
+
+/** Movies (MovieLens 100k demographics), ratings 1–5, liked = 4 or 5. */
+export const clean = makeClean({
+  ...MOVIES,
+  name: "clean",
   profileDataset: "ml-100k",
   description:
     "Clean movie prompt (ML-100k demographics): numbered lists, real thresholds, numbered-line answers",
@@ -129,11 +134,8 @@ export const clean = makeClean({
 
 /** Movies with ML-1m demographics (age bands, occupation codes). */
 export const cleanMl1m = makeClean({
+  ...MOVIES,
   name: "clean-ml1m",
-  domain: "movies",
-  noun: "movies",
-  scale: { max: 5, likedMin: 4 },
-  withYear: true,
   profileDataset: "ml-1m",
   description:
     "Clean movie prompt (ML-1m demographics): numbered lists, real thresholds, numbered-line answers",

@@ -52,6 +52,43 @@ function profileSentence(
   return render(inputs.profile);
 }
 
+/** The already-printed parts of the seed's LightGCN input, in the order the text shows them. */
+export interface SeedLightGcnParts {
+  profile: string;
+  liked: string;
+  disliked2: string;
+  disliked1: string;
+  candidates: string;
+  /** The ML-100k text has a "." before "Here's" and after the candidate list; ML-1m has none. */
+  dots: boolean;
+  /** The top-1 sentence, or "". */
+  top1: string;
+}
+
+/** Lay out the seed's LightGCN input (ML-100k, ML-1m and the degraded ML-100k `input` share it). */
+export function seedLightGcnText(p: SeedLightGcnParts): string {
+  const t = SEED_TEXT;
+  const dot = p.dots ? "." : "";
+  return (
+    t.profileHead +
+    p.profile +
+    t.historyHead +
+    t.liked +
+    p.liked +
+    t.disliked2 +
+    p.disliked2 +
+    t.disliked1 +
+    p.disliked1 +
+    t.historyTail +
+    dot +
+    t.candidatesHead +
+    p.candidates +
+    dot +
+    t.select +
+    p.top1
+  );
+}
+
 function top1Sentence(inputs: PromptInputs, options: RenderOptions): string {
   if (inputs.top1 === undefined || inputs.top1 === null || options.includeTop1 === false) return "";
   // The seed inserted the top-1 title raw (no quotes), unlike the lists.
@@ -83,25 +120,15 @@ export const recalpacaMl100k: PromptTemplate = {
   lists: ["liked", "disliked2", "disliked1", "candidates"],
   answerFormat: "free",
   renderInput(inputs, options) {
-    const t = SEED_TEXT;
-    return (
-      t.profileHead +
-      profileSentence(inputs, ml100kProfileSentence) +
-      t.historyHead +
-      t.liked +
-      pythonStrList(titles(inputs.liked)) +
-      t.disliked2 +
-      pythonStrList(titles(inputs.disliked?.[2])) +
-      t.disliked1 +
-      pythonStrList(titles(inputs.disliked?.[1])) +
-      t.historyTail +
-      "." +
-      t.candidatesHead +
-      pythonStrList(titles(needCandidates(inputs, "recalpaca-ml100k"))) +
-      "." +
-      t.select +
-      top1Sentence(inputs, options)
-    );
+    return seedLightGcnText({
+      profile: profileSentence(inputs, ml100kProfileSentence),
+      liked: pythonStrList(titles(inputs.liked)),
+      disliked2: pythonStrList(titles(inputs.disliked?.[2])),
+      disliked1: pythonStrList(titles(inputs.disliked?.[1])),
+      candidates: pythonStrList(titles(needCandidates(inputs, "recalpaca-ml100k"))),
+      dots: true,
+      top1: top1Sentence(inputs, options),
+    });
   },
 };
 
@@ -131,23 +158,15 @@ export const recalpacaMl1m: PromptTemplate = {
   lists: ["liked", "disliked2", "disliked1", "candidates"],
   answerFormat: "free",
   renderInput(inputs, options) {
-    const t = SEED_TEXT;
-    return (
-      t.profileHead +
-      profileSentence(inputs, ml1mProfileSentence) +
-      t.historyHead +
-      t.liked +
-      pythonStrList(titles(inputs.liked)) +
-      t.disliked2 +
-      ml1mList(inputs.disliked?.[2]) +
-      t.disliked1 +
-      ml1mList(inputs.disliked?.[1]) +
-      t.historyTail +
-      t.candidatesHead +
-      pythonStrList(titles(needCandidates(inputs, "recalpaca-ml1m"))) +
-      t.select +
-      top1Sentence(inputs, options)
-    );
+    return seedLightGcnText({
+      profile: profileSentence(inputs, ml1mProfileSentence),
+      liked: pythonStrList(titles(inputs.liked)),
+      disliked2: ml1mList(inputs.disliked?.[2]),
+      disliked1: ml1mList(inputs.disliked?.[1]),
+      candidates: pythonStrList(titles(needCandidates(inputs, "recalpaca-ml1m"))),
+      dots: false,
+      top1: top1Sentence(inputs, options),
+    });
   },
 };
 

@@ -55,7 +55,11 @@ export function parsePythonStrList(text: string, field = "list"): string[] {
  * Parses the list literal that starts at `text[start]` (which must be `[`) inside a longer text, e.g. a
  * prompt; returns the items and the offset just after the closing `]`.
  */
-export function parsePythonStrListAt(text: string, start: number, field = "list"): { items: string[]; end: number } {
+export function parsePythonStrListAt(
+  text: string,
+  start: number,
+  field = "list",
+): { items: string[]; end: number } {
   const p = new LiteralParser(text, field, start);
   const items = p.list();
   return { items, end: p.offset };
@@ -113,7 +117,8 @@ class LiteralParser {
       items.push(this.stringLiteral());
       this.skipSpace();
       const c = this.peek();
-      if (c !== "," && c !== "]") this.fail(`expected "," or "]" after list item ${items.length}, found ${describe(c)}`);
+      if (c !== "," && c !== "]")
+        this.fail(`expected "," or "]" after list item ${items.length}, found ${describe(c)}`);
       this.next();
       if (c === "]") return items;
     }

@@ -1,5 +1,5 @@
 import { DataFormatError, UsageError } from "../core/index.js";
-import { itemTitle, SEED_TEXT, titles } from "./compat-templates.js";
+import { itemTitle, SEED_TEXT, seedLightGcnText, titles } from "./compat-templates.js";
 import { parsePythonStrList, pythonStrList } from "./python-literal.js";
 import type { PromptInputs } from "./types.js";
 
@@ -105,26 +105,15 @@ export function renderSeedDegradedMl100kInput(
   };
   const hist = (items: readonly string[]): string =>
     seedFirstShareListText(quote(pythonStrList(items)), share);
-  return (
-    T.profileHead +
-    quote(inputs.profileSentence) +
-    T.historyHead +
-    T.liked +
-    hist(titles(inputs.liked)) +
-    T.disliked2 +
-    hist(titles(inputs.disliked?.[2])) +
-    T.disliked1 +
-    hist(titles(inputs.disliked?.[1])) +
-    T.historyTail +
-    "." +
-    T.candidatesHead +
-    quote(pythonStrList(titles(inputs.candidates))) +
-    "." +
-    T.select +
-    T.top1Head +
-    quote(top1) +
-    T.top1Tail
-  );
+  return seedLightGcnText({
+    profile: quote(inputs.profileSentence),
+    liked: hist(titles(inputs.liked)),
+    disliked2: hist(titles(inputs.disliked?.[2])),
+    disliked1: hist(titles(inputs.disliked?.[1])),
+    candidates: quote(pythonStrList(titles(inputs.candidates))),
+    dots: true,
+    top1: T.top1Head + quote(top1) + T.top1Tail,
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { looseTitleKey, normalizeTitle, seedCleanTitle, titleKey } from "../../src/data/titles.js";
+import { looseTitleKey, normalizeTitle, seedCleanTitle, titleKey } from "../../src/data/index.js";
 import { DATA_DIR, dataPath, FIXTURES_DIR, fixturePath } from "../support/env.js";
 
 describe("normalizeTitle", () => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -85,25 +85,21 @@ describe("recalpaca eval score (CLI)", () => {
     });
 
   it("prints the paper table and JSON with intervals", () => {
-    const out = execFileSync(
-      process.execPath,
-      [
-        join(ROOT, "bin", "recalpaca.mjs"),
-        "--json",
-        "eval",
-        "score",
-        "--testset",
-        FIXTURE,
-        "--field",
-        "output2",
-        "--protocol",
-        "recalpaca-paper",
-        "--resamples",
-        "100",
-      ],
-      { encoding: "utf8", cwd: ROOT },
+    const r = cli(
+      "--json",
+      "eval",
+      "score",
+      "--testset",
+      FIXTURE,
+      "--field",
+      "output2",
+      "--protocol",
+      "recalpaca-paper",
+      "--resamples",
+      "100",
     );
-    const json = JSON.parse(out);
+    expect(r.status, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
     expect(json.protocol).toBe("recalpaca-paper");
     expect(json.systems[0].metrics.precision.mean).toBe(0.42833333333333323);
     expect(json.systems[0].metrics.ndcg).toHaveProperty("low");

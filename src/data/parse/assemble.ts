@@ -1,15 +1,12 @@
 import { Interactions } from "../interactions.js";
 import type { LineIssues } from "./issues.js";
+import { firstRecords, type NumericRecords } from "./numeric-records.js";
 
-/** Source-id records (numeric or string ids already mapped to dense ids) with their line numbers. */
-export interface DenseRecords {
-  length: number;
-  users: Int32Array;
-  items: Int32Array;
-  ratings: Float32Array;
-  timestamps: Float64Array;
-  lines: Int32Array;
-}
+/**
+ * Records whose ids are already dense (numeric or string source ids mapped by `mapToDense` or a
+ * loader): the same columns as the parser's source-id records.
+ */
+export type DenseRecords = NumericRecords;
 
 /**
  * Build Interactions from dense records, rejecting duplicate (user, item) pairs: the later line is the
@@ -116,14 +113,7 @@ export function mapToDense(
     m++;
   }
   return {
-    records: {
-      length: m,
-      users: du.subarray(0, m),
-      items: di.subarray(0, m),
-      ratings: r.ratings.subarray(0, m),
-      timestamps: r.timestamps.subarray(0, m),
-      lines: r.lines.subarray(0, m),
-    },
+    records: firstRecords({ ...r, users: du, items: di }, m),
     droppedUnknownItem,
     droppedUnknownUser,
   };

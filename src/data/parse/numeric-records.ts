@@ -32,6 +32,29 @@ export interface NumericRecords {
   lines: Int32Array;
 }
 
+/** Record columns for up to `cap` records: fill a prefix, then cut it with `firstRecords`. */
+export function allocateRecords(cap: number): Omit<NumericRecords, "length"> {
+  return {
+    users: new Int32Array(cap),
+    items: new Int32Array(cap),
+    ratings: new Float32Array(cap),
+    timestamps: new Float64Array(cap),
+    lines: new Int32Array(cap),
+  };
+}
+
+/** The first `n` records of `cols`, as views (no copy). */
+export function firstRecords(cols: Omit<NumericRecords, "length">, n: number): NumericRecords {
+  return {
+    length: n,
+    users: cols.users.subarray(0, n),
+    items: cols.items.subarray(0, n),
+    ratings: cols.ratings.subarray(0, n),
+    timestamps: cols.timestamps.subarray(0, n),
+    lines: cols.lines.subarray(0, n),
+  };
+}
+
 const MAX_ID = 2 ** 31 - 1;
 
 /**
@@ -51,11 +74,8 @@ export function parseNumericRecords(
   const sepLen = spec.sep.length;
   let cap = 1;
   for (let i = 0; i < len; i++) if (buf[i] === 10) cap++;
-  const users = new Int32Array(cap);
-  const items = new Int32Array(cap);
-  const ratings = new Float32Array(cap);
-  const timestamps = new Float64Array(cap);
-  const lines = new Int32Array(cap);
+  const out = allocateRecords(cap);
+  const { users, items, ratings, timestamps, lines } = out;
   const values = new Float64Array(nFields);
   let n = 0;
   let pos = 0;
@@ -179,12 +199,5 @@ export function parseNumericRecords(
       nextProgress = pos + progressEvery;
     }
   }
-  return {
-    length: n,
-    users: users.subarray(0, n),
-    items: items.subarray(0, n),
-    ratings: ratings.subarray(0, n),
-    timestamps: timestamps.subarray(0, n),
-    lines: lines.subarray(0, n),
-  };
+  return firstRecords(out, n);
 }

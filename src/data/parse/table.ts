@@ -25,7 +25,11 @@ export interface TableRow {
  * count, optional header check. Bad lines go to `issues` (strict: throw; lenient: skipped).
  */
 export function readTable(path: string, spec: TableSpec, issues: LineIssues, notes: string[]): TableRow[] {
-  const buf = readDataFile(path);
+  return parseTable(readDataFile(path), spec, issues, notes);
+}
+
+/** `readTable` on bytes already read (for callers that look at the file first). */
+export function parseTable(buf: Buffer, spec: TableSpec, issues: LineIssues, notes: string[]): TableRow[] {
   const { text, invalidLines } = decodeText(buf, spec.encoding, issues, notes);
   const lines = splitLines(text, issues, spec.skipBlank ?? false);
   const rows: TableRow[] = [];

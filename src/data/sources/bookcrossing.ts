@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { Catalog, type CatalogItem, type CatalogUser } from "../catalog.js";
 import { assembleInteractions } from "../parse/assemble.js";
 import { LineIssues } from "../parse/issues.js";
+import { firstRecords } from "../parse/numeric-records.js";
 import { parseId, readTable } from "../parse/table.js";
 import { StringDenseIds } from "./string-ids.js";
 import { type LoadedDataset, makeItem, type SourceLoadOptions, skippedOf } from "./types.js";
@@ -157,14 +158,10 @@ export function loadBookCrossing(dir: string, opts: SourceLoadOptions = {}): Loa
   const interactions = assembleInteractions(
     catalog.nUsers,
     catalog.nItems,
-    {
-      length: m,
-      users: du.subarray(0, m),
-      items: di.subarray(0, m),
-      ratings: ratings.subarray(0, m),
-      timestamps: new Float64Array(m).fill(Number.NaN),
-      lines: lines.subarray(0, m),
-    },
+    firstRecords(
+      { users: du, items: di, ratings, timestamps: new Float64Array(m).fill(Number.NaN), lines },
+      m,
+    ),
     ratingIssues,
     (u, i) => `(user ${users[u].sourceId}, ISBN ${items[i].sourceId})`,
   );

@@ -3,7 +3,8 @@ import { UsageError } from "../../core/index.js";
 import { Catalog, type CatalogItem, type CatalogUser } from "../catalog.js";
 import { assembleInteractions } from "../parse/assemble.js";
 import { LineIssues } from "../parse/issues.js";
-import { parseNumber, readTable } from "../parse/table.js";
+import { allocateRecords, firstRecords } from "../parse/numeric-records.js";
+import { parseNumber, parseTable } from "../parse/table.js";
 import { readDataFile, splitFields, type TextEncoding } from "../parse/text.js";
 import { StringDenseIds } from "./string-ids.js";
 import { type LoadedDataset, makeItem, type SourceLoadOptions, skippedOf } from "./types.js";
@@ -69,8 +70,8 @@ function readDelimitedTable(f: DelimitedFile, issues: LineIssues, notes: string[
   if (!firstFields)
     throw new UsageError(`${f.path}: cannot split the first line with separator ${JSON.stringify(sep)}`);
   const names = header ? firstFields : firstFields.map((_, i) => `column ${i}`);
-  const rows = readTable(
-    f.path,
+  const rows = parseTable(
+    buf,
     {
       encoding: f.encoding ?? "utf8",
       sep,
@@ -110,13 +111,18 @@ export function loadDelimited(spec: DelimitedSpec, opts: SourceLoadOptions = {})
   const notes: string[] = [];
   const issues: LineIssues[] = [];
   const files: string[] = [];
+  /** Read one of the spec's files; the ratings file is listed first in `files`. */
+  const open = (f: DelimitedFile, ratingsFile = false): { iss: LineIssues; t: Table } => {
+    const iss = new LineIssues(f.path, lenient);
+    issues.push(iss);
+    if (ratingsFile) files.unshift(f.path);
+    else files.push(f.path);
+    return { iss, t: readDelimitedTable(f, iss, notes) };
+  };
   // items
   let itemRows: Map<string, { title: string; genres: string[]; year: number | null }> | undefined;
   if (spec.items) {
-    const iss = new LineIssues(spec.items.path, lenient);
-    issues.push(iss);
-    files.push(spec.items.path);
-    const t = readDelimitedTable(spec.items, iss, notes);
+    const { iss, t } = open(spec.items);
     const ci = t.col(spec.items.columns.item, "item");
     const ct = t.col(spec.items.columns.title, "title");
     const cg = t.col(spec.items.columns.genres, "genres");
@@ -142,10 +148,7 @@ export function loadDelimited(spec: DelimitedSpec, opts: SourceLoadOptions = {})
   // users
   let userRows: Map<string, Omit<CatalogUser, "id" | "sourceId">> | undefined;
   if (spec.users) {
-    const iss = new LineIssues(spec.users.path, lenient);
-    issues.push(iss);
-    files.push(spec.users.path);
-    const t = readDelimitedTable(spec.users, iss, notes);
+    const { iss, t } = open(spec.users);
     const c = spec.users.columns;
     const cu = t.col(c.user, "user");
     const ca = t.col(c.age, "age");
@@ -172,10 +175,7 @@ export function loadDelimited(spec: DelimitedSpec, opts: SourceLoadOptions = {})
     }
   }
   // ratings
-  const rIss = new LineIssues(spec.ratings.path, lenient);
-  issues.push(rIss);
-  files.unshift(spec.ratings.path);
-  const t = readDelimitedTable(spec.ratings, rIss, notes);
+  const { iss: rIss, t } = open(spec.ratings, true);
   const c = spec.ratings.columns;
   const cu = t.col(c.user, "user");
   const ci = t.col(c.item, "item");
@@ -210,11 +210,7 @@ export function loadDelimited(spec: DelimitedSpec, opts: SourceLoadOptions = {})
     ...(userRows?.get(String(src)) ?? { age: null, gender: null, occupation: null, extra: {} }),
   }));
   const m = kept.length;
-  const du = new Int32Array(m);
-  const di = new Int32Array(m);
-  const dr = new Float32Array(m);
-  const dt = new Float64Array(m);
-  const dl = new Int32Array(m);
+  const cols = allocateRecords(m);
   let k = 0;
   let unknown = 0;
   for (const x of kept) {
@@ -224,11 +220,11 @@ export function loadDelimited(spec: DelimitedSpec, opts: SourceLoadOptions = {})
       unknown++;
       continue;
     }
-    du[k] = u;
-    di[k] = i;
-    dr[k] = x.r;
-    dt[k] = x.t;
-    dl[k] = x.n;
+    cols.users[k] = u;
+    cols.items[k] = i;
+    cols.ratings[k] = x.r;
+    cols.timestamps[k] = x.t;
+    cols.lines[k] = x.n;
     k++;
   }
   if (unknown)
@@ -239,14 +235,7 @@ export function loadDelimited(spec: DelimitedSpec, opts: SourceLoadOptions = {})
   const interactions = assembleInteractions(
     catalog.nUsers,
     catalog.nItems,
-    {
-      length: k,
-      users: du.subarray(0, k),
-      items: di.subarray(0, k),
-      ratings: dr.subarray(0, k),
-      timestamps: dt.subarray(0, k),
-      lines: dl.subarray(0, k),
-    },
+    firstRecords(cols, k),
     rIss,
     (u, i) => `(user ${users[u].sourceId}, item ${items[i].sourceId})`,
   );

@@ -4,7 +4,7 @@ import { Catalog, type CatalogItem, type CatalogUser } from "../catalog.js";
 import { assembleInteractions, mapToDense } from "../parse/assemble.js";
 import { DenseIds } from "../parse/dense-ids.js";
 import { LineIssues } from "../parse/issues.js";
-import { parseNumericRecords } from "../parse/numeric-records.js";
+import { type NumericRecords, parseNumericRecords } from "../parse/numeric-records.js";
 import { parseId, readTable } from "../parse/table.js";
 import { readDataFile } from "../parse/text.js";
 import { type LoadedDataset, makeItem, type SourceLoadOptions, skippedOf } from "./types.js";
@@ -221,22 +221,7 @@ export function loadMl100k(dir: string, opts: SourceLoadOptions = {}): LoadedDat
   const userIssues = new LineIssues(path("u.user"), lenient);
   const users = readMl100kUsers(userIssues.file, occupations, userIssues, notes);
   const dataIssues = new LineIssues(path("u.data"), lenient);
-  const rec = parseNumericRecords(
-    readDataFile(dataIssues.file),
-    {
-      sep: "\t",
-      fields: ["user id", "item id", "rating", "timestamp"],
-      user: 0,
-      item: 1,
-      rating: 2,
-      timestamp: 3,
-      ratingMin: 1,
-      ratingMax: 5,
-      ratingInteger: true,
-      onProgress: opts.onProgress,
-    },
-    dataIssues,
-  );
+  const rec = readMlRatings(dataIssues, "\t", ["user id", "item id", "rating", "timestamp"], opts);
   const catalog = new Catalog("ml-100k", items, users);
   const interactions = toInteractions(catalog, rec, dataIssues, "u.user", "u.item");
   return {
@@ -322,22 +307,7 @@ export function loadMl1m(dir: string, opts: SourceLoadOptions = {}): LoadedDatas
   const userIssues = new LineIssues(join(dir, "users.dat"), lenient);
   const users = readMl1mUsers(userIssues.file, userIssues, notes);
   const ratingIssues = new LineIssues(join(dir, "ratings.dat"), lenient);
-  const rec = parseNumericRecords(
-    readDataFile(ratingIssues.file),
-    {
-      sep: "::",
-      fields: ["UserID", "MovieID", "Rating", "Timestamp"],
-      user: 0,
-      item: 1,
-      rating: 2,
-      timestamp: 3,
-      ratingMin: 1,
-      ratingMax: 5,
-      ratingInteger: true,
-      onProgress: opts.onProgress,
-    },
-    ratingIssues,
-  );
+  const rec = readMlRatings(ratingIssues, "::", ["UserID", "MovieID", "Rating", "Timestamp"], opts);
   const catalog = new Catalog("ml-1m", items, users);
   const interactions = toInteractions(catalog, rec, ratingIssues, "users.dat", "movies.dat");
   return {
@@ -349,9 +319,31 @@ export function loadMl1m(dir: string, opts: SourceLoadOptions = {}): LoadedDatas
   };
 }
 
+/** u.data / ratings.dat: user, item, integer rating 1..5, timestamp. */
+function readMlRatings(
+  issues: LineIssues,
+  sep: string,
+  fields: readonly [string, string, string, string],
+  opts: SourceLoadOptions,
+): NumericRecords {
+  const spec = {
+    sep,
+    fields,
+    user: 0,
+    item: 1,
+    rating: 2,
+    timestamp: 3,
+    ratingMin: 1,
+    ratingMax: 5,
+    ratingInteger: true,
+    onProgress: opts.onProgress,
+  };
+  return parseNumericRecords(readDataFile(issues.file), spec, issues);
+}
+
 function toInteractions(
   catalog: Catalog,
-  rec: ReturnType<typeof parseNumericRecords>,
+  rec: NumericRecords,
   issues: LineIssues,
   userFile: string,
   itemFile: string,

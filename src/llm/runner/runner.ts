@@ -176,9 +176,8 @@ export async function runGeneration(
     }
   };
 
-  const runOne = async (g: Group): Promise<void> => {
+  const runOne = async (g: Group, est: ReturnType<typeof estimate>): Promise<void> => {
     const request = items[g.members[0]].request;
-    const est = estimate(request);
     const estTokens = est.promptTokens + est.completionTokens;
     const estCost = price ? costOf(est, price) : 0;
     reserved += estCost;
@@ -276,25 +275,29 @@ export async function runGeneration(
   if (soft?.aborted) onSoft();
   else soft?.addEventListener("abort", onSoft, { once: true });
 
+  /** Until one in-flight request ends or the job is interrupted. */
+  const waitForOne = () => Promise.race([...inFlight, softAborted?.promise].filter(Boolean)).catch(() => {});
+
   let stoppedBy: StopReason | undefined;
   let next = 0;
   try {
+    // Leaves with next === pending.length, or with stoppedBy set.
     while (next < pending.length) {
       if (soft?.aborted) {
         stoppedBy = "interrupt";
         break;
       }
       if (inFlight.size >= concurrency) {
-        await Promise.race([...inFlight, softAborted?.promise].filter(Boolean)).catch(() => {});
+        await waitForOne();
         continue;
       }
       const g = pending[next];
+      const est = estimate(items[g.members[0]].request);
       if (options.maxCostUsd !== undefined && price) {
-        const estCost = costOf(estimate(items[g.members[0]].request), price);
-        if (spent + reserved + estCost > options.maxCostUsd) {
+        if (spent + reserved + costOf(est, price) > options.maxCostUsd) {
           // In-flight estimates are upper bounds; wait for their real cost before giving up.
           if (inFlight.size > 0) {
-            await Promise.race([...inFlight, softAborted?.promise].filter(Boolean)).catch(() => {});
+            await waitForOne();
             continue;
           }
           stoppedBy = "cost-cap";
@@ -302,7 +305,7 @@ export async function runGeneration(
         }
       }
       next++;
-      const p = runOne(g).finally(() => inFlight.delete(p));
+      const p = runOne(g, est).finally(() => inFlight.delete(p));
       inFlight.add(p);
     }
     await Promise.all(inFlight);
@@ -311,7 +314,6 @@ export async function runGeneration(
     soft?.removeEventListener("abort", onSoft);
     softAborted?.dispose();
   }
-  if (soft?.aborted && stoppedBy === undefined && next < pending.length) stoppedBy = "interrupt";
   if (soft?.aborted && outcomes.some((o) => o?.status === "not-run")) stoppedBy = "interrupt";
 
   const stopMessage =

@@ -37,6 +37,24 @@ afterEach(async () => {
 
 const calls = (route: string) => server.calls.get(route) ?? 0;
 
+type BatchRunOptions = Parameters<typeof runBatchGeneration>[1];
+
+/** Run `n` items as a batch with the tests' usual options (`extra` adds or overrides). */
+function runItems(n: number, client: BatchRunOptions["client"], extra: Partial<BatchRunOptions> = {}) {
+  return runBatchGeneration(items(n), { client, model: MODEL, cache, pollIntervalMs: 5, ...extra });
+}
+
+/** Run `n` items as a batch and abort at the first progress message that `stopAt` accepts. */
+function runUntil(client: BatchRunOptions["client"], n: number, stopAt: (message: string) => boolean) {
+  const controller = new AbortController();
+  return runItems(n, client, {
+    signal: controller.signal,
+    onProgress: (e) => {
+      if (e.message !== undefined && stopAt(e.message)) controller.abort();
+    },
+  });
+}
+
 describe("runBatchGeneration against a local Files + Batches server", () => {
   it("uploads, creates, polls, downloads output and error files, and maps results into the cache", async () => {
     server = await startBatchServer({ failMarker: "FAIL" });
@@ -58,11 +76,7 @@ describe("runBatchGeneration against a local Files + Batches server", () => {
       requestJson: "{}",
     });
     const statuses: string[] = [];
-    const s = await runBatchGeneration(items(10), {
-      client,
-      model: MODEL,
-      cache,
-      pollIntervalMs: 5,
+    const s = await runItems(10, client, {
       onProgress: (e) => {
         const m = /: (\w+)$/.exec(e.message ?? "");
         if (m && statuses[statuses.length - 1] !== m[1]) statuses.push(m[1]);
@@ -104,7 +118,7 @@ describe("runBatchGeneration against a local Files + Batches server", () => {
     expect(s.spentUsd).toBeCloseTo(((16 * 0.15 + 56 * 0.6) / 1e6) * 0.5, 12);
 
     // A rerun sends only the failed request, in a new round.
-    const again = await runBatchGeneration(items(10), { client, model: MODEL, cache, pollIntervalMs: 5 });
+    const again = await runItems(10, client);
     expect(calls("POST /v1/files")).toBe(2);
     expect(calls("POST /v1/batches")).toBe(2);
     const second = [...server.files.values()].filter((f) => f.purpose === "batch")[1];
@@ -121,22 +135,12 @@ describe("runBatchGeneration against a local Files + Batches server", () => {
   it("resumes polling after an interrupt without uploading or creating again", async () => {
     server = await startBatchServer({ pollsPerStage: 2 });
     const client = batchClient(server.url, "sk-test");
-    const controller = new AbortController();
-    const first = await runBatchGeneration(items(6), {
-      client,
-      model: MODEL,
-      cache,
-      pollIntervalMs: 5,
-      signal: controller.signal,
-      onProgress: (e) => {
-        if (e.message?.endsWith("in_progress")) controller.abort();
-      },
-    });
+    const first = await runUntil(client, 6, (m) => m.endsWith("in_progress"));
     expect(first.stoppedBy).toBe("interrupt");
     expect(first.job?.state).toBe("submitted");
     expect(first.notRun).toBe(6);
 
-    const second = await runBatchGeneration(items(6), { client, model: MODEL, cache, pollIntervalMs: 5 });
+    const second = await runItems(6, client);
     expect(second.stoppedBy).toBeUndefined();
     expect(second.succeeded).toBe(6);
     expect(second.job?.batchId).toBe(first.job?.batchId);
@@ -147,22 +151,12 @@ describe("runBatchGeneration against a local Files + Batches server", () => {
   it("after a crash between creating the batch and saving its id, finds the batch instead of paying twice", async () => {
     server = await startBatchServer();
     const client = batchClient(server.url, "sk-test");
-    const controller = new AbortController();
-    const first = await runBatchGeneration(items(4), {
-      client,
-      model: MODEL,
-      cache,
-      pollIntervalMs: 5,
-      signal: controller.signal,
-      onProgress: (e) => {
-        if (e.message?.startsWith("batch ")) controller.abort();
-      },
-    });
+    const first = await runUntil(client, 4, (m) => m.startsWith("batch "));
     // Roll the saved state back to "uploaded, no batch id", as if the process died right after create.
     cache.db
       .prepare("UPDATE batch_jobs SET state = 'uploaded', batch_id = NULL WHERE job_id = ?")
       .run(first.job!.jobId);
-    const second = await runBatchGeneration(items(4), { client, model: MODEL, cache, pollIntervalMs: 5 });
+    const second = await runItems(4, client);
     expect(calls("POST /v1/batches")).toBe(1);
     expect(calls("GET /v1/batches")).toBe(2); // looked before creating, and again on resume
     expect(second.job?.batchId).toBe(first.job?.batchId);
@@ -171,12 +165,7 @@ describe("runBatchGeneration against a local Files + Batches server", () => {
 
   it("maps an expired batch: finished lines cached, the rest failed with the reason", async () => {
     server = await startBatchServer({ expireAfter: 3 });
-    const s = await runBatchGeneration(items(5), {
-      client: batchClient(server.url, "k"),
-      model: MODEL,
-      cache,
-      pollIntervalMs: 5,
-    });
+    const s = await runItems(5, batchClient(server.url, "k"));
     expect(s.succeeded).toBe(3);
     expect(s.failed).toBe(2);
     expect(s.outcomes[4].error).toBe("batch expired; no result for this request");
@@ -186,13 +175,10 @@ describe("runBatchGeneration against a local Files + Batches server", () => {
   it("submits only what fits under the spending cap", async () => {
     server = await startBatchServer();
     // Each request ≈ 7 prompt + 20 completion tokens at $1/$1 per 1M, halved: ≈ $0.0000135 each.
-    const s = await runBatchGeneration(items(10), {
-      client: batchClient(server.url, "k"),
+    const s = await runItems(10, batchClient(server.url, "k"), {
       model: "my-model",
-      cache,
       prices: { "my-model": { input: 1, output: 1 } },
       maxCostUsd: 0.00005,
-      pollIntervalMs: 5,
     });
     expect(s.stoppedBy).toBe("cost-cap");
     expect(s.succeeded).toBe(3);
@@ -202,13 +188,7 @@ describe("runBatchGeneration against a local Files + Batches server", () => {
 
   it("splits a job larger than the batch size limit into consecutive batches", async () => {
     server = await startBatchServer();
-    const s = await runBatchGeneration(items(7), {
-      client: batchClient(server.url, "k"),
-      model: MODEL,
-      cache,
-      pollIntervalMs: 5,
-      maxRequestsPerBatch: 3,
-    });
+    const s = await runItems(7, batchClient(server.url, "k"), { maxRequestsPerBatch: 3 });
     expect(s.succeeded).toBe(7);
     expect(calls("POST /v1/batches")).toBe(3);
     const sizes = [...server.files.values()]
@@ -219,12 +199,7 @@ describe("runBatchGeneration against a local Files + Batches server", () => {
 
   it("fails every request of a batch that fails validation, with the service's reason", async () => {
     server = await startBatchServer({ enqueuedTokenLimit: 50 });
-    const s = await runBatchGeneration(items(4), {
-      client: batchClient(server.url, "k"),
-      model: MODEL,
-      cache,
-      pollIntervalMs: 5,
-    });
+    const s = await runItems(4, batchClient(server.url, "k"));
     expect(s.job?.status).toBe("failed");
     expect(s.failed).toBe(4);
     expect(s.outcomes[0].error).toBe(

@@ -1,45 +1,18 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BatchServer, startBatchServer } from "./support/batch-server.js";
 import { type ChatServer, startChatServer } from "./support/chat-server.js";
+import { type CliRun, runCli, signalWhen } from "./support/cli.js";
 
-const ROOT = resolve(__dirname, "..", "..", "..");
-const BIN = join(ROOT, "bin", "recalpaca.mjs");
-
-interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run `recalpaca …` as a child process; `watch` gets the child to kill or signal it. */
+/** Run `recalpaca …` with no API key in the environment unless `env` sets one. */
 function cli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-  watch?: (child: ChildProcess) => void,
+  watch?: Parameters<typeof runCli>[2],
 ): Promise<CliRun> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, RECALPACA_LLM_KEY: "", OPENAI_API_KEY: "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", fail);
-    child.on("close", (code, signal) => done({ code, signal, stdout, stderr }));
-    watch?.(child);
-  });
+  return runCli(args, { RECALPACA_LLM_KEY: "", OPENAI_API_KEY: "", ...env }, watch);
 }
 
 let dir: string;
@@ -65,6 +38,19 @@ function writeInput(n: number, name = "in.jsonl"): string {
   return path;
 }
 
+/** `recalpaca --cache-dir <dir> --quiet llm generate` against the chat server at `url`. */
+const generateArgs = (url: string) => [
+  "--cache-dir",
+  dir,
+  "--quiet",
+  "llm",
+  "generate",
+  "--llm",
+  url,
+  "--llm-model",
+  "test-model",
+];
+
 const readOutput = (path: string) =>
   readFileSync(path, "utf8")
     .trim()
@@ -76,30 +62,17 @@ describe("recalpaca llm generate --input (bulk)", () => {
     chat = await startChatServer({ delayMs: 15 });
     const input = writeInput(200);
     const output = join(dir, "out.jsonl");
-    const args = [
-      "--cache-dir",
-      dir,
-      "--quiet",
-      "llm",
-      "generate",
-      "--llm",
-      chat.url,
-      "--llm-model",
-      "test-model",
-    ];
-    const job = [...args, "--input", input, "--output", output, "--concurrency", "4"];
+    const job = [...generateArgs(chat.url), "--input", input, "--output", output, "--concurrency", "4"];
     const server = chat;
     let answeredAtKill = 0;
-    const first = await cli(job, {}, (child) => {
-      const timer = setInterval(() => {
+    const first = await cli(
+      job,
+      {},
+      signalWhen(() => {
         answeredAtKill = [...server.answered.values()].reduce((a, b) => a + b, 0);
-        if (answeredAtKill >= 100) {
-          clearInterval(timer);
-          child.kill("SIGKILL");
-        }
-      }, 2);
-      child.on("close", () => clearInterval(timer));
-    });
+        return answeredAtKill >= 100;
+      }, "SIGKILL"),
+    );
     expect(first.signal).toBe("SIGKILL");
     expect(answeredAtKill).toBeGreaterThanOrEqual(100);
     expect(answeredAtKill).toBeLessThan(200);
@@ -158,15 +131,7 @@ describe("recalpaca llm generate --input (bulk)", () => {
     writeFileSync(prices, JSON.stringify({ "test-model": { input: 100, output: 100 } }));
     const output = join(dir, "out.jsonl");
     const r = await cli([
-      "--cache-dir",
-      dir,
-      "--quiet",
-      "llm",
-      "generate",
-      "--llm",
-      chat.url,
-      "--llm-model",
-      "test-model",
+      ...generateArgs(chat.url),
       "--max-tokens",
       "10",
       "--input",
@@ -198,28 +163,13 @@ describe("recalpaca llm generate --input (bulk)", () => {
     chat = await startChatServer({ delayMs: 40 });
     const input = writeInput(60);
     const output = join(dir, "out.jsonl");
-    const job = [
-      "--cache-dir",
-      dir,
-      "--quiet",
-      "llm",
-      "generate",
-      "--llm",
-      chat.url,
-      "--llm-model",
-      "test-model",
-    ];
-    const args = [...job, "--input", input, "--output", output, "--concurrency", "3"];
+    const args = [...generateArgs(chat.url), "--input", input, "--output", output, "--concurrency", "3"];
     const server = chat;
-    const first = await cli(args, {}, (child) => {
-      const timer = setInterval(() => {
-        if (server.total() >= 10) {
-          clearInterval(timer);
-          child.kill("SIGINT");
-        }
-      }, 2);
-      child.on("close", () => clearInterval(timer));
-    });
+    const first = await cli(
+      args,
+      {},
+      signalWhen(() => server.total() >= 10, "SIGINT"),
+    );
     expect(first.code).toBe(130);
     expect(first.stderr).toMatch(/interrupted: \d+ of 60 requests done and saved in the cache/);
     const sent = server.total();

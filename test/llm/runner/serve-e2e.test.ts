@@ -1,14 +1,12 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlamaCppBackend } from "../../../src/llm/backends/index.js";
 import { type RunningServer, startServer } from "../../../src/llm/server/index.js";
 import type { LlmBackend, LlmRequest, LlmResult } from "../../../src/llm/types.js";
 import { MODELS_DIR, modelPath } from "../../support/env.js";
-
-const ROOT = resolve(__dirname, "..", "..", "..");
+import { runCli as cli } from "./support/cli.js";
 
 /** Counts the generations that reach the real model behind the server. */
 class CountingBackend implements LlmBackend {
@@ -31,21 +29,6 @@ class CountingBackend implements LlmBackend {
   close(): Promise<void> {
     return this.inner.close();
   }
-}
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [join(ROOT, "bin", "recalpaca.mjs"), ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
 }
 
 describe.skipIf(!MODELS_DIR)("bulk generation end to end against `llm serve` on stories260K", () => {
