@@ -1,0 +1,364 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { InterruptedError, UsageError } from "../core/index.js";
+import {
+  alpacaPrompt,
+  createBackend,
+  downloadModel,
+  ggufSummary,
+  isRemoteLlm,
+  type LlmRequest,
+  type LoraAdapterRef,
+  listGgufFiles,
+  parseLoraArg,
+  type SamplingOptions,
+  startServer,
+} from "../llm/index.js";
+import { type CliContext, contextOf, intOption, numberOption } from "./context.js";
+import { addBulkGenerateOptions, runBulkGenerate } from "./llm-bulk.js";
+import { info, printResult, progressBar } from "./output.js";
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** Options every command that loads a local model shares. */
+function addLocalModelOptions(cmd: Command): Command {
+  return cmd
+    .option("--threads <n>", "CPU threads for a .gguf model (default: all cores, never more)")
+    .option(
+      "--context-size <n>",
+      "context size in tokens for a .gguf model (default: the model's, at most 4096)",
+    )
+    .option("--gpu", "use a GPU for a .gguf model (default: CPU only)")
+    .option(
+      "--lora <file[:scale]>",
+      "LoRA adapter (GGUF) for a .gguf model, scale default 1; repeatable",
+      collect,
+    );
+}
+
+interface LocalModelOptions {
+  threads?: string;
+  contextSize?: string;
+  gpu?: boolean;
+  lora?: string[];
+}
+
+async function localModelSpec(o: LocalModelOptions) {
+  const spec: { threads?: number; contextSize?: number; gpu?: boolean; loras?: LoraAdapterRef[] } = {};
+  const threads = intOption("--threads", o.threads, 1);
+  if (threads !== undefined) spec.threads = threads;
+  const contextSize = intOption("--context-size", o.contextSize, 16);
+  if (contextSize !== undefined) spec.contextSize = contextSize;
+  if (o.gpu) spec.gpu = true;
+  if (o.lora && o.lora.length > 0) spec.loras = o.lora.map(parseLoraArg);
+  return spec;
+}
+
+interface GenerateOptions extends LocalModelOptions {
+  llm?: string;
+  llmModel?: string;
+  prompt?: string;
+  promptInput?: string;
+  system?: string;
+  template: string;
+  temperature?: string;
+  topP?: string;
+  topK?: string;
+  repeatPenalty?: string;
+  maxTokens?: string;
+  stop?: string[];
+  jsonSchema?: string;
+  grammar?: string;
+  input?: string;
+}
+
+/** A JSON schema given inline or as a file path. */
+function readJsonSchema(arg: string): Record<string, unknown> {
+  const text = arg.trim().startsWith("{") ? arg : readFileSync(arg, "utf8");
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not a JSON object");
+    return v as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(
+      `--json-schema: ${arg === text ? "inline schema" : arg} is not a JSON object: ${(err as Error).message}`,
+    );
+  }
+}
+
+function buildRequest(ctx: CliContext, o: GenerateOptions): LlmRequest {
+  if (o.prompt === undefined)
+    throw new UsageError('llm generate needs --prompt "…" (or --input <requests.jsonl> for bulk)');
+  const sampling: SamplingOptions = { seed: ctx.seed };
+  const t = numberOption("--temperature", o.temperature, 0);
+  if (t !== undefined) sampling.temperature = t;
+  const p = numberOption("--top-p", o.topP, 0, 1);
+  if (p !== undefined) sampling.topP = p;
+  const k = intOption("--top-k", o.topK, 0);
+  if (k !== undefined) sampling.topK = k;
+  const r = numberOption("--repeat-penalty", o.repeatPenalty, 0);
+  if (r !== undefined) sampling.repeatPenalty = r;
+  const request: LlmRequest = { sampling };
+  const maxTokens = intOption("--max-tokens", o.maxTokens, 1);
+  if (maxTokens !== undefined) request.maxTokens = maxTokens;
+  if (o.stop && o.stop.length > 0) request.stop = o.stop;
+  if (o.jsonSchema !== undefined) request.jsonSchema = readJsonSchema(o.jsonSchema);
+  if (o.grammar !== undefined) request.grammar = readFileSync(o.grammar, "utf8");
+  return { ...request, ...promptPart(o) };
+}
+
+function promptPart(o: GenerateOptions): Pick<LlmRequest, "prompt" | "messages"> {
+  const prompt = o.prompt as string;
+  switch (o.template) {
+    case "raw":
+      return { prompt };
+    case "alpaca":
+      return {
+        prompt: alpacaPrompt(
+          o.promptInput !== undefined
+            ? { instruction: prompt, input: o.promptInput }
+            : { instruction: prompt },
+        ),
+      };
+    case "chat":
+      return {
+        messages: [
+          ...(o.system !== undefined ? [{ role: "system" as const, content: o.system }] : []),
+          { role: "user", content: prompt },
+        ],
+      };
+    default:
+      throw new UsageError(`--template must be alpaca, chat or raw, got "${o.template}"`);
+  }
+}
+
+async function generate(cmd: Command): Promise<void> {
+  const o = cmd.opts<GenerateOptions>();
+  if (o.input !== undefined) return runBulkGenerate(cmd);
+  const ctx = contextOf(cmd);
+  if (!o.llm) throw new UsageError("llm generate needs --llm <path to .gguf | http(s) base URL>");
+  if (o.template !== "chat" && o.system !== undefined)
+    throw new UsageError("--system applies to --template chat only");
+  if (o.template !== "alpaca" && o.promptInput !== undefined)
+    throw new UsageError("--prompt-input applies to --template alpaca only");
+  const request = buildRequest(ctx, o);
+  const backend = await createBackend({
+    llm: o.llm,
+    ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
+    ...(await localModelSpec(o)),
+  });
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  try {
+    const started = performance.now();
+    const result = await backend.stream({ ...request, signal: controller.signal }, (chunk) => {
+      if (!ctx.json) process.stdout.write(chunk);
+    });
+    const seconds = (performance.now() - started) / 1000;
+    if (ctx.json) {
+      printResult(
+        ctx,
+        { model: result.model, text: result.text, finishReason: result.finishReason, usage: result.usage },
+        () => "",
+      );
+    } else {
+      process.stdout.write("\n");
+      info(
+        ctx,
+        `[${result.model}: ${result.usage.promptTokens} prompt + ${result.usage.completionTokens} generated tokens, ` +
+          `${(result.usage.completionTokens / Math.max(seconds, 1e-9)).toFixed(1)} tokens/s, finish: ${result.finishReason}]`,
+      );
+    }
+    if (result.finishReason === "abort") throw new InterruptedError("generation interrupted");
+  } finally {
+    process.off("SIGINT", onSigint);
+    await backend.close();
+  }
+}
+
+interface ServeOptions extends LocalModelOptions {
+  gguf?: string;
+  port: string;
+  host: string;
+  queue: string;
+  modelName?: string;
+}
+
+async function serve(cmd: Command): Promise<void> {
+  const ctx = contextOf(cmd);
+  const o = cmd.opts<ServeOptions>();
+  if (!o.gguf) throw new UsageError("llm serve needs --gguf <model.gguf>");
+  if (isRemoteLlm(o.gguf)) throw new UsageError("llm serve serves a local .gguf file, not a URL");
+  const port = intOption("--port", o.port, 0) as number;
+  const queue = intOption("--queue", o.queue, 0) as number;
+  const backend = await createBackend({
+    llm: o.gguf,
+    ...(o.modelName !== undefined ? { llmModel: o.modelName } : {}),
+    ...(await localModelSpec(o)),
+  });
+  const server = await startServer({ backend, host: o.host, port, queue });
+  const loopback = o.host === "127.0.0.1" || o.host === "::1" || o.host === "localhost";
+  printResult(
+    ctx,
+    { url: server.url, model: backend.model },
+    () => `serving ${backend.model} at ${server.url}`,
+  );
+  if (!loopback)
+    info(ctx, `warning: listening on ${o.host}, reachable from other machines; there is no authentication`);
+  info(ctx, "OpenAI-compatible: GET /v1/models, POST /v1/chat/completions, /v1/completions. Ctrl-C stops.");
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  await server.close();
+  await backend.close();
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  return `${(n / 1024).toFixed(0)} KiB`;
+}
+
+function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return String(n);
+}
+
+function modelsDirOf(ctx: CliContext): string {
+  if (!ctx.modelsDir)
+    throw new UsageError("no models folder: pass --models-dir <dir> or set RECALPACA_MODELS_DIR");
+  return ctx.modelsDir;
+}
+
+interface ModelRow {
+  name: string;
+  bytes: number;
+  type?: string;
+  architecture?: string | null;
+  parameters?: number;
+  contextLength?: number | null;
+  vocabSize?: number | null;
+  fileType?: string | null;
+  chatTemplate?: boolean;
+  error?: string;
+}
+
+async function listModels(cmd: Command): Promise<void> {
+  const ctx = contextOf(cmd);
+  const dir = modelsDirOf(ctx);
+  const rows: ModelRow[] = listGgufFiles(dir).map((f) => {
+    try {
+      const s = ggufSummary(f.path);
+      return {
+        name: f.name,
+        bytes: f.bytes,
+        type: s.type,
+        architecture: s.architecture ?? null,
+        parameters: s.parameterCount,
+        contextLength: s.contextLength ?? null,
+        vocabSize: s.vocabSize ?? null,
+        fileType: s.fileType?.name ?? null,
+        chatTemplate: s.hasChatTemplate,
+      };
+    } catch (err) {
+      return { name: f.name, bytes: f.bytes, error: (err as Error).message };
+    }
+  });
+  printResult(ctx, { modelsDir: dir, models: rows }, () => {
+    if (rows.length === 0) return `no .gguf files in ${dir}`;
+    const lines = [`${dir}:`];
+    for (const r of rows) {
+      if (r.error === undefined) {
+        lines.push(
+          `  ${r.name}  ${formatBytes(r.bytes)}  ${r.type === "model" ? "" : `${r.type} `}${r.architecture ?? "?"}` +
+            `  ${formatCount(r.parameters ?? 0)} params  ctx ${r.contextLength ?? "?"}  vocab ${r.vocabSize ?? "?"}` +
+            `  ${r.fileType ?? ""}${r.chatTemplate ? "  chat template" : ""}`,
+        );
+      } else {
+        lines.push(`  ${r.name}  ${formatBytes(r.bytes)}  unreadable: ${r.error}`);
+      }
+    }
+    return lines.join("\n");
+  });
+}
+
+async function downloadCommand(url: string, cmd: Command): Promise<void> {
+  const ctx = contextOf(cmd);
+  const o = cmd.opts<{ sha256?: string; name?: string; force?: boolean }>();
+  const bar = progressBar(ctx);
+  try {
+    const r = await downloadModel(url, modelsDirOf(ctx), {
+      ...(o.sha256 !== undefined ? { sha256: o.sha256 } : {}),
+      ...(o.name !== undefined ? { name: o.name } : {}),
+      ...(o.force ? { force: true } : {}),
+      onProgress: bar,
+    });
+    bar.finish();
+    printResult(ctx, r, () =>
+      r.skipped
+        ? `${r.path} is already there (sha256 ${r.sha256})`
+        : `saved ${r.path} (${formatBytes(r.bytes)}, sha256 ${r.sha256}${o.sha256 ? ", checksum verified" : ""})`,
+    );
+  } finally {
+    bar.finish();
+  }
+}
+
+export function register(program: Command): void {
+  const group = program.command("llm").description("language models: generate, serve, models");
+
+  const gen = group
+    .command("generate")
+    .description("generate text with a .gguf model or an OpenAI-compatible server, streamed to the terminal")
+    .option("--llm <model>", "path to a .gguf file or an http(s) base URL of an OpenAI-compatible server")
+    .option("--llm-model <name>", "model name on a remote server (default: the first it lists)")
+    .option("--prompt <text>", "the prompt (with --template alpaca: the instruction)")
+    .option(
+      "--template <kind>",
+      "alpaca (SEED.md §3), chat (the model's chat template, else Alpaca) or raw",
+      "chat",
+    )
+    .option("--prompt-input <text>", "--template alpaca: the input field")
+    .option("--system <text>", "--template chat: a system message")
+    .option("--temperature <t>", "0 = greedy (the default)")
+    .option("--top-p <p>", "nucleus sampling, (0, 1] (default off)")
+    .option("--top-k <k>", "top-k sampling, 0 = off (the default)")
+    .option("--repeat-penalty <r>", "repetition penalty over prompt and output tokens, 1 = off (the default)")
+    .option("--max-tokens <n>", "most tokens to generate (default: until the context is full)")
+    .option("--stop <text>", "stop string (not included in the output); repeatable", collect)
+    .option("--json-schema <file|json>", "constrain the output to a JSON schema")
+    .option(
+      "--grammar <file>",
+      "constrain the output to a GBNF grammar (.gguf models and llama.cpp-style servers)",
+    );
+  addLocalModelOptions(gen);
+  addBulkGenerateOptions(gen);
+  gen.action(async (_opts: unknown, cmd: Command) => generate(cmd));
+
+  const srv = group
+    .command("serve")
+    .description("serve a .gguf model over an OpenAI-compatible HTTP API (loopback only by default)")
+    .option("--gguf <file>", "the model file")
+    .option("--port <n>", "TCP port (0 = any free one)", "8080")
+    .option("--host <address>", "interface to bind", "127.0.0.1")
+    .option("--queue <n>", "requests that may wait while one runs; more get HTTP 429", "8")
+    .option("--model-name <name>", "model id to report (default: the file name and adapters)");
+  addLocalModelOptions(srv);
+  srv.action(async (_opts: unknown, cmd: Command) => serve(cmd));
+
+  const models = group
+    .command("models")
+    .description("list the .gguf files in --models-dir with their metadata; `models download <url>` adds one")
+    .action(async (_opts: unknown, cmd: Command) => listModels(cmd));
+  models
+    .command("download <url>")
+    .description("download a .gguf file into --models-dir (progress, checksum, atomic)")
+    .option("--sha256 <hex>", "expected SHA-256; a mismatch discards the download")
+    .option("--name <file>", "file name to save as (default: from the URL)")
+    .option("--force", "replace an existing file")
+    .action(async (url: string, _opts: unknown, cmd: Command) => downloadCommand(url, cmd));
+}

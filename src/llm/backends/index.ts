@@ -1,0 +1,25 @@
+export { type RenderedPrompt, renderChat } from "./chat-template.js";
+export {
+  type DistinctChoiceSpec,
+  distinctChoiceSchema,
+  distinctChoiceSpec,
+  uniqueItemsViolation,
+} from "./distinct-choice.js";
+export { type LlmFailureReason, LlmServiceError, retryAfterMs } from "./errors.js";
+export { type BackendSpec, createBackend, isRemoteLlm, parseLoraArg } from "./factory.js";
+export { LlamaCppBackend, type LlamaCppBackendOptions, samplerSettings } from "./llama-cpp.js";
+export { coreCount, resolveThreads } from "./llama-instance.js";
+export {
+  type DownloadOptions,
+  type DownloadResult,
+  downloadModel,
+  listGgufFiles,
+  type ModelFileEntry,
+} from "./model-files.js";
+export {
+  normaliseBaseUrl,
+  OpenAiCompatibleBackend,
+  type OpenAiCompatibleOptions,
+} from "./openai-compatible.js";
+export { checkRequest } from "./request-checks.js";
+export { StopStringFilter } from "./stop-strings.js";

@@ -1,0 +1,116 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { modelPath } from "../../support/env.js";
+
+const BIN = join(import.meta.dirname, "..", "..", "..", "bin", "recalpaca.mjs");
+const env = { ...process.env };
+delete env.CI;
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => {
+      stdout += c;
+    });
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let serve: ChildProcess | undefined;
+afterAll(() => {
+  serve?.kill("SIGKILL");
+});
+
+describe("recalpaca llm serve / generate", () => {
+  it("serves a GGUF on a loopback port; generate through the URL equals generate on the file", async () => {
+    const gguf = modelPath("stories260K.gguf");
+    serve = spawn(
+      process.execPath,
+      [BIN, "--json", "llm", "serve", "--gguf", gguf, "--port", "0", "--threads", "1", "--queue", "2"],
+      { env },
+    );
+    const proc = serve;
+    let out = "";
+    const url = await new Promise<string>((resolve, reject) => {
+      proc.stdout?.on("data", (c) => {
+        out += c;
+        const m = /"url":\s*"([^"]+)"/.exec(out);
+        if (m) resolve(m[1] as string);
+      });
+      proc.on("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+    });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+
+    const args = ["--prompt", "Once upon a time", "--template", "raw", "--max-tokens", "25"];
+    const [viaUrl, local] = await Promise.all([
+      run(["--json", "llm", "generate", "--llm", url, ...args]),
+      run(["--json", "llm", "generate", "--llm", gguf, "--threads", "1", ...args]),
+    ]);
+    expect(viaUrl.code, viaUrl.stderr).toBe(0);
+    expect(local.code, local.stderr).toBe(0);
+    const a = JSON.parse(viaUrl.stdout) as {
+      text: string;
+      model: string;
+      usage: { completionTokens: number };
+    };
+    const b = JSON.parse(local.stdout) as { text: string; model: string; finishReason: string };
+    expect(a.text).toBe(b.text);
+    expect(a.text).toMatch(/^, there was a little girl/);
+    expect(a.model).toBe("stories260K");
+    expect(a.usage.completionTokens).toBe(25);
+    expect(b.finishReason).toBe("length");
+
+    const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+    proc.kill("SIGINT");
+    expect(await exited).toBe(0);
+    serve = undefined;
+  });
+
+  it("streams plain text to the terminal and reports usage on stderr", async () => {
+    const r = await run([
+      "llm",
+      "generate",
+      "--llm",
+      modelPath("stories260K.gguf"),
+      "--threads",
+      "1",
+      "--prompt",
+      "Once upon a time",
+      "--template",
+      "raw",
+      "--max-tokens",
+      "10",
+      "--stop",
+      "Lily",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(", there was a little girl named \n");
+    expect(r.stderr).toMatch(/stories260K: 5 prompt \+ \d+ generated tokens, .* finish: stop/);
+  });
+
+  it("exits 2 with a clear message on bad options, 4 on a missing model", async () => {
+    const [bad, missing] = await Promise.all([
+      run([
+        "llm",
+        "generate",
+        "--llm",
+        modelPath("stories260K.gguf"),
+        "--prompt",
+        "x",
+        "--temperature",
+        "-1",
+      ]),
+      run(["llm", "generate", "--llm", "/nope/model.gguf", "--prompt", "x"]),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--temperature must be a number/);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toMatch(/no such file/);
+  });
+});
