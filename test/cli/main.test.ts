@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 const BIN = join(import.meta.dirname, "..", "..", "bin", "recalpaca.mjs");
 
 function run(args: string[]) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, CI: "" } });
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
 }
 
 describe("recalpaca binary", () => {
