@@ -73,7 +73,13 @@ export function datasetFingerprint(train: Interactions, dataset: string | null =
   h.update(`${train.nUsers} ${train.nItems}\n`);
   h.update(new Uint8Array(csr.indptr.buffer, csr.indptr.byteOffset, csr.indptr.byteLength));
   h.update(new Uint8Array(csr.indices.buffer, csr.indices.byteOffset, csr.indices.byteLength));
-  return { dataset, nUsers: train.nUsers, nItems: train.nItems, trainCount: train.length, trainHash: `sha256:${h.digest("hex")}` };
+  return {
+    dataset,
+    nUsers: train.nUsers,
+    nItems: train.nItems,
+    trainCount: train.length,
+    trainHash: `sha256:${h.digest("hex")}`,
+  };
 }
 
 function dtypeOf(a: ModelArray): DType {
@@ -85,7 +91,13 @@ function dtypeOf(a: ModelArray): DType {
   throw new TypeError("model arrays must be Float32/Float64/Int32/Uint32/Uint8 arrays");
 }
 
-const CTORS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, uint32: Uint32Array, uint8: Uint8Array };
+const CTORS = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  uint8: Uint8Array,
+};
 
 const pad8 = (n: number) => (n + 7) & ~7;
 
@@ -138,7 +150,9 @@ export function writeModelFile(path: string, snapshot: ModelSnapshot, data: Data
 export function decodeModelFile(bytes: Uint8Array, file = "model file"): ModelFile {
   const bad = (problem: string) => new DataFormatError({ file }, problem);
   if (bytes.length < 12 || !Buffer.from(bytes.subarray(0, 8)).equals(MAGIC)) {
-    throw bad(`not a recalpaca recsys model file (expected it to start with "RCPMODL"; write one with \`recalpaca recsys train\`)`);
+    throw bad(
+      `not a recalpaca recsys model file (expected it to start with "RCPMODL"; write one with \`recalpaca recsys train\`)`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const hLen = view.getUint32(8, true);
@@ -149,7 +163,8 @@ export function decodeModelFile(bytes: Uint8Array, file = "model file"): ModelFi
   } catch (err) {
     throw bad(`header is not valid JSON (${(err as Error).message})`);
   }
-  if (header.format !== MODEL_FILE_FORMAT) throw bad(`format "${header.format}" is not "${MODEL_FILE_FORMAT}"`);
+  if (header.format !== MODEL_FILE_FORMAT)
+    throw bad(`format "${header.format}" is not "${MODEL_FILE_FORMAT}"`);
   if (header.version !== MODEL_FILE_VERSION) {
     throw bad(
       `model file version ${header.version} is not supported (this recalpaca reads version ${MODEL_FILE_VERSION}); retrain the model with this version`,
@@ -158,13 +173,15 @@ export function decodeModelFile(bytes: Uint8Array, file = "model file"): ModelFi
   const blobStart = pad8(12 + hLen);
   const blobs = bytes.subarray(blobStart);
   const hash = `sha256:${createHash("sha256").update(blobs).digest("hex")}`;
-  if (hash !== header.blobHash) throw bad("corrupt: the checksum of the parameter data does not match the header");
+  if (hash !== header.blobHash)
+    throw bad("corrupt: the checksum of the parameter data does not match the header");
   const arrays: Record<string, ModelArray> = {};
   for (const e of header.arrays) {
     const Ctor = CTORS[e.dtype];
     if (!Ctor) throw bad(`array "${e.name}" has unknown dtype "${e.dtype}"`);
     const byteLength = e.length * Ctor.BYTES_PER_ELEMENT;
-    if (e.offset + byteLength > blobs.length) throw bad(`truncated: array "${e.name}" runs past the end of the file`);
+    if (e.offset + byteLength > blobs.length)
+      throw bad(`truncated: array "${e.name}" runs past the end of the file`);
     // Copy into a fresh, aligned buffer (the models mutate their parameters when training resumes).
     const buf = new ArrayBuffer(byteLength);
     new Uint8Array(buf).set(blobs.subarray(e.offset, e.offset + byteLength));
@@ -172,7 +189,14 @@ export function decodeModelFile(bytes: Uint8Array, file = "model file"): ModelFi
   }
   return {
     header,
-    snapshot: { model: header.model, config: header.config, nUsers: header.nUsers, nItems: header.nItems, arrays, state: header.state },
+    snapshot: {
+      model: header.model,
+      config: header.config,
+      nUsers: header.nUsers,
+      nItems: header.nItems,
+      arrays,
+      state: header.state,
+    },
   };
 }
 
@@ -182,8 +206,15 @@ export function decodeModelFile(bytes: Uint8Array, file = "model file"): ModelFi
  * `{ checkTrain: false }` to accept a different training set of the same catalogue (sizes and dataset
  * name must still match).
  */
-export function readModelFile(path: string, expect?: DatasetFingerprint, opts: { checkTrain?: boolean } = {}): ModelFile {
-  if (!existsSync(path)) throw new MissingResourceError(`model file ${path} not found (train one with \`recalpaca recsys train\`)`);
+export function readModelFile(
+  path: string,
+  expect?: DatasetFingerprint,
+  opts: { checkTrain?: boolean } = {},
+): ModelFile {
+  if (!existsSync(path))
+    throw new MissingResourceError(
+      `model file ${path} not found (train one with \`recalpaca recsys train\`)`,
+    );
   const mf = decodeModelFile(readFileSync(path), path);
   if (expect) checkFingerprint(mf.header.data, expect, path, opts.checkTrain ?? true);
   return mf;
@@ -194,7 +225,12 @@ function describe(d: DatasetFingerprint): string {
 }
 
 /** Throw a DataFormatError when a model's fingerprint does not match the data it is used with. */
-export function checkFingerprint(got: DatasetFingerprint, want: DatasetFingerprint, file: string, checkTrain = true): void {
+export function checkFingerprint(
+  got: DatasetFingerprint,
+  want: DatasetFingerprint,
+  file: string,
+  checkTrain = true,
+): void {
   const differs =
     got.nUsers !== want.nUsers ||
     got.nItems !== want.nItems ||
@@ -204,7 +240,9 @@ export function checkFingerprint(got: DatasetFingerprint, want: DatasetFingerpri
     throw new DataFormatError(
       { file },
       `this model was trained on ${describe(got)}, but the data given is ${describe(want)}${
-        got.nUsers === want.nUsers && got.nItems === want.nItems && got.trainHash !== want.trainHash ? " with a different training set" : ""
+        got.nUsers === want.nUsers && got.nItems === want.nItems && got.trainHash !== want.trainHash
+          ? " with a different training set"
+          : ""
       }: use the split the model was trained on, or retrain it`,
     );
   }

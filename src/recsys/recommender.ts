@@ -55,4 +55,6 @@ export interface Recommender {
   scoreUsers?(users: Int32Array, out: Float32Array): void;
   /** Parameters, config and training state for the model file (src/recsys/model-file.ts). */
   snapshot?(): ModelSnapshot;
+  /** Release worker threads or native memory (models with kernels); scoring may still work afterwards. */
+  dispose?(): void;
 }
