@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../src/core/index.js";
 
 const BENCHMARKS = join(import.meta.dirname, "..", "BENCHMARKS.md");
-const HEADER = "# Benchmarks\n\nWritten by the scripts in `bench/` (`npm run bench -- <name>`); each section is replaced when its benchmark reruns.\n";
+const HEADER =
+  "# Benchmarks\n\nWritten by the scripts in `bench/` (`npm run bench -- <name>`); each section is replaced when its benchmark reruns.\n";
 
 /**
  * Replace (or append) the section `name` of BENCHMARKS.md with `markdown`, between HTML comment
@@ -18,7 +19,10 @@ export function writeBenchSection(name: string, title: string, markdown: string)
   const section = `${begin}\n## ${title}\n\n${stamp}\n\n${markdown.trim()}\n${end}`;
   const a = text.indexOf(begin);
   const b = text.indexOf(end);
-  const next = a >= 0 && b > a ? text.slice(0, a) + section + text.slice(b + end.length) : `${text.trimEnd()}\n\n${section}\n`;
+  const next =
+    a >= 0 && b > a
+      ? text.slice(0, a) + section + text.slice(b + end.length)
+      : `${text.trimEnd()}\n\n${section}\n`;
   writeFileAtomic(BENCHMARKS, next);
 }
 

@@ -1,2 +1,2 @@
-export { renderSvg, svgToPng, renderChart, CHART_FONT_FILES, CHART_FONT_FAMILY } from "./render.js";
-export { pieSpec, histogramSpec, lineSpec } from "./specs.js";
+export { CHART_FONT_FAMILY, CHART_FONT_FILES, renderChart, renderSvg, svgToPng } from "./render.js";
+export { histogramSpec, lineSpec, pieSpec } from "./specs.js";

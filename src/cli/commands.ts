@@ -42,7 +42,9 @@ export function groupInArgv(args: readonly string[]): string | undefined {
 export async function registerCommands(program: Command, args: readonly string[]): Promise<void> {
   const wanted = groupInArgv(args);
   for (const [name, description] of COMMAND_GROUPS) {
-    const file = ["ts", "js"].map((ext) => new URL(`./${name}.${ext}`, import.meta.url)).find((u) => existsSync(u));
+    const file = ["ts", "js"]
+      .map((ext) => new URL(`./${name}.${ext}`, import.meta.url))
+      .find((u) => existsSync(u));
     if (file && name === wanted) {
       const mod = (await import(file.href)) as { register: (program: Command) => void };
       mod.register(program);

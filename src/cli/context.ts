@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { DEFAULT_SEED, type Dirs, UsageError, resolveDirs } from "../core/index.js";
+import { DEFAULT_SEED, type Dirs, resolveDirs, UsageError } from "../core/index.js";
 
 /** Global options, resolved once per invocation and handed to every command. */
 export interface CliContext extends Dirs {
@@ -23,22 +23,39 @@ export function addGlobalOptions(program: Command): Command {
 export function contextOf(cmd: Command): CliContext {
   let root = cmd;
   while (root.parent) root = root.parent;
-  const o = root.opts<{ dataDir?: string; modelsDir?: string; cacheDir?: string; seed: string; json?: boolean; quiet?: boolean }>();
+  const o = root.opts<{
+    dataDir?: string;
+    modelsDir?: string;
+    cacheDir?: string;
+    seed: string;
+    json?: boolean;
+    quiet?: boolean;
+  }>();
   const seed = Number(o.seed);
   if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${o.seed}"`);
   return { ...resolveDirs(o), seed, json: Boolean(o.json), quiet: Boolean(o.quiet) };
 }
 
 /** Parse an integer option with a clear usage error. */
-export function intOption(name: string, value: string | undefined, min = Number.MIN_SAFE_INTEGER): number | undefined {
+export function intOption(
+  name: string,
+  value: string | undefined,
+  min = Number.MIN_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${name} must be an integer ≥ ${min}, got "${value}"`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`${name} must be an integer ≥ ${min}, got "${value}"`);
   return n;
 }
 
 /** Parse a number option with a clear usage error. */
-export function numberOption(name: string, value: string | undefined, min = -Infinity, max = Infinity): number | undefined {
+export function numberOption(
+  name: string,
+  value: string | undefined,
+  min = -Infinity,
+  max = Infinity,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n < min || n > max) {

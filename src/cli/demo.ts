@@ -14,23 +14,38 @@ export function register(program: Command): void {
     )
     .option("--runs-dir <dir>", "folder holding run folders", "runs")
     .option("--model <name>", "recommender that makes the candidate lists", "lightgcn")
-    .option("--epochs <n>", "training epochs of the recommender (kept short so the demo takes minutes; the reference runs 400)", "60")
+    .option(
+      "--epochs <n>",
+      "training epochs of the recommender (kept short so the demo takes minutes; the reference runs 400)",
+      "60",
+    )
     .option("--force <stage>", "rerun this stage and every stage after it")
-    .action(async (opts: { runsDir: string; force?: string; model: string; epochs: string }, cmd: Command) => {
-      const ctx = contextOf(cmd);
-      const epochs = intOption("--epochs", opts.epochs, 1);
-      const config = validateExperiment(
-        { name: "demo", seed: ctx.seed, data: { dataset: "ml-100k" }, recsys: { model: opts.model, epochs } },
-        "demo",
-      );
-      const result = await runAndReport(ctx, config, { baseDir: process.cwd(), runsDir: opts.runsDir, force: opts.force });
-      if (!ctx.json && !ctx.quiet) {
-        const dataDir = result.outcomes.find((o) => o.stage === "data")!.dir;
-        const stats = JSON.parse(readFileSync(join(dataDir, "stats.json"), "utf8")) as DatasetStats;
-        process.stderr.write(
-          `\n${stats.dataset}: ${stats.users} users, ${stats.items} items, ${stats.ratings} ratings, density ${(stats.density * 100).toFixed(2)}%\n` +
-            `ratings: ${stats.histogram.map((h) => `${h.rating}★ ${h.count}`).join(", ")}\n`,
+    .action(
+      async (opts: { runsDir: string; force?: string; model: string; epochs: string }, cmd: Command) => {
+        const ctx = contextOf(cmd);
+        const epochs = intOption("--epochs", opts.epochs, 1);
+        const config = validateExperiment(
+          {
+            name: "demo",
+            seed: ctx.seed,
+            data: { dataset: "ml-100k" },
+            recsys: { model: opts.model, epochs },
+          },
+          "demo",
         );
-      }
-    });
+        const result = await runAndReport(ctx, config, {
+          baseDir: process.cwd(),
+          runsDir: opts.runsDir,
+          force: opts.force,
+        });
+        if (!ctx.json && !ctx.quiet) {
+          const dataDir = result.outcomes.find((o) => o.stage === "data")!.dir;
+          const stats = JSON.parse(readFileSync(join(dataDir, "stats.json"), "utf8")) as DatasetStats;
+          process.stderr.write(
+            `\n${stats.dataset}: ${stats.users} users, ${stats.items} items, ${stats.ratings} ratings, density ${(stats.density * 100).toFixed(2)}%\n` +
+              `ratings: ${stats.histogram.map((h) => `${h.rating}★ ${h.count}`).join(", ")}\n`,
+          );
+        }
+      },
+    );
 }

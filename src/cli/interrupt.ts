@@ -11,7 +11,9 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
     count++;
     if (count === 1) {
       process.stderr.write("\ninterrupted: finishing in-flight work and saving (Ctrl-C again to quit now)\n");
-      controller.abort(new InterruptedError("interrupted; finished work is saved, run the same command again to resume"));
+      controller.abort(
+        new InterruptedError("interrupted; finished work is saved, run the same command again to resume"),
+      );
     } else process.exit(130);
   };
   process.on("SIGINT", onSigint);
@@ -19,7 +21,10 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
     return await work(controller.signal);
   } catch (err) {
     if (controller.signal.aborted && !(err instanceof InterruptedError)) {
-      throw new InterruptedError("interrupted; finished work is saved, run the same command again to resume", { cause: err });
+      throw new InterruptedError(
+        "interrupted; finished work is saved, run the same command again to resume",
+        { cause: err },
+      );
     }
     throw err;
   } finally {

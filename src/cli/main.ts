@@ -1,12 +1,14 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, exitCodeOf } from "../core/index.js";
-import { addGlobalOptions } from "./context.js";
 import { registerCommands } from "./commands.js";
+import { addGlobalOptions } from "./context.js";
 
 /** Build the `recalpaca` program with every command group registered. */
 export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const program = new Command("recalpaca")
-    .description("Build, train and evaluate LLM recommenders that explain their picks (RecAlpaca, done right).")
+    .description(
+      "Build, train and evaluate LLM recommenders that explain their picks (RecAlpaca, done right).",
+    )
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   addGlobalOptions(program);

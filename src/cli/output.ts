@@ -51,7 +51,8 @@ export function renderProgress(e: ProgressEvent, elapsedMs: number, width = 24):
     parts.push(formatCount(e.done, e.unit));
   }
   if (e.metrics) {
-    for (const [k, v] of Object.entries(e.metrics)) parts.push(`${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`);
+    for (const [k, v] of Object.entries(e.metrics))
+      parts.push(`${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`);
   }
   if (e.message) parts.push(e.message);
   return parts.join(" ");

@@ -9,7 +9,9 @@ import { info, printResult, progressBar } from "./output.js";
 export function register(program: Command): void {
   program
     .command("run <experiment>")
-    .description("run every stage of an experiment file (.yaml/.json) into runs/<name>/, skipping finished, unchanged stages")
+    .description(
+      "run every stage of an experiment file (.yaml/.json) into runs/<name>/, skipping finished, unchanged stages",
+    )
     .option("--runs-dir <dir>", "folder holding run folders", "runs")
     .option("--force <stage>", "rerun this stage and every stage after it")
     .action(async (file: string, opts: { runsDir: string; force?: string }, cmd: Command) => {
@@ -17,7 +19,11 @@ export function register(program: Command): void {
       const config = loadExperimentFile(file);
       const seedFlag = cmd.parent?.getOptionValueSource("seed") === "cli";
       if (seedFlag) config.seed = ctx.seed;
-      await runAndReport(ctx, config, { baseDir: dirname(resolve(file)), runsDir: opts.runsDir, force: opts.force });
+      await runAndReport(ctx, config, {
+        baseDir: dirname(resolve(file)),
+        runsDir: opts.runsDir,
+        force: opts.force,
+      });
     });
 }
 
@@ -48,7 +54,15 @@ export async function runAndReport(
   ).finally(() => bar.finish());
   printResult(
     ctx,
-    { runDir: result.runDir, stages: result.outcomes.map((o) => ({ stage: o.stage, dir: o.dir, skipped: o.skipped, counts: o.manifest.counts })) },
+    {
+      runDir: result.runDir,
+      stages: result.outcomes.map((o) => ({
+        stage: o.stage,
+        dir: o.dir,
+        skipped: o.skipped,
+        counts: o.manifest.counts,
+      })),
+    },
     () =>
       [
         ...result.outcomes.map(

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { MissingResourceError } from "../core/index.js";
-import { type RunSummary, listRuns, readManifest, summarizeRun } from "../pipeline/index.js";
+import { listRuns, type RunSummary, readManifest, summarizeRun } from "../pipeline/index.js";
 import { contextOf } from "./context.js";
 import { printResult } from "./output.js";
 
@@ -15,7 +15,9 @@ export function register(program: Command): void {
     .action((opts: { runsDir: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const all = listRuns(resolve(opts.runsDir));
-      printResult(ctx, all, () => (all.length ? all.map(formatRunLine).join("\n") : `no runs in ${resolve(opts.runsDir)}`));
+      printResult(ctx, all, () =>
+        all.length ? all.map(formatRunLine).join("\n") : `no runs in ${resolve(opts.runsDir)}`,
+      );
     });
   runs
     .command("show <name>")
@@ -24,7 +26,8 @@ export function register(program: Command): void {
     .action((name: string, opts: { runsDir: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const dir = existsSync(name) ? resolve(name) : resolve(opts.runsDir, name);
-      if (!existsSync(dir)) throw new MissingResourceError(`run folder ${dir} not found (see \`recalpaca runs list\`)`);
+      if (!existsSync(dir))
+        throw new MissingResourceError(`run folder ${dir} not found (see \`recalpaca runs list\`)`);
       const summary = summarizeRun(dir, name);
       const manifests = summary.stages.map((s) => readManifest(join(dir, s.stage)));
       printResult(ctx, { ...summary, manifests }, () =>

@@ -1,15 +1,15 @@
+export { formatZodError, loadExperimentFile, validateExperiment } from "./load.js";
 export {
-  experimentSchema,
-  dataSectionSchema,
-  splitSectionSchema,
-  recsysSectionSchema,
+  type CandidatesSection,
   candidatesSectionSchema,
   DATASET_NAMES,
-  SPLIT_STRATEGIES,
-  type ExperimentConfig,
   type DataSection,
-  type SplitSection,
+  dataSectionSchema,
+  type ExperimentConfig,
+  experimentSchema,
   type RecsysSection,
-  type CandidatesSection,
+  recsysSectionSchema,
+  SPLIT_STRATEGIES,
+  type SplitSection,
+  splitSectionSchema,
 } from "./schema.js";
-export { loadExperimentFile, validateExperiment, formatZodError } from "./load.js";

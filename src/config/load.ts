@@ -18,7 +18,10 @@ export function loadExperimentFile(path: string): ExperimentConfig {
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
-    throw new DataFormatError({ file: path, line }, `not valid ${ext === ".json" ? "JSON" : "YAML"}: ${(err as Error).message.split("\n")[0]}`);
+    throw new DataFormatError(
+      { file: path, line },
+      `not valid ${ext === ".json" ? "JSON" : "YAML"}: ${(err as Error).message.split("\n")[0]}`,
+    );
   }
   return validateExperiment(raw ?? {}, path);
 }

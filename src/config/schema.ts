@@ -28,7 +28,9 @@ const delimitedSchema = z
     ratings: z
       .object({
         ...delimitedFile,
-        columns: z.object({ user: column, item: column, rating: column.optional(), timestamp: column.optional() }).strict(),
+        columns: z
+          .object({ user: column, item: column, rating: column.optional(), timestamp: column.optional() })
+          .strict(),
         /** Allowed explicit ratings, inclusive. */
         ratingRange: z.tuple([z.number(), z.number()]).optional(),
         /** A rating value meaning "interaction without explicit rating". */
@@ -39,7 +41,12 @@ const delimitedSchema = z
       .object({
         ...delimitedFile,
         columns: z
-          .object({ item: column, title: column.optional(), genres: column.optional(), year: column.optional() })
+          .object({
+            item: column,
+            title: column.optional(),
+            genres: column.optional(),
+            year: column.optional(),
+          })
           .strict(),
         genreSep: z.string().optional(),
       })
@@ -79,7 +86,11 @@ export const dataSectionSchema = z
   .strict()
   .superRefine((d, ctx) => {
     if (d.dataset === "delimited" && !d.delimited) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["delimited"], message: "required when dataset is \"delimited\"" });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["delimited"],
+        message: 'required when dataset is "delimited"',
+      });
     }
   });
 

@@ -47,7 +47,9 @@ export class AtomicLineWriter {
   async commit(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
+    );
     renameSync(this.tmp, this.path);
   }
 

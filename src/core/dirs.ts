@@ -13,7 +13,8 @@ export interface Dirs {
 
 /** `$XDG_CACHE_HOME/recalpaca`, else `~/.cache/recalpaca`. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0 ? env.XDG_CACHE_HOME : join(homedir(), ".cache");
+  const base =
+    env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0 ? env.XDG_CACHE_HOME : join(homedir(), ".cache");
   return join(base, "recalpaca");
 }
 

@@ -1,16 +1,16 @@
-export { Rng, DEFAULT_SEED } from "./rng.js";
+export { AtomicLineWriter, writeFileAtomic, writeJsonAtomic } from "./atomic-write.js";
+export { type Dirs, defaultCacheDir, resolveDirs } from "./dirs.js";
 export {
+  DataFormatError,
+  type DataLocation,
   ExitCode,
+  exitCodeOf,
+  formatLocation,
+  InterruptedError,
+  LlmRequestError,
+  MissingResourceError,
   RecalpacaError,
   UsageError,
-  DataFormatError,
-  MissingResourceError,
-  LlmRequestError,
-  InterruptedError,
-  formatLocation,
-  exitCodeOf,
-  type DataLocation,
 } from "./errors.js";
-export { type ProgressEvent, type ProgressCallback, noProgress } from "./progress.js";
-export { writeFileAtomic, writeJsonAtomic, AtomicLineWriter } from "./atomic-write.js";
-export { defaultCacheDir, resolveDirs, type Dirs } from "./dirs.js";
+export { noProgress, type ProgressCallback, type ProgressEvent } from "./progress.js";
+export { DEFAULT_SEED, Rng } from "./rng.js";

@@ -54,7 +54,8 @@ export class Rng {
 
   /** Uniform integer in [0, n) without modulo bias (Lemire's method with rejection). n ≤ 2^32. */
   int(n: number): number {
-    if (!(n > 0) || n > 4294967296 || !Number.isInteger(n)) throw new RangeError(`int(n) needs 1 ≤ n ≤ 2^32, got ${n}`);
+    if (!(n > 0) || n > 4294967296 || !Number.isInteger(n))
+      throw new RangeError(`int(n) needs 1 ≤ n ≤ 2^32, got ${n}`);
     if (n === 4294967296) return this.nextUint32();
     const threshold = (4294967296 - n) % n;
     for (;;) {

@@ -38,7 +38,11 @@ export function validateAlpacaFile(path: string): { validation: AlpacaValidation
   } catch (err) {
     throw new DataFormatError({ file: path }, `not valid JSON (${(err as Error).message})`);
   }
-  if (!Array.isArray(raw)) throw new DataFormatError({ file: path }, "expected a JSON array of {instruction, input, output} records");
+  if (!Array.isArray(raw))
+    throw new DataFormatError(
+      { file: path },
+      "expected a JSON array of {instruction, input, output} records",
+    );
   const errors: AlpacaIssue[] = [];
   const warnings: AlpacaIssue[] = [];
   const extraKeys: Record<string, number> = {};
@@ -62,15 +66,25 @@ export function validateAlpacaFile(path: string): { validation: AlpacaValidation
           ok = false;
         }
       } else if (typeof rec[key] !== "string") {
-        errors.push({ record: i, field: key, problem: `expected a string, got ${Array.isArray(rec[key]) ? "array" : typeof rec[key]}` });
+        errors.push({
+          record: i,
+          field: key,
+          problem: `expected a string, got ${Array.isArray(rec[key]) ? "array" : typeof rec[key]}`,
+        });
         ok = false;
       }
     }
-    for (const k of Object.keys(rec)) if (!["instruction", "input", "output"].includes(k)) extraKeys[k] = (extraKeys[k] ?? 0) + 1;
+    for (const k of Object.keys(rec))
+      if (!["instruction", "input", "output"].includes(k)) extraKeys[k] = (extraKeys[k] ?? 0) + 1;
     if (!ok) return;
-    const record: AlpacaRecord = { instruction: rec.instruction as string, input: (rec.input as string | undefined) ?? "", output: rec.output as string };
+    const record: AlpacaRecord = {
+      instruction: rec.instruction as string,
+      input: (rec.input as string | undefined) ?? "",
+      output: rec.output as string,
+    };
     if (record.output.trim() === "") errors.push({ record: i, field: "output", problem: "empty" });
-    if (record.instruction.trim() === "") warnings.push({ record: i, field: "instruction", problem: "empty" });
+    if (record.instruction.trim() === "")
+      warnings.push({ record: i, field: "instruction", problem: "empty" });
     if (record.input.trim() !== "") withInput++;
     const key = `${record.instruction}\0${record.input}\0${record.output}`;
     const first = seen.get(key);
@@ -80,5 +94,8 @@ export function validateAlpacaFile(path: string): { validation: AlpacaValidation
     } else seen.set(key, i);
     records.push(record);
   });
-  return { validation: { file: path, records: raw.length, errors, warnings, duplicates, withInput, extraKeys }, records };
+  return {
+    validation: { file: path, records: raw.length, errors, warnings, duplicates, withInput, extraKeys },
+    records,
+  };
 }

@@ -29,7 +29,11 @@ export function toChatExample(r: AlpacaRecord, system?: string): ChatExample {
   };
 }
 
-export async function writeChatJsonl(path: string, records: readonly AlpacaRecord[], system?: string): Promise<void> {
+export async function writeChatJsonl(
+  path: string,
+  records: readonly AlpacaRecord[],
+  system?: string,
+): Promise<void> {
   const w = new AtomicLineWriter(path);
   try {
     for (const r of records) await w.writeLine(JSON.stringify(toChatExample(r, system)));
@@ -44,10 +48,17 @@ export async function writeChatJsonl(path: string, records: readonly AlpacaRecor
  * Split records into train and validation with disjoint users: a seeded share of the distinct users
  * (at least one when there are two or more) goes to validation with all their records.
  */
-export function splitByUser<T>(records: readonly T[], userOf: (r: T) => string, validationShare: number, rng: Rng): { train: T[]; validation: T[] } {
-  if (!(validationShare >= 0 && validationShare < 1)) throw new RangeError(`validation share must be in [0, 1), got ${validationShare}`);
+export function splitByUser<T>(
+  records: readonly T[],
+  userOf: (r: T) => string,
+  validationShare: number,
+  rng: Rng,
+): { train: T[]; validation: T[] } {
+  if (!(validationShare >= 0 && validationShare < 1))
+    throw new RangeError(`validation share must be in [0, 1), got ${validationShare}`);
   const users = [...new Set(records.map(userOf))].sort();
-  const nVal = users.length < 2 || validationShare === 0 ? 0 : Math.max(1, Math.round(users.length * validationShare));
+  const nVal =
+    users.length < 2 || validationShare === 0 ? 0 : Math.max(1, Math.round(users.length * validationShare));
   const valUsers = new Set(rng.sampleIndices(users.length, nVal).map((i) => users[i]));
   const train: T[] = [];
   const validation: T[] = [];

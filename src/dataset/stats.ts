@@ -34,7 +34,10 @@ export function datasetStats(
   subsets: readonly (string | undefined)[] = [],
   countTokens: CountTokens = estimateTokens,
   tokenCounter = "estimate (src/prompts estimateTokens)",
-): { report: DatasetStatsReport; lengths: Record<"chars" | "tokens", Record<(typeof FIELDS)[number], number[]>> } {
+): {
+  report: DatasetStatsReport;
+  lengths: Record<"chars" | "tokens", Record<(typeof FIELDS)[number], number[]>>;
+} {
   const subsetCounts: Record<string, number> = {};
   records.forEach((_, i) => {
     const s = subsets[i] ?? "unknown";
@@ -42,7 +45,8 @@ export function datasetStats(
   });
   // Leading verbs are tagged once per distinct instruction, then weighted by how often it occurs.
   const instructionCounts = new Map<string, number>();
-  for (const r of records) instructionCounts.set(r.instruction, (instructionCounts.get(r.instruction) ?? 0) + 1);
+  for (const r of records)
+    instructionCounts.set(r.instruction, (instructionCounts.get(r.instruction) ?? 0) + 1);
   const verbCounts = new Map<string, number>();
   for (const [text, n] of instructionCounts) {
     const v = verbNounStats([text]).verbs[0]?.verb;
@@ -77,8 +81,16 @@ export function datasetStats(
     subsets: subsetCounts,
     topVerbs,
     distinctInstructions: instructionCounts.size,
-    chars: { instruction: summarize(lengths.chars.instruction), input: summarize(lengths.chars.input), output: summarize(lengths.chars.output) },
-    tokens: { instruction: summarize(lengths.tokens.instruction), input: summarize(lengths.tokens.input), output: summarize(lengths.tokens.output) },
+    chars: {
+      instruction: summarize(lengths.chars.instruction),
+      input: summarize(lengths.chars.input),
+      output: summarize(lengths.chars.output),
+    },
+    tokens: {
+      instruction: summarize(lengths.tokens.instruction),
+      input: summarize(lengths.tokens.input),
+      output: summarize(lengths.tokens.output),
+    },
     tokenCounter,
   };
   return { report, lengths };
@@ -90,14 +102,23 @@ export function summarizeLengths(xs: number[]): LengthSummary {
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1) + 0.5))];
   const m = s.length >> 1;
   const median = s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-  return { min: s[0], median, mean: s.reduce((a, b) => a + b, 0) / s.length, p90: q(0.9), max: s[s.length - 1] };
+  return {
+    min: s[0],
+    median,
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    p90: q(0.9),
+    max: s[s.length - 1],
+  };
 }
 
 /**
  * Write `stats.json` and the charts (verbs pie; instruction/input/output length histograms in
  * characters and tokens), each as SVG and PNG, into `dir`. Returns the files written.
  */
-export async function writeDatasetStats(dir: string, stats: ReturnType<typeof datasetStats>): Promise<string[]> {
+export async function writeDatasetStats(
+  dir: string,
+  stats: ReturnType<typeof datasetStats>,
+): Promise<string[]> {
   const files: string[] = [];
   const out = (name: string, data: string | Uint8Array) => {
     writeFileAtomic(join(dir, name), data);
@@ -106,7 +127,13 @@ export async function writeDatasetStats(dir: string, stats: ReturnType<typeof da
   writeJsonAtomic(join(dir, "stats.json"), stats.report);
   files.push("stats.json");
   const charts: Array<[string, Parameters<typeof renderChart>[0]]> = [
-    ["verbs", pieSpec("Most frequent leading verbs", stats.report.topVerbs.map((v) => ({ label: v.verb, count: v.count })))],
+    [
+      "verbs",
+      pieSpec(
+        "Most frequent leading verbs",
+        stats.report.topVerbs.map((v) => ({ label: v.verb, count: v.count })),
+      ),
+    ],
   ];
   for (const f of FIELDS) {
     charts.push([`${f}-chars`, histogramSpec(`${f} length`, "characters", stats.lengths.chars[f])]);

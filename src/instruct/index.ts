@@ -1,17 +1,22 @@
-export { rougeL, rougeLTokens, rougeTokens, lcsLength, type RougeScore } from "./rouge.js";
-export { SEED_INSTRUCTIONS, DOMAIN_WORDS, INSTRUCTION_DOMAINS, type InstructionDomain } from "./seed-instructions.js";
 export {
-  seedPool,
-  growPool,
-  fewShotPrompt,
-  extractProposal,
-  rejectReason,
   DEFAULT_FILTER,
+  extractProposal,
+  type FilterOptions,
+  fewShotPrompt,
+  type GrowOptions,
+  growPool,
   type InstructionPool,
   type PoolEntry,
   type RejectReason,
-  type FilterOptions,
-  type GrowOptions,
+  rejectReason,
+  seedPool,
 } from "./pool.js";
-export { leadingVerbNoun, verbNounStats, type VerbNoun, type VerbNounStats } from "./verb-noun.js";
 export { readPoolFile, writePoolFile } from "./pool-file.js";
+export { lcsLength, type RougeScore, rougeL, rougeLTokens, rougeTokens } from "./rouge.js";
+export {
+  DOMAIN_WORDS,
+  INSTRUCTION_DOMAINS,
+  type InstructionDomain,
+  SEED_INSTRUCTIONS,
+} from "./seed-instructions.js";
+export { leadingVerbNoun, type VerbNoun, type VerbNounStats, verbNounStats } from "./verb-noun.js";

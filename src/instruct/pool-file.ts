@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { DataFormatError, writeJsonAtomic } from "../core/index.js";
 import { formatZodError } from "../config/index.js";
+import { DataFormatError, writeJsonAtomic } from "../core/index.js";
 import type { InstructionPool } from "./pool.js";
 
 const poolSchema = z
@@ -23,7 +23,15 @@ const poolSchema = z
       z.object({
         round: z.number().int(),
         text: z.string(),
-        reason: z.enum(["empty", "too-short", "too-long", "run-on", "off-domain", "too-similar", "bad-start"]),
+        reason: z.enum([
+          "empty",
+          "too-short",
+          "too-long",
+          "run-on",
+          "off-domain",
+          "too-similar",
+          "bad-start",
+        ]),
         detail: z.string().optional(),
       }),
     ),

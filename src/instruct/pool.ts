@@ -24,7 +24,14 @@ export interface InstructionPool {
   rejected: Array<{ round: number; text: string; reason: RejectReason; detail?: string }>;
 }
 
-export type RejectReason = "empty" | "too-short" | "too-long" | "run-on" | "off-domain" | "too-similar" | "bad-start";
+export type RejectReason =
+  | "empty"
+  | "too-short"
+  | "too-long"
+  | "run-on"
+  | "off-domain"
+  | "too-similar"
+  | "bad-start";
 
 /** Self-Instruct's filters (Wang et al., 2023), with our domain check added. */
 export interface FilterOptions {
@@ -95,7 +102,8 @@ export function rejectReason(
       worstId = pool.entries[i].id;
     }
   }
-  if (worst > opts.maxRougeL) return { reason: "too-similar", detail: `ROUGE-L ${worst.toFixed(3)} vs entry ${worstId}` };
+  if (worst > opts.maxRougeL)
+    return { reason: "too-similar", detail: `ROUGE-L ${worst.toFixed(3)} vs entry ${worstId}` };
   return null;
 }
 
@@ -132,7 +140,14 @@ export async function growPool(pool: InstructionPool, opts: GrowOptions): Promis
       opts.onRound?.(r, false, rejected.reason);
       continue;
     }
-    out.entries.push({ id: out.entries.length, text, round: r, source: "generated", model: opts.model, parents: picks.map((p) => p.id) });
+    out.entries.push({
+      id: out.entries.length,
+      text,
+      round: r,
+      source: "generated",
+      model: opts.model,
+      parents: picks.map((p) => p.id),
+    });
     poolTokens.push(rougeTokens(text));
     opts.onRound?.(r, true);
   }

@@ -44,7 +44,31 @@ export const SEED_INSTRUCTIONS: Readonly<Record<InstructionDomain, readonly stri
 
 /** Words that mark an instruction as belonging to its domain (any one suffices). */
 export const DOMAIN_WORDS: Readonly<Record<InstructionDomain, readonly string[]>> = {
-  movies: ["movie", "movies", "film", "films", "cinema", "watch", "watchlist", "viewer", "moviegoer", "director", "directors"],
-  books: ["book", "books", "read", "reader", "reading", "novel", "novels", "author", "authors", "librarian", "literature"],
+  movies: [
+    "movie",
+    "movies",
+    "film",
+    "films",
+    "cinema",
+    "watch",
+    "watchlist",
+    "viewer",
+    "moviegoer",
+    "director",
+    "directors",
+  ],
+  books: [
+    "book",
+    "books",
+    "read",
+    "reader",
+    "reading",
+    "novel",
+    "novels",
+    "author",
+    "authors",
+    "librarian",
+    "literature",
+  ],
   anime: ["anime", "manga", "series", "watch", "watchlist", "viewer", "fan", "episodes", "studio"],
 };

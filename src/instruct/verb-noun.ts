@@ -22,7 +22,8 @@ export function leadingVerbNoun(text: string): VerbNoun {
   for (let i = 0; i < terms.length; i++) {
     const tags = terms[i].tags;
     if (!tags.includes("Verb")) continue;
-    if (tags.some((t) => t === "Modal" || t === "Auxiliary" || t === "Copula" || t === "Participle")) continue;
+    if (tags.some((t) => t === "Modal" || t === "Auxiliary" || t === "Copula" || t === "Participle"))
+      continue;
     verbAt = i;
     break;
   }

@@ -1,17 +1,22 @@
 import { join } from "node:path";
 import type { ExperimentConfig } from "../config/index.js";
 import type { ProgressCallback } from "../core/index.js";
-import { type StageDefinition, type StageOutcome, runStages } from "./stage-runner.js";
+import { runStages, type StageDefinition, type StageOutcome } from "./stage-runner.js";
 import { dataStage, splitStage } from "./stages/data-split.js";
-import { candidatesStage, recsysStage } from "./stages/recsys-candidates.js";
 import type { PipelineEnv } from "./stages/load-data.js";
+import { candidatesStage, recsysStage } from "./stages/recsys-candidates.js";
 import { packageVersions } from "./versions.js";
 
 /** Stage names in pipeline order (DESIGN.md); later issues add the rest. */
 export const STAGE_ORDER = ["data", "split", "recsys", "candidates"] as const;
 
 export function experimentStages(config: ExperimentConfig, env: PipelineEnv): StageDefinition[] {
-  return [dataStage(config, env), splitStage(config, env), recsysStage(config, env), candidatesStage(config, env)];
+  return [
+    dataStage(config, env),
+    splitStage(config, env),
+    recsysStage(config, env),
+    candidatesStage(config, env),
+  ];
 }
 
 export interface RunExperimentOptions {
@@ -30,14 +35,17 @@ export async function runExperiment(
   opts: RunExperimentOptions,
 ): Promise<{ runDir: string; outcomes: StageOutcome[] }> {
   const runDir = join(opts.runsDir, config.name);
-  const outcomes = await runStages(experimentStages(config, { ...env, onProgress: opts.onProgress, signal: opts.signal }), {
-    runDir,
-    seed: config.seed,
-    force: opts.force,
-    onProgress: opts.onProgress,
-    onStage: opts.onStage,
-    signal: opts.signal,
-    versions: packageVersions(),
-  });
+  const outcomes = await runStages(
+    experimentStages(config, { ...env, onProgress: opts.onProgress, signal: opts.signal }),
+    {
+      runDir,
+      seed: config.seed,
+      force: opts.force,
+      onProgress: opts.onProgress,
+      onStage: opts.onStage,
+      signal: opts.signal,
+      versions: packageVersions(),
+    },
+  );
   return { runDir, outcomes };
 }

@@ -1,20 +1,20 @@
+export { experimentStages, type RunExperimentOptions, runExperiment, STAGE_ORDER } from "./experiment.js";
 export {
-  runStages,
-  type StageDefinition,
-  type StageContext,
-  type StageOutcome,
-  type RunStagesOptions,
-} from "./stage-runner.js";
-export {
-  type StageManifest,
-  MANIFEST_FILE,
+  canonicalJson,
   hashFile,
   hashPath,
   hashTree,
-  canonicalJson,
+  MANIFEST_FILE,
   readManifest,
+  type StageManifest,
 } from "./manifest.js";
-export { listRuns, summarizeRun, type RunSummary } from "./runs.js";
-export { runExperiment, experimentStages, STAGE_ORDER, type RunExperimentOptions } from "./experiment.js";
-export { type PipelineEnv, loadExperimentData } from "./stages/load-data.js";
+export { listRuns, type RunSummary, summarizeRun } from "./runs.js";
+export {
+  type RunStagesOptions,
+  runStages,
+  type StageContext,
+  type StageDefinition,
+  type StageOutcome,
+} from "./stage-runner.js";
+export { loadExperimentData, type PipelineEnv } from "./stages/load-data.js";
 export { packageVersions } from "./versions.js";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
 /** What every stage folder records about how it was made (DESIGN.md: run folders). */
@@ -61,12 +61,20 @@ export async function hashTree(dir: string, exclude: string[] = []): Promise<Rec
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v) =>
     v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : v,
   );
 }
 
-export function fingerprintOf(parts: { stage: string; config: unknown; seed: number; inputs: Record<string, string>; code: string }): string {
+export function fingerprintOf(parts: {
+  stage: string;
+  config: unknown;
+  seed: number;
+  inputs: Record<string, string>;
+  code: string;
+}): string {
   return createHash("sha256").update(canonicalJson(parts)).digest("hex");
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type StageManifest, readManifest } from "./manifest.js";
+import { readManifest, type StageManifest } from "./manifest.js";
 
 export interface RunSummary {
   name: string;
@@ -33,7 +33,14 @@ export function summarizeRun(dir: string, name: string): RunSummary {
       continue;
     }
     const m = readManifest(p);
-    if (m) stages.push({ stage: m.stage, seconds: m.seconds, counts: m.counts, finishedAt: m.finishedAt, seed: m.seed });
+    if (m)
+      stages.push({
+        stage: m.stage,
+        seconds: m.seconds,
+        counts: m.counts,
+        finishedAt: m.finishedAt,
+        seed: m.seed,
+      });
   }
   stages.sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
   return { name, dir, stages, interrupted, lastFinishedAt: stages.at(-1)?.finishedAt ?? null };

@@ -3,13 +3,13 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs
 import { join } from "node:path";
 import { type ProgressCallback, writeFileAtomic, writeJsonAtomic } from "../core/index.js";
 import {
-  MANIFEST_FILE,
-  type StageManifest,
   canonicalJson,
   fingerprintOf,
   hashPath,
   hashTree,
+  MANIFEST_FILE,
   readManifest,
+  type StageManifest,
 } from "./manifest.js";
 
 /** What a stage's `run` gets: a folder to write into, which survives interruptions until the stage finishes. */
@@ -77,7 +77,8 @@ export async function runStages(stages: StageDefinition[], opts: RunStagesOption
     const inputs: Record<string, string> = {};
     for (const [label, path] of Object.entries(stage.inputs ?? {})) inputs[label] = await hashPath(path);
     for (const dep of stage.dependsOn ?? []) {
-      if (!(dep in outputHashes)) throw new Error(`stage ${stage.name} depends on ${dep}, which has not run before it`);
+      if (!(dep in outputHashes))
+        throw new Error(`stage ${stage.name} depends on ${dep}, which has not run before it`);
       inputs[`stage:${dep}`] = outputHashes[dep];
     }
     const fingerprint = fingerprintOf({

@@ -12,7 +12,18 @@ describe("recalpaca binary", () => {
   it("prints help listing every command group", () => {
     const r = run(["--help"]);
     expect(r.status).toBe(0);
-    for (const g of ["data", "recsys", "llm", "testset", "eval", "instructions", "dataset", "finetune", "runs", "demo"]) {
+    for (const g of [
+      "data",
+      "recsys",
+      "llm",
+      "testset",
+      "eval",
+      "instructions",
+      "dataset",
+      "finetune",
+      "runs",
+      "demo",
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`\\n  ${g}\\b`));
     }
     expect(r.stdout).toContain("--seed <n>");

@@ -23,9 +23,14 @@ describe("experiment files", () => {
   });
 
   it("reads YAML and JSON alike", () => {
-    const y = loadExperimentFile(file("a.yaml", "name: x1\nseed: 7\ndata:\n  dataset: anime\nsplit:\n  strategy: temporal\n"));
+    const y = loadExperimentFile(
+      file("a.yaml", "name: x1\nseed: 7\ndata:\n  dataset: anime\nsplit:\n  strategy: temporal\n"),
+    );
     const j = loadExperimentFile(
-      file("a.json", JSON.stringify({ name: "x1", seed: 7, data: { dataset: "anime" }, split: { strategy: "temporal" } })),
+      file(
+        "a.json",
+        JSON.stringify({ name: "x1", seed: 7, data: { dataset: "anime" }, split: { strategy: "temporal" } }),
+      ),
     );
     expect(y).toEqual(j);
     expect(y.split.strategy).toBe("temporal");
@@ -36,9 +41,13 @@ describe("experiment files", () => {
       /exp\.yaml: field split\.strategy: expected one of "user-ratio", "global-ratio", "leave-last-out", "temporal", got "random"/,
     );
     expect(() => validateExperiment({ split: { testRatio: 1.5 } })).toThrow(/field split\.testRatio/);
-    expect(() => validateExperiment({ data: { datset: "ml-100k" } })).toThrow(/section data: unknown field "datset"/);
+    expect(() => validateExperiment({ data: { datset: "ml-100k" } })).toThrow(
+      /section data: unknown field "datset"/,
+    );
     expect(() => validateExperiment({ seed: "abc" })).toThrow(/field seed: expected number, got string/);
-    expect(() => validateExperiment({ data: { dataset: "delimited" } })).toThrow(/field data\.delimited: required/);
+    expect(() => validateExperiment({ data: { dataset: "delimited" } })).toThrow(
+      /field data\.delimited: required/,
+    );
     expect(() => validateExperiment({ data: { dataset: "netflix" } })).toThrow(UsageError);
   });
 

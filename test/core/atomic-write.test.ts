@@ -6,8 +6,8 @@ import {
   AtomicLineWriter,
   DataFormatError,
   ExitCode,
-  LlmRequestError,
   exitCodeOf,
+  LlmRequestError,
   writeFileAtomic,
   writeJsonAtomic,
 } from "../../src/core/index.js";
@@ -41,7 +41,10 @@ describe("atomic writes", () => {
 
 describe("errors", () => {
   it("carry DESIGN.md exit codes and locations", () => {
-    const e = new DataFormatError({ file: "u.data", line: 12, field: "rating" }, "expected an integer 1–5, got \"x\"");
+    const e = new DataFormatError(
+      { file: "u.data", line: 12, field: "rating" },
+      'expected an integer 1–5, got "x"',
+    );
     expect(e.message).toBe('u.data:12, field "rating": expected an integer 1–5, got "x"');
     expect(exitCodeOf(e)).toBe(ExitCode.badData);
     expect(exitCodeOf(new LlmRequestError("boom", { status: 429 }))).toBe(5);

@@ -10,9 +10,27 @@ describe("Rng (xoshiro128**)", () => {
   });
 
   it("gives independent streams per purpose and per seed", () => {
-    const a = Array.from({ length: 4 }, ((r) => () => r.nextUint32())(new Rng(2020, "split")));
-    const b = Array.from({ length: 4 }, ((r) => () => r.nextUint32())(new Rng(2020, "lightgcn")));
-    const c = Array.from({ length: 4 }, ((r) => () => r.nextUint32())(new Rng(2021, "split")));
+    const a = Array.from(
+      { length: 4 },
+      (
+        (r) => () =>
+          r.nextUint32()
+      )(new Rng(2020, "split")),
+    );
+    const b = Array.from(
+      { length: 4 },
+      (
+        (r) => () =>
+          r.nextUint32()
+      )(new Rng(2020, "lightgcn")),
+    );
+    const c = Array.from(
+      { length: 4 },
+      (
+        (r) => () =>
+          r.nextUint32()
+      )(new Rng(2021, "split")),
+    );
     expect(a).not.toEqual(b);
     expect(a).not.toEqual(c);
     expect(new Rng(2020, "x").derive("y").nextUint32()).toBe(new Rng(2020, "x/y").nextUint32());

@@ -12,8 +12,8 @@ import {
   writeChatJsonl,
   writeDatasetStats,
 } from "../../src/dataset/index.js";
-import { decodePng, inkShare } from "../support/png.js";
 import { fixturePath } from "../support/env.js";
+import { decodePng, inkShare } from "../support/png.js";
 
 const dir = mkdtempSync(join(tmpdir(), "recalpaca-dataset-"));
 
@@ -63,7 +63,10 @@ describe("Alpaca files", () => {
     writeAlpacaJson(join(dir, "a.json"), recs);
     expect(JSON.parse(readFileSync(join(dir, "a.json"), "utf8"))).toEqual(recs);
     await writeChatJsonl(join(dir, "a.jsonl"), recs, "You recommend.");
-    const lines = readFileSync(join(dir, "a.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, "a.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines[0].messages).toEqual([
       { role: "system", content: "You recommend." },
       { role: "user", content: "Recommend movies.\n\nliked: Heat" },
@@ -88,8 +91,16 @@ describe("Alpaca files", () => {
 describe("dataset statistics", () => {
   it("counts subsets and verbs and renders non-blank charts", async () => {
     const recs = [
-      ...Array.from({ length: 6 }, (_, i) => ({ instruction: "Recommend five movies for this user.", input: "x".repeat(10 * i), output: "1. A" })),
-      ...Array.from({ length: 3 }, () => ({ instruction: "Suggest books to read next.", input: "", output: "1. B\n2. C" })),
+      ...Array.from({ length: 6 }, (_, i) => ({
+        instruction: "Recommend five movies for this user.",
+        input: "x".repeat(10 * i),
+        output: "1. A",
+      })),
+      ...Array.from({ length: 3 }, () => ({
+        instruction: "Suggest books to read next.",
+        input: "",
+        output: "1. B\n2. C",
+      })),
       { instruction: "Provide a list of anime.", input: "", output: "1. D" },
     ];
     const subsets = [...Array(6).fill("ml-100k/candidates"), ...Array(3).fill("book-crossing"), "anime"];

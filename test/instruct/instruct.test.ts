@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../src/core/index.js";
 import {
-  SEED_INSTRUCTIONS,
   extractProposal,
   fewShotPrompt,
   growPool,
@@ -9,13 +8,22 @@ import {
   leadingVerbNoun,
   rougeL,
   rougeTokens,
+  SEED_INSTRUCTIONS,
   seedPool,
   verbNounStats,
 } from "../../src/instruct/index.js";
 
 describe("ROUGE-L (rouge_score tokenisation, no stemming)", () => {
   it("tokenises like rouge_score", () => {
-    expect(rougeTokens("Recommend 5 MOVIES, please! (e.g. Se7en)")).toEqual(["recommend", "5", "movies", "please", "e", "g", "se7en"]);
+    expect(rougeTokens("Recommend 5 MOVIES, please! (e.g. Se7en)")).toEqual([
+      "recommend",
+      "5",
+      "movies",
+      "please",
+      "e",
+      "g",
+      "se7en",
+    ]);
     expect(rougeTokens("   ¡¿ ")).toEqual([]);
   });
 
@@ -41,9 +49,15 @@ describe("instruction pool growth", () => {
   });
 
   it("extracts one proposal and detects run-ons", () => {
-    expect(extractProposal(" Suggest films for a rainy day.\n")).toEqual({ text: "Suggest films for a rainy day.", runOn: false });
+    expect(extractProposal(" Suggest films for a rainy day.\n")).toEqual({
+      text: "Suggest films for a rainy day.",
+      runOn: false,
+    });
     expect(extractProposal("Suggest films.\nInstruction-8 -> Another one")).toMatchObject({ runOn: true });
-    expect(extractProposal("Instruction-7 -> Suggest films. Instruction-8 -> More")).toEqual({ text: "Suggest films.", runOn: true });
+    expect(extractProposal("Instruction-7 -> Suggest films. Instruction-8 -> More")).toEqual({
+      text: "Suggest films.",
+      runOn: true,
+    });
   });
 
   it("keeps only proposals that pass every filter, with provenance, deterministically", async () => {
@@ -84,13 +98,24 @@ describe("instruction pool growth", () => {
 
 describe("verb–noun analysis", () => {
   it("finds the leading verb and its object", () => {
-    expect(leadingVerbNoun("Recommend five movies this viewer is likely to enjoy.")).toEqual({ verb: "recommend", noun: "movies" });
-    expect(leadingVerbNoun("Given the viewer's profile, pick five films.")).toEqual({ verb: "pick", noun: "films" });
+    expect(leadingVerbNoun("Recommend five movies this viewer is likely to enjoy.")).toEqual({
+      verb: "recommend",
+      noun: "movies",
+    });
+    expect(leadingVerbNoun("Given the viewer's profile, pick five films.")).toEqual({
+      verb: "pick",
+      noun: "films",
+    });
     expect(leadingVerbNoun("Provide a list of anime.")).toEqual({ verb: "provide", noun: "list" });
   });
 
   it("counts leading verbs over a pool", () => {
-    const s = verbNounStats(["Suggest films.", "Suggest books to read.", "Recommend anime.", "Which film is best?"]);
+    const s = verbNounStats([
+      "Suggest films.",
+      "Suggest books to read.",
+      "Recommend anime.",
+      "Which film is best?",
+    ]);
     expect(s.verbs[0]).toEqual({ verb: "suggest", count: 2, share: 0.5 });
     expect(s.total).toBe(4);
   });

@@ -30,7 +30,9 @@ describe.skipIf(!DATA_DIR)("recalpaca run / demo", () => {
     expect(readFileSync(join(splitDir, "train.txt"), "utf8").split("\n")[0]).toMatch(/^0 \d+/);
     const second = JSON.parse(run(["--json", "demo", "--model", "popularity"], cwd).stdout);
     expect(second.stages.every((s: { skipped: boolean }) => s.skipped)).toBe(true);
-    const forced = JSON.parse(run(["--json", "demo", "--model", "popularity", "--force", "split"], cwd).stdout);
+    const forced = JSON.parse(
+      run(["--json", "demo", "--model", "popularity", "--force", "split"], cwd).stdout,
+    );
     expect(forced.stages.map((s: { skipped: boolean }) => s.skipped)).toEqual([true, false, false, false]);
     const list = JSON.parse(run(["--json", "runs", "list"], cwd).stdout);
     expect(list[0].name).toBe("demo");
@@ -49,6 +51,8 @@ describe.skipIf(!DATA_DIR)("recalpaca run / demo", () => {
     writeFileSync(join(cwd, "bad.yaml"), "split:\n  strategy: random\n");
     const bad = run(["run", "bad.yaml"], cwd);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/field split\.strategy: expected one of "user-ratio", "global-ratio", "leave-last-out", "temporal", got "random"/);
+    expect(bad.stderr).toMatch(
+      /field split\.strategy: expected one of "user-ratio", "global-ratio", "leave-last-out", "temporal", got "random"/,
+    );
   });
 });

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type StageDefinition, listRuns, readManifest, runStages } from "../../src/pipeline/index.js";
+import { listRuns, readManifest, runStages, type StageDefinition } from "../../src/pipeline/index.js";
 
 const versions = { recalpaca: "test" };
 

@@ -7,9 +7,12 @@ import { join, resolve } from "node:path";
  */
 function sharedDir(envName: string, fallback: string): string | undefined {
   const fromEnv = process.env[envName];
-  const dir = resolve(fromEnv && fromEnv.length > 0 ? fromEnv : join(__dirname, "..", "..", "..", "shared", fallback));
+  const dir = resolve(
+    fromEnv && fromEnv.length > 0 ? fromEnv : join(__dirname, "..", "..", "..", "shared", fallback),
+  );
   if (existsSync(dir)) return dir;
-  if (process.env.CI) throw new Error(`${envName}: ${dir} does not exist; CI must provide the shared ${fallback}`);
+  if (process.env.CI)
+    throw new Error(`${envName}: ${dir} does not exist; CI must provide the shared ${fallback}`);
   return undefined;
 }
 

@@ -1,10 +1,17 @@
 import { join } from "node:path";
 import type { ExperimentConfig } from "../../config/index.js";
 import { writeJsonAtomic } from "../../core/index.js";
-import { type Split, datasetStats, readSplitDir, splitInteractions, thresholdsFor, writeSplitDir } from "../../data/index.js";
+import {
+  datasetStats,
+  readSplitDir,
+  type Split,
+  splitInteractions,
+  thresholdsFor,
+  writeSplitDir,
+} from "../../data/index.js";
 import { hashFile } from "../manifest.js";
 import type { StageDefinition } from "../stage-runner.js";
-import { type PipelineEnv, loadExperimentData, locateDataFiles, resolvePath } from "./load-data.js";
+import { loadExperimentData, locateDataFiles, type PipelineEnv, resolvePath } from "./load-data.js";
 
 /** `data`: load the ratings, write `stats.json` and `source.json` (which files, with their hashes). */
 export function dataStage(config: ExperimentConfig, env: PipelineEnv): StageDefinition {
@@ -13,7 +20,11 @@ export function dataStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
     config: config.data,
     inputs: locateDataFiles(config.data, env),
     async run(ctx) {
-      const loaded = await loadExperimentData(config.data, { ...env, onProgress: ctx.onProgress, signal: ctx.signal });
+      const loaded = await loadExperimentData(config.data, {
+        ...env,
+        onProgress: ctx.onProgress,
+        signal: ctx.signal,
+      });
       const stats = datasetStats(loaded.catalog, loaded.interactions);
       const files: Record<string, string> = {};
       for (const f of loaded.files) files[f] = await hashFile(f);

@@ -2,7 +2,13 @@ import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { DataSection } from "../../config/index.js";
 import type { Dirs, ProgressCallback } from "../../core/index.js";
-import { DATASET_FILES, type LoadedDataset, loadDataset, loadDatasetDir, loadDelimited } from "../../data/index.js";
+import {
+  DATASET_FILES,
+  type LoadedDataset,
+  loadDataset,
+  loadDatasetDir,
+  loadDelimited,
+} from "../../data/index.js";
 
 /** Everything a stage needs to find files: the global folders and the experiment file's folder. */
 export interface PipelineEnv extends Dirs {
@@ -17,15 +23,25 @@ export function resolvePath(env: PipelineEnv, p: string): string {
 }
 
 /** Load the experiment's dataset as its `data` section says (a built-in name, a folder, or a delimited file). */
-export async function loadExperimentData(data: DataSection, env: PipelineEnv): Promise<LoadedDataset & { dir?: string }> {
+export async function loadExperimentData(
+  data: DataSection,
+  env: PipelineEnv,
+): Promise<LoadedDataset & { dir?: string }> {
   if (data.dataset === "delimited") {
     const spec = data.delimited!;
-    const fix = <T extends { path: string }>(f: T | undefined) => (f ? { ...f, path: resolvePath(env, f.path) } : undefined);
-    return loadDelimited({ ...spec, ratings: fix(spec.ratings)!, items: fix(spec.items), users: fix(spec.users) }, { lenient: data.lenient });
+    const fix = <T extends { path: string }>(f: T | undefined) =>
+      f ? { ...f, path: resolvePath(env, f.path) } : undefined;
+    return loadDelimited(
+      { ...spec, ratings: fix(spec.ratings)!, items: fix(spec.items), users: fix(spec.users) },
+      { lenient: data.lenient },
+    );
   }
   if (data.dir) {
     const dir = resolvePath(env, data.dir);
-    return { ...loadDatasetDir(dir, data.dataset, { lenient: data.lenient, onProgress: env.onProgress }), dir };
+    return {
+      ...loadDatasetDir(dir, data.dataset, { lenient: data.lenient, onProgress: env.onProgress }),
+      dir,
+    };
   }
   return loadDataset(data.dataset, {
     dataDir: env.dataDir,
@@ -50,9 +66,12 @@ export function locateDataFiles(data: DataSection, env: PipelineEnv): Record<str
     return out;
   }
   const files = DATASET_FILES[data.dataset];
-  const dirs = data.dir ? [resolvePath(env, data.dir)] : [env.dataDir, env.cacheDir].filter((d): d is string => !!d).map((d) => join(d, data.dataset));
+  const dirs = data.dir
+    ? [resolvePath(env, data.dir)]
+    : [env.dataDir, env.cacheDir].filter((d): d is string => !!d).map((d) => join(d, data.dataset));
   for (const dir of dirs) {
-    if (files.every((f) => existsSync(join(dir, f)))) return Object.fromEntries(files.map((f) => [f, join(dir, f)]));
+    if (files.every((f) => existsSync(join(dir, f))))
+      return Object.fromEntries(files.map((f) => [f, join(dir, f)]));
   }
   return {};
 }

@@ -5,7 +5,7 @@ import { AtomicLineWriter, writeJsonAtomic } from "../../core/index.js";
 import { readSplitDir } from "../../data/index.js";
 import { candidateLists, loadModel, trainAndEvaluate } from "../../recsys/index.js";
 import type { StageDefinition } from "../stage-runner.js";
-import { type PipelineEnv, loadExperimentData } from "./load-data.js";
+import { loadExperimentData, type PipelineEnv } from "./load-data.js";
 
 export const MODEL_FILE = "model.bin";
 export const CANDIDATES_FILE = "candidates.jsonl";
@@ -27,7 +27,10 @@ export function recsysStage(config: ExperimentConfig, env: PipelineEnv): StageDe
       const out = join(ctx.workDir, MODEL_FILE);
       const result = await trainAndEvaluate({
         model: r.model,
-        config: { ...r.params, ...(r.model === "popularity" || r.model === "itemknn" ? {} : { epochs: r.epochs }) },
+        config: {
+          ...r.params,
+          ...(r.model === "popularity" || r.model === "itemknn" ? {} : { epochs: r.epochs }),
+        },
         train: split.train,
         test: split.test,
         catalog,
