@@ -1,0 +1,94 @@
+import { z } from "zod";
+import { formatZodError } from "../config/index.js";
+import { UsageError } from "../core/index.js";
+import { DATASET_NAMES } from "../data/index.js";
+import { SUBSET_NAMES, SUBSETS, type SubsetName } from "./subsets.js";
+
+/** The `dataset:` section of an experiment file (every key optional; flags override it). */
+export const datasetSectionSchema = z
+  .object({
+    /** Datasets to use (default all four; subsets of missing data are skipped). */
+    datasets: z.array(z.enum(DATASET_NAMES)).optional(),
+    subsets: z.array(z.enum(SUBSET_NAMES)).optional(),
+    /** Total records (the default mix scaled), or records per subset. */
+    records: z
+      .union([z.number().int().nonnegative(), z.record(z.enum(SUBSET_NAMES), z.number().int().nonnegative())])
+      .optional(),
+    /** Teacher LLM: a .gguf path or an http(s) base URL; absent = the offline teacher. */
+    llm: z.string().optional(),
+    llmModel: z.string().optional(),
+    retries: z.number().int().nonnegative().optional(),
+    maxTokens: z.number().int().positive().optional(),
+    template: z.enum(["clean", "compat"]).optional(),
+    recommender: z.string().optional(),
+    recommenderConfig: z.record(z.unknown()).optional(),
+    /** Split folders per dataset. */
+    splits: z.record(z.enum(DATASET_NAMES), z.string()).optional(),
+    /** Candidate JSONL files per dataset (recalpaca recsys candidates). */
+    candidates: z.record(z.enum(DATASET_NAMES), z.string()).optional(),
+    /** Instruction pool files per domain (recalpaca instructions grow). */
+    pools: z.record(z.enum(["movies", "books", "anime"]), z.string()).optional(),
+    seedLeak: z.boolean().optional(),
+    validationShare: z.number().min(0).lt(1).optional(),
+    candidatesPerRecord: z.number().int().positive().optional(),
+    maxLiked: z.number().int().positive().optional(),
+    maxPromptTokens: z.number().int().positive().optional(),
+    out: z.string().optional(),
+  })
+  .strict();
+
+export type DatasetSection = z.infer<typeof datasetSectionSchema>;
+
+export function parseDatasetSection(raw: unknown, where: string): DatasetSection {
+  const r = datasetSectionSchema.safeParse(raw ?? {});
+  if (!r.success) throw new UsageError(`${where}: dataset section: ${formatZodError(r.error)}`);
+  return r.data;
+}
+
+/**
+ * Records per subset: a total scales the default mix (ML-1m history 5400, ML-1m candidates 1700,
+ * ML-100k candidates 900, Book-Crossing 3300, Anime 700) over the chosen subsets, largest remainders
+ * first so the counts add up exactly.
+ */
+export function recordCounts(
+  subsets: readonly SubsetName[],
+  records?: number | Partial<Record<SubsetName, number>>,
+): Record<SubsetName, number> {
+  const out = {} as Record<SubsetName, number>;
+  if (records === undefined || typeof records === "object") {
+    for (const s of subsets)
+      out[s] = (records as Partial<Record<SubsetName, number>> | undefined)?.[s] ?? SUBSETS[s].defaultCount;
+    return out;
+  }
+  const sum = subsets.reduce((a, s) => a + SUBSETS[s].defaultCount, 0);
+  const exact = subsets.map((s) => (records * SUBSETS[s].defaultCount) / Math.max(1, sum));
+  const floors = exact.map(Math.floor);
+  let left = records - floors.reduce((a, b) => a + b, 0);
+  const order = exact
+    .map((x, i) => [x - Math.floor(x), i] as const)
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of order) {
+    if (left <= 0) break;
+    floors[i] = (floors[i] as number) + 1;
+    left--;
+  }
+  subsets.forEach((s, i) => {
+    out[s] = floors[i] as number;
+  });
+  return out;
+}
+
+/** Parse `--records`: "13000" or "ml100k-candidates=900,anime-history=700". */
+export function parseRecordsOption(value: string): number | Partial<Record<SubsetName, number>> {
+  if (/^\d+$/.test(value.trim())) return Number(value);
+  const out: Partial<Record<SubsetName, number>> = {};
+  for (const part of value.split(",")) {
+    const m = /^\s*([a-z0-9-]+)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!m || !(SUBSET_NAMES as readonly string[]).includes(m[1] as string))
+      throw new UsageError(
+        `--records: expected a number or subset=N pairs (subsets: ${SUBSET_NAMES.join(", ")}), got "${part}"`,
+      );
+    out[m[1] as SubsetName] = Number(m[2]);
+  }
+  return out;
+}
