@@ -3,12 +3,13 @@ import type { ExperimentConfig } from "../config/index.js";
 import type { ProgressCallback } from "../core/index.js";
 import { runStages, type StageDefinition, type StageOutcome } from "./stage-runner.js";
 import { dataStage, splitStage } from "./stages/data-split.js";
+import { datasetStage } from "./stages/dataset-stage.js";
 import type { PipelineEnv } from "./stages/load-data.js";
 import { candidatesStage, recsysStage } from "./stages/recsys-candidates.js";
 import { packageVersions } from "./versions.js";
 
 /** Stage names in pipeline order (DESIGN.md); later issues add the rest. */
-export const STAGE_ORDER = ["data", "split", "recsys", "candidates"] as const;
+export const STAGE_ORDER = ["data", "split", "recsys", "candidates", "dataset"] as const;
 
 export function experimentStages(config: ExperimentConfig, env: PipelineEnv): StageDefinition[] {
   return [
@@ -16,6 +17,7 @@ export function experimentStages(config: ExperimentConfig, env: PipelineEnv): St
     splitStage(config, env),
     recsysStage(config, env),
     candidatesStage(config, env),
+    datasetStage(config, env),
   ];
 }
 
