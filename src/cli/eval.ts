@@ -15,6 +15,7 @@ import {
   scoreTestSet,
 } from "../eval/index.js";
 import { contextOf, intOption } from "./context.js";
+import { registerEvalRun } from "./eval-run.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface ScoreFlags {
@@ -128,6 +129,7 @@ export function register(program: Command): void {
       }
       printResult(ctx, jsonOf(report), () => reportMarkdown(report));
     });
+  registerEvalRun(group);
 }
 
 /** The --json document: everything but the per-record arrays (those go to --details). */

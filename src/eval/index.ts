@@ -36,6 +36,13 @@ export {
 } from "./protocols/standard.js";
 export type { EvalItemRef, EvalRecord, TestSet, TestSetFormat } from "./record.js";
 export {
+  type EvalRunResult,
+  type RunOptions,
+  readRunTestSet,
+  runEvaluation,
+  writeRunOutputs,
+} from "./run.js";
+export {
   type EvalReport,
   type MetricSummary,
   PAPER_METRICS,
@@ -54,7 +61,28 @@ export {
   seedPromptLists,
   seedTestSet,
 } from "./seed-testset.js";
+export {
+  BASELINES,
+  makeSystems,
+  parseSystemSpec,
+  SYSTEM_KINDS,
+  type SystemDeps,
+  type SystemSpec,
+} from "./systems/registry.js";
+export type { EvalSystem, RunRecord, SystemContext, SystemResult } from "./systems/types.js";
 export { reportMarkdown } from "./table.js";
+export {
+  type BuildSummary,
+  type BuildTestSetOptions,
+  buildTestSet,
+  candidatesByUser,
+  type HistoryRule,
+  heldOutTitlesIn,
+  readCandidatesFile,
+  serializeTestSet,
+  type UserCandidates,
+  writeTestSet,
+} from "./testset-build.js";
 export {
   ourTestSet,
   type ReadTestSetOptions,

@@ -1,0 +1,154 @@
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { UsageError, writeFileAtomic } from "../core/index.js";
+import { type DatasetName, isDatasetName, loadDataset, readSplitDir } from "../data/index.js";
+import { readTestSet, reportMarkdown } from "../eval/index.js";
+import { readRunTestSet, runEvaluation, writeRunOutputs } from "../eval/run.js";
+import { makeSystems, SYSTEM_KINDS } from "../eval/systems/registry.js";
+import { createBackend, GenerationCache, type LlmBackend } from "../llm/index.js";
+import { datasetFingerprint, loadModel } from "../recsys/index.js";
+import { contextOf, intOption, numberOption } from "./context.js";
+import { info, printResult, progressBar } from "./output.js";
+
+interface RunFlags {
+  testset: string;
+  system: string[];
+  dataset?: string;
+  split?: string;
+  llm?: string;
+  llmModel?: string;
+  contextSize?: string;
+  threads?: string;
+  maxTokens: string;
+  temperature: string;
+  concurrency?: string;
+  cache: string | boolean;
+  cutoff: string;
+  candidatesOnly?: boolean;
+  resamples: string;
+  outputs?: string;
+  out?: string;
+  details?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Adds `run` to the `eval` group (src/cli/eval.ts owns the group). */
+export function registerEvalRun(evalCommand: Command): void {
+  evalCommand
+    .command("run")
+    .description(
+      "run systems (LLMs, recommenders, baselines) over a test set, write their outputs, score them",
+    )
+    .requiredOption("--testset <file>", "test set built by `recalpaca testset build`")
+    .option(
+      "--system <spec>",
+      `[field=]kind[:arg], repeatable; kinds: ${SYSTEM_KINDS.join(", ")} (recsys:<model file>, llm:no-top1,constrained, chatrec:constrained)`,
+      collect,
+      [],
+    )
+    .option("--dataset <name>", "catalogue (default: the test set's dataset)")
+    .option("--split <dir>", "the split the test set was built from (popularity baselines, full rankings)")
+    .option("--llm <model>", "path to a .gguf file or an http(s) base URL (llm and chatrec systems)")
+    .option("--llm-model <name>", "model name on a remote server")
+    .option("--context-size <n>", "embedded model: context size in tokens")
+    .option("--threads <n>", "embedded model: CPU threads")
+    .option("--max-tokens <n>", "answer length limit in tokens", "256")
+    .option("--temperature <t>", "sampling temperature (0 = greedy)", "0")
+    .option("--concurrency <n>", "requests in flight (default 1 embedded, 4 remote)")
+    .option("--cache <db>", "SQLite generation cache (default <cache-dir>/generations.sqlite)")
+    .option("--no-cache", "send every request, cache nothing")
+    .option("-k, --cutoff <n>", "cut-off K", "5")
+    .option("--candidates-only", "count only hits inside the prompt's candidate list")
+    .option("--resamples <n>", "bootstrap resamples", "1000")
+    .option("--outputs <file>", "write every system's outputs as JSONL ({id, <field>: text})")
+    .option("--out <file>", "write the test set with the outputs filled into each record's named fields")
+    .option("--details <file>", "per-record scoring details (JSONL)")
+    .action(async (flags: RunFlags, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      if (flags.system.length === 0)
+        throw new UsageError("give at least one --system (e.g. --system baselines --system llm)");
+      const k = intOption("-k", flags.cutoff, 1) as number;
+      const bar = progressBar(ctx);
+      const datasetName = flags.dataset ?? readTestSet(flags.testset).dataset;
+      if (!isDatasetName(datasetName)) throw new UsageError(`unknown dataset "${datasetName}"`);
+      const { catalog } = await loadDataset(datasetName as DatasetName, {
+        dataDir: ctx.dataDir,
+        cacheDir: ctx.cacheDir,
+        onProgress: bar,
+      });
+      bar.finish();
+      const { document, testSet } = readRunTestSet(flags.testset, catalog);
+      const split = flags.split
+        ? readSplitDir(resolve(flags.split), { nUsers: catalog.nUsers, nItems: catalog.nItems })
+        : undefined;
+      const needsLlm = flags.system.some((s) => /^(?:[^=]+=)?(llm|chatrec)(?::|$)/.test(s));
+      let backend: LlmBackend | undefined;
+      let cache: GenerationCache | undefined;
+      if (needsLlm) {
+        if (!flags.llm) throw new UsageError("llm and chatrec systems need --llm <model.gguf | http(s) URL>");
+        backend = await createBackend({
+          llm: flags.llm,
+          llmModel: flags.llmModel,
+          contextSize: intOption("--context-size", flags.contextSize, 16),
+          threads: intOption("--threads", flags.threads, 1),
+          maxRetries: 0,
+        });
+        if (flags.cache !== false)
+          cache = new GenerationCache(
+            typeof flags.cache === "string" ? flags.cache : join(ctx.cacheDir, "generations.sqlite"),
+          );
+      }
+      const ac = new AbortController();
+      const onSigint = () => {
+        if (ac.signal.aborted) process.exit(130);
+        process.stderr.write(
+          "\ninterrupting: finished answers are in the cache (Ctrl-C again to quit now)\n",
+        );
+        ac.abort();
+      };
+      process.on("SIGINT", onSigint);
+      try {
+        const systems = makeSystems(flags.system, {
+          backend,
+          haveTrain: split !== undefined,
+          llm: {
+            maxTokens: intOption("--max-tokens", flags.maxTokens, 1),
+            sampling: { temperature: numberOption("--temperature", flags.temperature, 0, 2), seed: ctx.seed },
+            concurrency: intOption("--concurrency", flags.concurrency, 1),
+            cache,
+          },
+          loadRecommender: (path) => {
+            // With --split, a model trained on other data is a clear error (its fingerprint differs).
+            const expect = split ? datasetFingerprint(split.train, datasetName) : undefined;
+            const { model, trainItems } = loadModel(resolve(path), expect, { catalog });
+            return { model, trainItems };
+          },
+        });
+        const run = await runEvaluation(document, testSet, systems, catalog, {
+          k,
+          seed: ctx.seed,
+          resamples: intOption("--resamples", flags.resamples, 1),
+          candidatesOnly: flags.candidatesOnly,
+          train: split?.train,
+          onProgress: bar,
+          signal: ac.signal,
+        });
+        bar.finish();
+        writeRunOutputs(document, run.outputs, { outputs: flags.outputs, testset: flags.out });
+        if (flags.outputs) info(ctx, `outputs: ${flags.outputs}`);
+        if (flags.out) info(ctx, `test set with outputs: ${flags.out}`);
+        if (flags.details) {
+          writeFileAtomic(flags.details, run.report.details.map((d) => `${JSON.stringify(d)}\n`).join(""));
+        }
+        const { details: _d, ...rest } = run.report;
+        printResult(ctx, { ...rest, systems: rest.systems.map(({ perRecord: _p, ...s }) => s) }, () =>
+          reportMarkdown(run.report),
+        );
+      } finally {
+        process.off("SIGINT", onSigint);
+        cache?.close();
+        await backend?.close();
+      }
+    });
+}
