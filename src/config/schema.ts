@@ -137,6 +137,43 @@ export const candidatesSectionSchema = z
   })
   .strict();
 
+/** `testset`: the leak-free evaluation records (held-out liked items as ground truth). */
+export const testsetSectionSchema = z
+  .object({
+    /** Distinct users (records), drawn with the seed among users with held-out liked items. */
+    users: z.number().int().positive().default(200),
+    /** Prompt template: "clean", or the seed's "recalpaca-ml100k" (see src/prompts). */
+    template: z.string().min(1).default("clean"),
+    /** Shuffle each candidate list with the seed (the seed did, so list order is not a ranking). */
+    shuffleCandidates: z.boolean().default(true),
+    /** Compat: the seed's leaky top-1 (a held-out item); flagged everywhere. */
+    seedLeak: z.boolean().default(false),
+    /** Token budget per prompt (estimated); history is dropped by the prompts' seeded rule. */
+    maxPromptTokens: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/**
+ * `eval`: systems run over the test set and scored with the standard protocol (bootstrap CIs, paired
+ * tests). System specs as `eval run --system` takes them; "recsys" means this run's trained model.
+ */
+export const evalSectionSchema = z
+  .object({
+    systems: z.array(z.string().min(1)).default(["baselines", "recsys"]),
+    /** An LLM to evaluate: a .gguf path or an http(s) base URL; adds the "llm" system. */
+    llm: z.string().optional(),
+    llmModel: z.string().optional(),
+    /** Threads of an embedded model (default: all cores). */
+    threads: z.number().int().positive().optional(),
+    maxTokens: z.number().int().positive().default(256),
+    /** Cut-off K of the metrics (the paper's 5). */
+    k: z.number().int().positive().default(5),
+    /** Bootstrap resamples of the confidence intervals. */
+    resamples: z.number().int().positive().default(1000),
+    candidatesOnly: z.boolean().default(false),
+  })
+  .strict();
+
 /** A section a later stage fills in; accepted now so experiment files can be written ahead. */
 const laterStage = z.record(z.unknown()).default({});
 
@@ -152,10 +189,10 @@ export const experimentSchema = z
     split: splitSectionSchema.default({}),
     recsys: recsysSectionSchema.default({}),
     candidates: candidatesSectionSchema.default({}),
-    testset: laterStage,
+    testset: testsetSectionSchema.default({}),
     instructions: laterStage,
     dataset: laterStage,
-    eval: laterStage,
+    eval: evalSectionSchema.default({}),
     finetune: laterStage,
   })
   .strict();
@@ -165,3 +202,5 @@ export type DataSection = z.infer<typeof dataSectionSchema>;
 export type SplitSection = z.infer<typeof splitSectionSchema>;
 export type RecsysSection = z.infer<typeof recsysSectionSchema>;
 export type CandidatesSection = z.infer<typeof candidatesSectionSchema>;
+export type TestsetSection = z.infer<typeof testsetSectionSchema>;
+export type EvalSection = z.infer<typeof evalSectionSchema>;

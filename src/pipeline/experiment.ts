@@ -6,10 +6,11 @@ import { dataStage, splitStage } from "./stages/data-split.js";
 import { datasetStage } from "./stages/dataset-stage.js";
 import type { PipelineEnv } from "./stages/load-data.js";
 import { candidatesStage, recsysStage } from "./stages/recsys-candidates.js";
+import { evalStage, testsetStage } from "./stages/testset-eval.js";
 import { packageVersions } from "./versions.js";
 
 /** Stage names in pipeline order (DESIGN.md); later issues add the rest. */
-export const STAGE_ORDER = ["data", "split", "recsys", "candidates", "dataset"] as const;
+export const STAGE_ORDER = ["data", "split", "recsys", "candidates", "testset", "dataset", "eval"] as const;
 
 export function experimentStages(config: ExperimentConfig, env: PipelineEnv): StageDefinition[] {
   return [
@@ -17,7 +18,9 @@ export function experimentStages(config: ExperimentConfig, env: PipelineEnv): St
     splitStage(config, env),
     recsysStage(config, env),
     candidatesStage(config, env),
+    testsetStage(config, env),
     datasetStage(config, env),
+    evalStage(config, env),
   ];
 }
 

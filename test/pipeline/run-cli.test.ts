@@ -24,6 +24,9 @@ describe.skipIf(!DATA_DIR)("recalpaca run / demo", () => {
       ["split", false],
       ["recsys", false],
       ["candidates", false],
+      ["testset", false],
+      ["dataset", false],
+      ["eval", false],
     ]);
     expect(out.stages[0].counts).toEqual({ users: 943, items: 1682, ratings: 100000 });
     const splitDir = join(cwd, "runs", "demo", "split");
@@ -33,7 +36,15 @@ describe.skipIf(!DATA_DIR)("recalpaca run / demo", () => {
     const forced = JSON.parse(
       run(["--json", "demo", "--model", "popularity", "--force", "split"], cwd).stdout,
     );
-    expect(forced.stages.map((s: { skipped: boolean }) => s.skipped)).toEqual([true, false, false, false]);
+    expect(forced.stages.map((s: { skipped: boolean }) => s.skipped)).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     const list = JSON.parse(run(["--json", "runs", "list"], cwd).stdout);
     expect(list[0].name).toBe("demo");
   });
