@@ -50,6 +50,8 @@ export interface DatasetBuildOptions {
   subsets?: readonly SubsetName[];
   /** Records per subset (default: SUBSETS[..].defaultCount, about 13k in all). */
   counts?: Partial<Record<SubsetName, number>>;
+  /** Datasets already loaded (e.g. from a folder of the caller's choosing); others are looked up by name. */
+  data?: Partial<Record<DatasetName, { catalog: Catalog; interactions: Interactions }>>;
   /** Split folders per dataset (train.txt/test.txt); default a seeded per-user 80/20 split of all ratings. */
   splitDirs?: Partial<Record<DatasetName, string>>;
   /** Ranked candidate lists per dataset (any recommender); default: `recommender` trained here. */
@@ -132,12 +134,14 @@ function hashOf(value: unknown): string {
 }
 
 async function loadSource(name: DatasetName, opts: DatasetBuildOptions): Promise<LoadedSource> {
-  const { catalog, interactions } = await loadDataset(name, {
-    ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
-    cacheDir: opts.cacheDir,
-    download: opts.download ?? false,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  const { catalog, interactions } =
+    opts.data?.[name] ??
+    (await loadDataset(name, {
+      ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
+      cacheDir: opts.cacheDir,
+      download: opts.download ?? false,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    }));
   const dir = opts.splitDirs?.[name];
   const split = dir
     ? readSplitDir(dir, { nUsers: catalog.nUsers, nItems: catalog.nItems })

@@ -17,7 +17,7 @@ import {
   writeDatasetStats,
 } from "../../dataset/index.js";
 import type { StageDefinition } from "../stage-runner.js";
-import type { PipelineEnv } from "./load-data.js";
+import { loadExperimentData, type PipelineEnv } from "./load-data.js";
 import { CANDIDATES_FILE } from "./recsys-candidates.js";
 
 /**
@@ -61,7 +61,9 @@ export function datasetStage(config: ExperimentConfig, env: PipelineEnv): StageD
             maxTokens: section.maxTokens ?? 512,
           };
         }
+        const loaded = await loadExperimentData(config.data, env);
         const summary = await buildInstructionDataset({
+          data: { [dataset]: { catalog: loaded.catalog, interactions: loaded.interactions } },
           outDir: ctx.workDir,
           seed: ctx.seed,
           ...(env.dataDir ? { dataDir: env.dataDir } : {}),

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { ExperimentConfig } from "../../config/index.js";
 import { AtomicLineWriter, writeJsonAtomic } from "../../core/index.js";
 import { readSplitDir } from "../../data/index.js";
-import { candidateLists, loadModel, trainAndEvaluate } from "../../recsys/index.js";
+import { candidateLists, loadModel, readModelFile, trainAndEvaluate } from "../../recsys/index.js";
 import type { StageDefinition } from "../stage-runner.js";
 import { loadExperimentData, type PipelineEnv } from "./load-data.js";
 
@@ -25,19 +25,21 @@ export function recsysStage(config: ExperimentConfig, env: PipelineEnv): StageDe
       const { catalog } = await loadExperimentData(config.data, env);
       const split = readSplitDir(ctx.stageDirs.split, { nUsers: catalog.nUsers, nItems: catalog.nItems });
       const out = join(ctx.workDir, MODEL_FILE);
+      const iterative = r.model !== "popularity" && r.model !== "itemknn";
+      // A checkpoint left by an interrupted attempt: continue from it instead of starting over.
+      const resume = iterative && existsSync(out);
+      const resumedFrom = resume ? Number(readModelFile(out).header.state.epochsDone ?? 0) : 0;
       const result = await trainAndEvaluate({
         model: r.model,
-        config: {
-          ...r.params,
-          ...(r.model === "popularity" || r.model === "itemknn" ? {} : { epochs: r.epochs }),
-        },
+        // On resume the checkpoint holds the hyperparameters; only the epoch target is passed.
+        config: resume ? { epochs: r.epochs } : { ...r.params, ...(iterative ? { epochs: r.epochs } : {}) },
         train: split.train,
         test: split.test,
         catalog,
         dataset: catalog.dataset,
         seed: ctx.seed,
         out,
-        resume: existsSync(out) && r.model !== "popularity" && r.model !== "itemknn",
+        resume,
         validationRatio: r.validationRatio,
         evalEvery: r.evalEvery,
         patience: r.patience,
@@ -47,7 +49,12 @@ export function recsysStage(config: ExperimentConfig, env: PipelineEnv): StageDe
       });
       writeJsonAtomic(join(ctx.workDir, "metrics.json"), result);
       const m = result.evaluation.metrics;
-      return { epochs: result.epochsDone ?? 0, "recall@20": m["recall@20"], "ndcg@20": m["ndcg@20"] };
+      return {
+        epochs: result.epochsDone ?? 0,
+        resumedFrom,
+        "recall@20": m["recall@20"],
+        "ndcg@20": m["ndcg@20"],
+      };
     },
   };
 }
