@@ -59,6 +59,12 @@ describe.skipIf(!DATA_DIR)("recalpaca run / demo", () => {
     expect(ok.status, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).stages[1].counts).toEqual({ train: 99057, test: 943 });
     expect(existsSync(join(cwd, "runs", "small", "split", "manifest.json"))).toBe(true);
+    writeFileSync(join(cwd, "bad2.yaml"), "testset:\n  template: fancy\n");
+    const bad2 = run(["run", "bad2.yaml"], cwd);
+    expect(bad2.status).toBe(2);
+    expect(bad2.stderr).toMatch(
+      /field testset\.template: expected one of "recalpaca-ml100k".*"clean".*got "fancy"/,
+    );
     writeFileSync(join(cwd, "bad.yaml"), "split:\n  strategy: random\n");
     const bad = run(["run", "bad.yaml"], cwd);
     expect(bad.status).toBe(2);

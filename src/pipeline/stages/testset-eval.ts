@@ -1,11 +1,12 @@
 import { join } from "node:path";
 import type { ExperimentConfig } from "../../config/index.js";
-import { writeFileAtomic, writeJsonAtomic } from "../../core/index.js";
+import { UsageError, writeFileAtomic, writeJsonAtomic } from "../../core/index.js";
 import { readSplitDir } from "../../data/index.js";
 import {
   BASELINES,
   buildTestSet,
   makeSystems,
+  parseSystemSpec,
   readCandidatesFile,
   readRunTestSet,
   reportMarkdown,
@@ -13,6 +14,7 @@ import {
   writeRunOutputs,
   writeTestSet,
 } from "../../eval/index.js";
+import { templateNames } from "../../prompts/index.js";
 import type { StageDefinition } from "../stage-runner.js";
 import { loadExperimentData, type PipelineEnv } from "./load-data.js";
 import { CANDIDATES_FILE, MODEL_FILE } from "./recsys-candidates.js";
@@ -23,6 +25,13 @@ export const RESULTS_FILE = "results.md";
 /** `testset`: N users' records with held-out liked items as ground truth; leak checks run inside the builder. */
 export function testsetStage(config: ExperimentConfig, env: PipelineEnv): StageDefinition {
   const t = config.testset;
+  if (!templateNames().includes(t.template)) {
+    throw new UsageError(
+      `experiment: field testset.template: expected one of ${templateNames()
+        .map((n) => JSON.stringify(n))
+        .join(", ")}, got ${JSON.stringify(t.template)}`,
+    );
+  }
   return {
     name: "testset",
     config: { ...t, candidatesPerUser: config.candidates.n },
@@ -59,6 +68,13 @@ export function testsetStage(config: ExperimentConfig, env: PipelineEnv): StageD
  */
 export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefinition {
   const e = config.eval;
+  for (const [i, spec] of e.systems.entries()) {
+    try {
+      parseSystemSpec(spec);
+    } catch (err) {
+      throw new UsageError(`experiment: field eval.systems.${i}: ${(err as Error).message}`);
+    }
+  }
   const specs = [...e.systems, ...(e.llm && !e.systems.some((s) => /(^|=)llm(:|$)/.test(s)) ? ["llm"] : [])];
   return {
     name: "eval",
