@@ -59,3 +59,13 @@ describe("experiment files", () => {
     expect(() => loadExperimentFile(file("x.toml", "a=1"))).toThrow(/must end in \.yaml, \.yml or \.json/);
   });
 });
+
+describe("examples/experiment.yaml", () => {
+  it("is a valid experiment file whose values are the documented defaults", () => {
+    const c = loadExperimentFile(join(import.meta.dirname, "..", "..", "examples", "experiment.yaml"));
+    const d = validateExperiment({});
+    expect(c.name).toBe("ml100k-lightgcn");
+    expect({ ...c, name: d.name, dataset: d.dataset }).toEqual(d);
+    expect(c.dataset).toMatchObject({ records: 900, template: "clean", retries: 2, validationShare: 0.1 });
+  });
+});
