@@ -29,9 +29,11 @@ export function f16ToF32Table(): Float32Array {
 }
 
 /** float32 → IEEE half, round to nearest even (as ggml's GGML_FP32_TO_FP16 on CPUs with F16C). */
+const convF32 = new Float32Array(1);
+const convU32 = new Uint32Array(convF32.buffer);
 export function f32ToF16(x: number): number {
-  const f = new Float32Array([x]);
-  const b = new Uint32Array(f.buffer)[0];
+  convF32[0] = x;
+  const b = convU32[0];
   const sign = (b >>> 16) & 0x8000;
   const exp = (b >>> 23) & 0xff;
   let mant = b & 0x7fffff;

@@ -1,0 +1,163 @@
+import { cpus } from "node:os";
+import type { Command } from "commander";
+import { UsageError } from "../core/index.js";
+import {
+  createFineTuneEngine,
+  DEFAULT_FINETUNE_CONFIG,
+  FINETUNE_ENGINES,
+  type FineTuneConfig,
+  PROJECTIONS,
+  type Projection,
+} from "../finetune/index.js";
+import { contextOf, intOption, numberOption } from "./context.js";
+import { info, printResult, progressBar } from "./output.js";
+
+interface FinetuneFlags {
+  engine: string;
+  base?: string;
+  data?: string;
+  val?: string;
+  out?: string;
+  rank?: string;
+  alpha?: string;
+  dropout?: string;
+  lr?: string;
+  epochs?: string;
+  batch?: string;
+  microBatch?: string;
+  warmup?: string;
+  cutoff?: string;
+  targets?: string;
+  threads?: string;
+  checkpointEvery?: string;
+  evalEvery?: string;
+  earlyStopping?: string;
+  valFraction?: string;
+  kernels?: string;
+  maxSteps?: string;
+  resume?: boolean;
+}
+
+export function register(program: Command): void {
+  const d = DEFAULT_FINETUNE_CONFIG;
+  program
+    .command("finetune")
+    .description(
+      "LoRA fine-tuning of a GGUF model on Alpaca JSON / chat JSONL; writes adapter.gguf + report.json",
+    )
+    .option("--engine <name>", `training engine (${FINETUNE_ENGINES.join(", ")})`, "native")
+    .option("--base <gguf>", "base model (llama architecture; F32/F16/BF16/Q8_0 weights)")
+    .option("--data <file>", "training data: Alpaca JSON or chat JSONL")
+    .option("--val <file>", "validation data (default: hold out --val-fraction of --data)")
+    .option("--val-fraction <x>", "held-out share of --data when --val is absent", String(d.valFraction))
+    .option("--out <dir>", "output folder (adapter.gguf, report.json, checkpoint.gguf)")
+    .option("--rank <r>", "LoRA rank", String(d.r))
+    .option("--alpha <a>", "LoRA alpha (scale = alpha / rank)", String(d.alpha))
+    .option("--dropout <p>", "dropout on the LoRA input", String(d.dropout))
+    .option("--lr <x>", "peak learning rate (AdamW, linear warm-up and decay)", String(d.lr))
+    .option("--epochs <n>", "epochs", String(d.epochs))
+    .option("--batch <n>", "examples per optimizer step", String(d.batch))
+    .option(
+      "--micro-batch <n>",
+      "examples per micro-batch (batch = micro-batch × accumulation)",
+      String(d.microBatch),
+    )
+    .option("--warmup <n>", "warm-up steps", String(d.warmupSteps))
+    .option("--cutoff <n>", "max tokens per example (default: the longest example)")
+    .option(
+      "--targets <list>",
+      `projections to adapt (${Object.keys(PROJECTIONS).join(",")})`,
+      d.targets.join(","),
+    )
+    .option("--threads <n>", "CPU threads (default: all cores)")
+    .option(
+      "--checkpoint-every <n>",
+      "checkpoint every N steps (0 = only at the end and on Ctrl-C)",
+      String(d.checkpointEvery),
+    )
+    .option("--eval-every <n>", "validation loss every N steps (default ≈ 10 per run)")
+    .option("--early-stopping <n>", "stop after N evaluations without a better validation loss")
+    .option("--kernels <kind>", "wasm (SIMD, multi-threaded) or ts (reference)", d.kernels)
+    .option("--max-steps <n>", "stop after N optimizer steps in this invocation (resume later)")
+    .option("--resume", "continue from <out>/checkpoint.gguf")
+    .action(async (flags: FinetuneFlags, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      if (!flags.base || !flags.data || !flags.out)
+        throw new UsageError("finetune needs --base <gguf>, --data <file> and --out <dir>");
+      const targets = (flags.targets ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const t of targets)
+        if (!(t in PROJECTIONS))
+          throw new UsageError(
+            `--targets: unknown projection "${t}"; expected ${Object.keys(PROJECTIONS).join(", ")}`,
+          );
+      if (flags.kernels !== "wasm" && flags.kernels !== "ts")
+        throw new UsageError(`--kernels must be wasm or ts, got "${flags.kernels}"`);
+      const cores = cpus().length;
+      const threads = intOption("--threads", flags.threads, 1) ?? cores;
+      const config: FineTuneConfig = {
+        ...d,
+        base: flags.base,
+        data: flags.data,
+        val: flags.val,
+        outDir: flags.out,
+        valFraction: numberOption("--val-fraction", flags.valFraction, 0, 1) ?? d.valFraction,
+        r: intOption("--rank", flags.rank, 1) ?? d.r,
+        alpha: numberOption("--alpha", flags.alpha, 0) ?? d.alpha,
+        dropout: numberOption("--dropout", flags.dropout, 0, 1) ?? d.dropout,
+        lr: numberOption("--lr", flags.lr, 0) ?? d.lr,
+        epochs: intOption("--epochs", flags.epochs, 1) ?? d.epochs,
+        batch: intOption("--batch", flags.batch, 1) ?? d.batch,
+        microBatch: intOption("--micro-batch", flags.microBatch, 1) ?? d.microBatch,
+        warmupSteps: intOption("--warmup", flags.warmup, 0) ?? d.warmupSteps,
+        cutoff: intOption("--cutoff", flags.cutoff, 2),
+        targets: targets as Projection[],
+        threads: Math.min(threads, cores),
+        checkpointEvery: intOption("--checkpoint-every", flags.checkpointEvery, 0) ?? d.checkpointEvery,
+        evalEvery: intOption("--eval-every", flags.evalEvery, 1),
+        earlyStoppingPatience: intOption("--early-stopping", flags.earlyStopping, 1),
+        kernels: flags.kernels,
+        maxSteps: intOption("--max-steps", flags.maxSteps, 1),
+        resume: Boolean(flags.resume),
+        seed: ctx.seed,
+      };
+      const engine = createFineTuneEngine(flags.engine, config);
+      const controller = new AbortController();
+      const onSigint = () => controller.abort();
+      process.once("SIGINT", onSigint);
+      const bar = progressBar(ctx);
+      try {
+        const prepared = await engine.prepare();
+        for (const w of prepared.warnings) info(ctx, `warning: ${w}`);
+        info(
+          ctx,
+          `${prepared.trainExamples} training / ${prepared.valExamples} validation examples, cutoff ${prepared.cutoff} tokens, ${prepared.totalSteps} steps, ${prepared.loraParameters} LoRA parameters`,
+        );
+        const result = await engine.train(bar, controller.signal);
+        bar.finish();
+        const exported = await engine.export();
+        const last = result.steps[result.steps.length - 1];
+        const lastEval = result.evals[result.evals.length - 1];
+        printResult(
+          ctx,
+          { prepared, result: { ...result, steps: undefined, lastStep: last }, ...exported },
+          () =>
+            [
+              `trained ${result.completedSteps}/${result.totalSteps} steps${result.stoppedEarly ? " (early stop)" : ""}, ${result.tokensPerSecond.toFixed(0)} tokens/s`,
+              last ? `final training loss ${last.loss.toFixed(4)}` : "no steps run",
+              lastEval ? `validation loss ${lastEval.valLoss.toFixed(4)} at step ${lastEval.step}` : "",
+              `adapter: ${exported.adapterPath}`,
+              `report:  ${exported.reportPath}`,
+            ]
+              .filter(Boolean)
+              .join("\n"),
+        );
+      } finally {
+        bar.finish();
+        process.off("SIGINT", onSigint);
+        await engine.dispose();
+      }
+    });
+}

@@ -1,0 +1,117 @@
+import type { ProgressCallback } from "../core/index.js";
+import type { Projection } from "./model/llama-weights.js";
+
+/** Everything a fine-tuning run is configured by (CLI flags map one-to-one). */
+export interface FineTuneConfig {
+  /** Base model GGUF. */
+  base: string;
+  /** Training data: Alpaca JSON or chat JSONL. */
+  data: string;
+  /** Validation data; without it a seeded `valFraction` of the training data is held out. */
+  val?: string;
+  valFraction: number;
+  outDir: string;
+  r: number;
+  alpha: number;
+  dropout: number;
+  lr: number;
+  epochs: number;
+  /** Examples per optimizer step (= microBatch × accumulation steps). */
+  batch: number;
+  /**
+   * Examples per micro-batch (batch = microBatch × gradient-accumulation steps). The native engine runs
+   * one sequence at a time and normalises the loss over all response tokens of the whole batch, so the
+   * split changes neither results nor memory; it is validated and recorded for other engines.
+   */
+  microBatch: number;
+  warmupSteps: number;
+  weightDecay: number;
+  /** Max tokens per example; default: the longest example (capped by the model's context). */
+  cutoff?: number;
+  targets: Projection[];
+  threads: number;
+  /** Save a checkpoint every N optimizer steps (0 = only on abort and at the end). */
+  checkpointEvery: number;
+  /** Validation loss every N optimizer steps (default ≈ 10 evaluations per run). */
+  evalEvery?: number;
+  /** Stop after this many evaluations without a better validation loss (unset = never). */
+  earlyStoppingPatience?: number;
+  /** Continue from outDir/checkpoint.gguf. */
+  resume: boolean;
+  seed: number;
+  /** "wasm" (SIMD, multi-threaded) or "ts" (reference). */
+  kernels: "wasm" | "ts";
+  /** Stop after this many optimizer steps in this invocation (tests and benchmarks). */
+  maxSteps?: number;
+}
+
+/** The seed's hyperparameters (SEED.md §4) as defaults; cutoff is fitted to the data instead of 128. */
+export const DEFAULT_FINETUNE_CONFIG: Omit<FineTuneConfig, "base" | "data" | "outDir"> = {
+  valFraction: 0.1,
+  r: 16,
+  alpha: 16,
+  dropout: 0.05,
+  lr: 1e-4,
+  epochs: 3,
+  batch: 32,
+  microBatch: 8,
+  warmupSteps: 10,
+  weightDecay: 0,
+  targets: ["q", "k", "v", "o"],
+  threads: 2,
+  checkpointEvery: 50,
+  resume: false,
+  seed: 2020,
+  kernels: "wasm",
+};
+
+export interface PreparedInfo {
+  trainExamples: number;
+  valExamples: number;
+  cutoff: number;
+  truncatedExamples: number;
+  lostResponseTokens: number;
+  trainResponseTokens: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  loraParameters: number;
+  warnings: string[];
+}
+
+export interface StepRecord {
+  step: number;
+  epoch: number;
+  lr: number;
+  loss: number;
+  tokens: number;
+  seconds: number;
+}
+
+export interface EvalRecord {
+  step: number;
+  valLoss: number;
+}
+
+export interface TrainResult {
+  completedSteps: number;
+  totalSteps: number;
+  steps: StepRecord[];
+  evals: EvalRecord[];
+  stoppedEarly: boolean;
+  resumedFromStep: number;
+  tokensPerSecond: number;
+}
+
+export interface ExportResult {
+  adapterPath: string;
+  reportPath: string;
+}
+
+/** A training engine (DESIGN.md): prepare data and model, train with progress, export an adapter. */
+export interface FineTuneEngine {
+  readonly name: string;
+  prepare(): Promise<PreparedInfo>;
+  train(onProgress?: ProgressCallback, signal?: AbortSignal): Promise<TrainResult>;
+  export(): Promise<ExportResult>;
+  dispose(): Promise<void>;
+}

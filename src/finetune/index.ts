@@ -1,0 +1,32 @@
+import { UsageError } from "../core/index.js";
+import type { FineTuneConfig, FineTuneEngine } from "./engine.js";
+import { NativeFineTuneEngine } from "./native/native-engine.js";
+
+export { alpacaTrainingPrompt } from "./data/alpaca-template.js";
+export {
+  type EncodedData,
+  type EncodedExample,
+  encodeExamples,
+  type TrainingTokenizer,
+} from "./data/encode.js";
+export { type Example, readExamples } from "./data/examples.js";
+export {
+  DEFAULT_FINETUNE_CONFIG,
+  type EvalRecord,
+  type ExportResult,
+  type FineTuneConfig,
+  type FineTuneEngine,
+  type PreparedInfo,
+  type StepRecord,
+  type TrainResult,
+} from "./engine.js";
+export { PROJECTIONS, type Projection } from "./model/llama-weights.js";
+export { NativeFineTuneEngine, validateConfig } from "./native/native-engine.js";
+
+/** Engines by name (DESIGN.md: FineTuneEngine, chosen by name). */
+export const FINETUNE_ENGINES = ["native"] as const;
+
+export function createFineTuneEngine(name: string, config: FineTuneConfig): FineTuneEngine {
+  if (name === "native") return new NativeFineTuneEngine(config);
+  throw new UsageError(`unknown fine-tuning engine "${name}"; available: ${FINETUNE_ENGINES.join(", ")}`);
+}

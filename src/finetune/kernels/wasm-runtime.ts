@@ -1,0 +1,280 @@
+import { readFileSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+import type { Scratch } from "../model/llama-lora-model.js";
+import type { Vec } from "../model/llama-weights.js";
+import { type GemmKernels, tsKernels } from "./gemm.js";
+import type { KernelRuntime } from "./index.js";
+
+const PAGE = 65536;
+const CONTROL_BYTES = 4096;
+/** Below this many multiply-adds a call runs on the calling thread only. */
+const PARALLEL_MIN_WORK = 1 << 22;
+
+interface GemmExports {
+  nt(
+    C: number,
+    A: number,
+    B: number,
+    M: number,
+    N: number,
+    K: number,
+    acc: number,
+    i0: number,
+    i1: number,
+  ): void;
+  nns(
+    C: number,
+    A: number,
+    B: number,
+    M: number,
+    N: number,
+    K: number,
+    acc: number,
+    i0: number,
+    i1: number,
+    sai: number,
+    sak: number,
+  ): void;
+}
+
+/** The slice of the WebAssembly JS API used here (the project's lib setting has no WebAssembly types). */
+interface WasmMemory {
+  readonly buffer: SharedArrayBuffer;
+  grow(pages: number): number;
+}
+type WasmModule = object;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: object };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+let compiled: WasmModule | undefined;
+/** gemm.wasm, compiled once per process (regenerate it from gemm.wat with scripts/build-finetune-wasm.mjs). */
+export function gemmModule(): WasmModule {
+  compiled ??= new WA.Module(readFileSync(new URL("./gemm.wasm", import.meta.url)));
+  return compiled;
+}
+
+/**
+ * WebAssembly SIMD kernels over one shared memory: the model's weights are allocated in it (one copy),
+ * other operands are copied into scratch space. With threads > 1, worker threads instantiate the same
+ * module on the same memory and each computes a band of output rows; the caller blocks on Atomics
+ * until they finish, so the kernels stay synchronous. Each output element is computed by one thread in
+ * a fixed order, so results do not depend on the number of threads.
+ */
+export class WasmGemm implements GemmKernels {
+  readonly name: string;
+  readonly memory: WasmMemory;
+  private readonly ex: GemmExports;
+  private readonly ctl: Int32Array;
+  private readonly workers: Worker[] = [];
+  private readonly buffers = new Set<ArrayBufferLike>();
+  /** Threads used per call (≤ the threads started); benchmarks lower it to compare 1 and 2 cores. */
+  activeThreads: number;
+  private top = CONTROL_BYTES;
+  private slots: Array<{ ptr: number; bytes: number }> = [
+    { ptr: 0, bytes: 0 },
+    { ptr: 0, bytes: 0 },
+    { ptr: 0, bytes: 0 },
+  ];
+
+  constructor(readonly threads: number) {
+    this.name = `wasm-simd×${threads}`;
+    this.activeThreads = threads;
+    this.memory = new WA.Memory({ initial: 16, maximum: 65536, shared: true });
+    this.buffers.add(this.memory.buffer);
+    const instance = new WA.Instance(gemmModule(), { env: { memory: this.memory } });
+    this.ex = instance.exports as GemmExports;
+    this.ctl = new Int32Array(this.memory.buffer, 0, CONTROL_BYTES / 4);
+    for (let w = 1; w < threads; w++) {
+      const worker = new Worker(new URL("./gemm-worker.mjs", import.meta.url), {
+        workerData: { memory: this.memory, module: gemmModule(), slot: w },
+      });
+      worker.unref();
+      this.workers.push(worker);
+    }
+  }
+
+  /** Bytes [ptr, ptr + bytes) of fresh, zeroed memory, 16-byte aligned. */
+  private reserve(bytes: number): number {
+    const ptr = Math.ceil(this.top / 16) * 16;
+    const end = ptr + bytes;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE);
+      try {
+        this.memory.grow(Math.max(pages, Math.min(pages * 2, 65536 - have / PAGE)));
+      } catch {
+        this.memory.grow(pages);
+      }
+      this.buffers.add(this.memory.buffer);
+    }
+    this.top = end;
+    return ptr;
+  }
+
+  private chunks: Array<{ ptr: number; bytes: number }> = [];
+  private chunk = 0;
+  private offset = 0;
+
+  /**
+   * A resettable arena in the shared memory for activations, so the kernels work on them in place.
+   * Chunks of ≥ 64 MiB are reserved as needed and reused after reset (the memory never shrinks).
+   */
+  readonly scratch: Scratch = {
+    alloc: (n: number) => {
+      const bytes = Math.ceil((n * 4) / 16) * 16;
+      for (;;) {
+        const c = this.chunks[this.chunk];
+        if (c && this.offset + bytes <= c.bytes) {
+          const v = new Float32Array(this.memory.buffer, c.ptr + this.offset, n);
+          this.offset += bytes;
+          v.fill(0);
+          return v;
+        }
+        if (c && this.chunk + 1 < this.chunks.length) {
+          this.chunk++;
+          this.offset = 0;
+          continue;
+        }
+        const size = Math.max(64 << 20, bytes);
+        this.chunks.push({ ptr: this.reserve(size), bytes: size });
+        this.chunk = this.chunks.length - 1;
+        this.offset = 0;
+      }
+    },
+    mark: () => this.chunk * 2 ** 36 + this.offset,
+    release: (mark: number) => {
+      this.chunk = Math.floor(mark / 2 ** 36);
+      this.offset = mark % 2 ** 36;
+    },
+    reset: () => {
+      this.chunk = 0;
+      this.offset = 0;
+    },
+  };
+
+  /** A float32 array living in the shared memory (used for the model weights). */
+  alloc(n: number): Float32Array {
+    const ptr = this.reserve(n * 4);
+    return new Float32Array(this.memory.buffer, ptr, n);
+  }
+
+  private f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, n);
+  }
+
+  /** Pointer to `v`'s data in wasm memory, copying it into scratch slot `slot` when it lives elsewhere. */
+  private place(v: Float32Array, n: number, slot: number, copyIn: boolean): number {
+    if (this.buffers.has(v.buffer)) return v.byteOffset;
+    const s = this.slots[slot];
+    if (s.bytes < n * 4) {
+      s.bytes = Math.max(n * 4, s.bytes * 2);
+      s.ptr = this.reserve(s.bytes);
+    }
+    if (copyIn) this.f32(s.ptr, n).set(n === v.length ? v : v.subarray(0, n));
+    return s.ptr;
+  }
+
+  /**
+   * Run one product over rows [0, M): threads claim tiles of rows from a shared counter, so a thread
+   * that is descheduled (shared cores) just takes fewer tiles. Every row is computed by exactly one
+   * thread with the same code, so results do not depend on the split.
+   */
+  private run(
+    op: 0 | 1,
+    C: number,
+    A: number,
+    B: number,
+    M: number,
+    N: number,
+    K: number,
+    acc: boolean,
+    sai = 0,
+    sak = 0,
+  ): void {
+    const a = acc ? 1 : 0;
+    const n = Math.min(this.activeThreads, this.workers.length + 1);
+    if (n <= 1 || M * N * K < PARALLEL_MIN_WORK || M < 4) {
+      if (op === 0) this.ex.nt(C, A, B, M, N, K, a, 0, M);
+      else this.ex.nns(C, A, B, M, N, K, a, 0, M, sai, sak);
+      return;
+    }
+    const c = this.ctl;
+    const tile = Math.max(2, Math.min(64, 2 * Math.ceil(M / (n * 8 * 2))));
+    c.set([op, C, A, B, M, N, K, a, sai, sak, tile], 2);
+    Atomics.store(c, 1, 0);
+    for (let w = 1; w < n; w++) {
+      Atomics.store(c, w * 32, 1);
+      Atomics.notify(c, w * 32);
+    }
+    for (;;) {
+      const i0 = Atomics.add(c, 1, tile);
+      if (i0 >= M) break;
+      const i1 = Math.min(M, i0 + tile);
+      if (op === 0) this.ex.nt(C, A, B, M, N, K, a, i0, i1);
+      else this.ex.nns(C, A, B, M, N, K, a, i0, i1, sai, sak);
+    }
+    for (let w = 1; w < n; w++) {
+      const s = w * 32;
+      if (Atomics.compareExchange(c, s, 1, 0) === 1) continue; // never started: cancelled
+      while (Atomics.load(c, s) !== 2) Atomics.wait(c, s, 4);
+      Atomics.store(c, s, 0);
+    }
+  }
+
+  private gemm(
+    op: 0 | 1,
+    C: Vec,
+    A: Vec,
+    B: Vec,
+    M: number,
+    N: number,
+    K: number,
+    acc: boolean,
+    aRows: number,
+    aCols: number,
+    sai: number,
+    sak: number,
+  ): boolean {
+    if (!(C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array)) return false;
+    const cp = this.place(C, M * N, 2, acc);
+    const ap = this.place(A, aRows * aCols, 0, true);
+    const bp = this.place(B, op === 0 ? N * K : K * N, 1, true);
+    this.run(op, cp, ap, bp, M, N, K, acc, sai, sak);
+    if (!this.buffers.has(C.buffer)) C.set(this.f32(cp, M * N));
+    return true;
+  }
+
+  nt(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number, acc: boolean): void {
+    if (M === 0 || N === 0) return;
+    if (K % 4 !== 0 || !this.gemm(0, C, A, B, M, N, K, acc, M, K, 0, 0)) tsKernels.nt(C, A, B, M, N, K, acc);
+  }
+
+  nn(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number, acc: boolean): void {
+    if (M === 0 || N === 0) return;
+    if (N % 4 !== 0 || K === 0 || !this.gemm(1, C, A, B, M, N, K, acc, M, K, K, 1)) tsKernels.nn(C, A, B, M, N, K, acc);
+  }
+
+  tn(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number, acc: boolean): void {
+    if (M === 0 || N === 0) return;
+    if (N % 4 !== 0 || K === 0 || !this.gemm(1, C, A, B, M, N, K, acc, K, M, 1, M)) tsKernels.tn(C, A, B, M, N, K, acc);
+  }
+
+  async dispose(): Promise<void> {
+    this.workers.forEach((_, i) => {
+      const b = (i + 1) * 32;
+      Atomics.store(this.ctl, b, 3);
+      Atomics.notify(this.ctl, b);
+    });
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+  }
+}
+
+export function createWasmRuntime(threads: number): KernelRuntime {
+  const g = new WasmGemm(threads);
+  return { kern: g, alloc: (n) => g.alloc(n), scratch: g.scratch, dispose: () => g.dispose() };
+}

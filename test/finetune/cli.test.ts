@@ -1,0 +1,76 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { modelPath } from "../support/env.js";
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), "ft-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const bin = join(import.meta.dirname, "..", "..", "bin", "recalpaca.mjs");
+
+describe("recalpaca finetune", () => {
+  it("trains, prints one JSON document with --json and writes adapter + report", async () => {
+    const data = join(dir, "train.json");
+    const names = ["Lily", "Tom", "Sue", "Ben", "Max", "Amy"];
+    writeFileSync(
+      data,
+      JSON.stringify(
+        names.map((n) => ({
+          instruction: `Tell a story about ${n}.`,
+          input: "",
+          output: `${n} went to the park.`,
+        })),
+      ),
+    );
+    const out = join(dir, "out");
+    const { stdout } = await run(process.execPath, [
+      bin,
+      "--json",
+      "finetune",
+      "--base",
+      modelPath("stories260K.gguf"),
+      "--data",
+      data,
+      "--out",
+      out,
+      "--rank",
+      "4",
+      "--batch",
+      "2",
+      "--micro-batch",
+      "1",
+      "--epochs",
+      "1",
+      "--threads",
+      "1",
+      "--lr",
+      "0.01",
+    ]);
+    const doc = JSON.parse(stdout);
+    expect(doc.prepared).toMatchObject({ trainExamples: 5, valExamples: 1, totalSteps: 3 });
+    expect(doc.result.completedSteps).toBe(3);
+    expect(doc.adapterPath).toBe(join(out, "adapter.gguf"));
+    expect(existsSync(join(out, "report.json"))).toBe(true);
+  });
+
+  it("exits 2 with a clear message for a cutoff shorter than the prompt", async () => {
+    const data = join(dir, "train.json");
+    const err = await run(process.execPath, [
+      bin,
+      "finetune",
+      "--base",
+      modelPath("stories260K.gguf"),
+      "--data",
+      data,
+      "--out",
+      join(dir, "x"),
+      "--cutoff",
+      "5",
+    ]).catch((e) => e);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toMatch(/cutoff 5 is shorter than the prompt/);
+  });
+});

@@ -1,0 +1,82 @@
+import { readFileSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+// @ts-expect-error plain .mjs build script without type declarations
+import { buildGemmWasm } from "../../scripts/build-finetune-wasm.mjs";
+import { Rng } from "../../src/core/index.js";
+import { tsKernels } from "../../src/finetune/kernels/gemm.js";
+import { WasmGemm } from "../../src/finetune/kernels/wasm-runtime.js";
+
+const one = new WasmGemm(1);
+const two = new WasmGemm(2);
+afterAll(async () => {
+  await one.dispose();
+  await two.dispose();
+});
+
+function rand(n: number, rng: Rng): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.normal());
+}
+
+function maxRel(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
+  return m;
+}
+
+describe("WebAssembly SIMD GEMM", () => {
+  it("gemm.wasm is the current build of gemm.wat", async () => {
+    const fresh: Buffer = await buildGemmWasm();
+    expect(fresh.equals(readFileSync(new URL("../../src/finetune/kernels/gemm.wasm", import.meta.url)))).toBe(
+      true,
+    );
+  });
+
+  const shapes: Array<[number, number, number]> = [
+    [1, 4, 4],
+    [7, 13, 20],
+    [64, 172, 64],
+    [131, 36, 576],
+    [200, 96, 33],
+    [257, 64, 172],
+    [300, 128, 128],
+    [161, 200, 132],
+  ];
+  for (const [M, N, K] of shapes) {
+    it(`nt, nn and tn match the TypeScript reference for M=${M} N=${N} K=${K} on 1 and 2 threads`, () => {
+      const rng = new Rng(M * 1000 + N, "gemm");
+      const A = rand(M * K, rng);
+      const Bt = rand(N * K, rng);
+      const Bn = rand(K * N, rng);
+      const At = rand(K * M, rng);
+      const C0 = rand(M * N, rng);
+      for (const [name, f] of [
+        ["nt", (k: typeof tsKernels, C: Float32Array, acc: boolean) => k.nt(C, A, Bt, M, N, K, acc)],
+        ["nn", (k: typeof tsKernels, C: Float32Array, acc: boolean) => k.nn(C, A, Bn, M, N, K, acc)],
+        ["tn", (k: typeof tsKernels, C: Float32Array, acc: boolean) => k.tn(C, At, Bn, M, N, K, acc)],
+      ] as const) {
+        for (const acc of [false, true]) {
+          const ref = Float32Array.from(C0);
+          f(tsKernels, ref, acc);
+          const r1 = Float32Array.from(C0);
+          f(one, r1, acc);
+          const r2 = Float32Array.from(C0);
+          f(two, r2, acc);
+          expect(maxRel(r1, ref), `${name} acc=${acc}`).toBeLessThan(2e-5);
+          expect(Array.from(r2), `${name} 2 threads = 1 thread`).toEqual(Array.from(r1));
+        }
+      }
+    });
+  }
+
+  it("works in place on arrays allocated in its memory", () => {
+    const rng = new Rng(1, "inplace");
+    const W = two.alloc(96 * 64);
+    W.set(rand(96 * 64, rng));
+    const x = rand(40 * 64, rng);
+    const y = new Float32Array(40 * 96);
+    const ref = new Float32Array(40 * 96);
+    two.nt(y, x, W, 40, 96, 64, false);
+    tsKernels.nt(ref, x, W, 40, 96, 64, false);
+    expect(maxRel(y, ref)).toBeLessThan(2e-5);
+  });
+});
