@@ -2,7 +2,6 @@ import { UsageError } from "../core/index.js";
 import type { FineTuneConfig, FineTuneEngine } from "./engine.js";
 import { NativeFineTuneEngine } from "./native/native-engine.js";
 
-export { alpacaTrainingPrompt } from "./data/alpaca-template.js";
 export {
   type EncodedData,
   type EncodedExample,

@@ -45,9 +45,6 @@ export {
   pythonStrRepr,
 } from "./python-literal.js";
 export {
-  ALPACA_NO_INPUT_HEAD,
-  ALPACA_WITH_INPUT_HEAD,
-  alpacaPrompt,
   getTemplate,
   renderPrompt,
   templateNames,

@@ -1,4 +1,5 @@
 import { UsageError } from "../core/index.js";
+import { alpacaPrompt } from "../llm/index.js";
 import { clean, cleanAnime, cleanBookCrossing, cleanMl1m } from "./clean-templates.js";
 import {
   recalpacaAnime,
@@ -8,19 +9,6 @@ import {
   recalpacaMl100k,
 } from "./compat-templates.js";
 import type { PromptInputs, PromptTemplate, RenderedPrompt, RenderOptions } from "./types.js";
-
-/** Alpaca preamble with an input (SEED.md §3). */
-export const ALPACA_WITH_INPUT_HEAD =
-  "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n";
-/** Alpaca preamble without an input (SEED.md §3). */
-export const ALPACA_NO_INPUT_HEAD =
-  "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n";
-
-/** The Alpaca prompt text; the model's response is what follows "### Response:\n". */
-export function alpacaPrompt(instruction: string, input: string): string {
-  if (input === "") return `${ALPACA_NO_INPUT_HEAD}### Instruction:\n${instruction}\n\n### Response:\n`;
-  return `${ALPACA_WITH_INPUT_HEAD}### Instruction:\n${instruction}\n\n### Input:\n${input}\n\n### Response:\n`;
-}
 
 const REGISTRY = new Map<string, PromptTemplate>(
   [
@@ -60,5 +48,5 @@ export function renderPrompt(
   const t = typeof template === "string" ? getTemplate(template) : template;
   const instruction = options.instruction ?? t.defaultInstruction;
   const input = t.renderInput(inputs, options);
-  return { template: t.name, instruction, input, text: alpacaPrompt(instruction, input) };
+  return { template: t.name, instruction, input, text: alpacaPrompt({ instruction, input }) };
 }

@@ -7,7 +7,6 @@ import { Command } from "commander";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { addGlobalOptions } from "../../src/cli/context.js";
 import { register as registerEval } from "../../src/cli/eval.js";
-import { registerEvalRun } from "../../src/cli/eval-run.js";
 import { loadDataset, readSplitDir } from "../../src/data/index.js";
 import { candidateLists, Popularity, saveModel } from "../../src/recsys/index.js";
 import { DATA_DIR, dataPath, modelPath } from "../support/env.js";
@@ -247,12 +246,10 @@ describe.skipIf(!DATA_DIR)("recalpaca testset build|show", () => {
   });
 });
 
-describe.skipIf(!DATA_DIR)("recalpaca eval run (registerEvalRun on the eval group)", () => {
+describe.skipIf(!DATA_DIR)("recalpaca eval run", () => {
   async function evalRun(...args: string[]): Promise<string> {
     const program = addGlobalOptions(new Command("recalpaca").exitOverride());
-    registerEval(program);
-    const group = program.commands.find((c) => c.name() === "eval") as Command;
-    registerEvalRun(group);
+    registerEval(program); // the eval group registers its `run` command itself
     let out = "";
     const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
       out += String(chunk);

@@ -2,13 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  alpacaTrainingPrompt,
-  encodeExamples,
-  readExamples,
-  type TrainingTokenizer,
-} from "../../src/finetune/index.js";
+import { encodeExamples, readExamples, type TrainingTokenizer } from "../../src/finetune/index.js";
 import { loadLlamaTokenizer } from "../../src/finetune/native/llama-tokenizer.js";
+import { alpacaPrompt } from "../../src/llm/index.js";
 import { modelPath } from "../support/env.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ft-data-"));
@@ -34,10 +30,10 @@ function file(name: string, text: string): string {
 
 describe("training data", () => {
   it("renders the Alpaca template of SEED.md §3 exactly", () => {
-    expect(alpacaTrainingPrompt("Do X.", "")).toBe(
+    expect(alpacaPrompt({ instruction: "Do X.", input: "" })).toBe(
       "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nDo X.\n\n### Response:\n",
     );
-    expect(alpacaTrainingPrompt("Do X.", "ctx")).toBe(
+    expect(alpacaPrompt({ instruction: "Do X.", input: "ctx" })).toBe(
       "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\nDo X.\n\n### Input:\nctx\n\n### Response:\n",
     );
   });
@@ -96,7 +92,7 @@ describe("training data", () => {
     const ex = { instruction: "Tell me a story.", input: "", output: "Once upon a time, there was a cat." };
     const enc = encodeExamples([ex], tok);
     const e = enc.examples[0];
-    const promptIds = tok.tokenize(alpacaTrainingPrompt(ex.instruction, ex.input));
+    const promptIds = tok.tokenize(alpacaPrompt({ instruction: ex.instruction, input: ex.input }));
     expect(tok.bos).toBe(1);
     expect(Array.from(e.tokens.slice(0, promptIds.length + 1))).toEqual([1, ...promptIds]);
     expect(e.promptTokens).toBe(promptIds.length + 1);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { ALPACA_PREAMBLE_WITH_INPUT } from "../../src/llm/index.js";
 import {
-  ALPACA_WITH_INPUT_HEAD,
   ml100kProfileSentence,
   parseMl100kProfileSentence,
   parseSeedMl100kInput,
@@ -46,7 +46,7 @@ describe.skipIf(!FIXTURES_DIR)("recalpaca-ml100k against the seed's test-set fix
       expect(rendered.input, `record ${i}`).toBe(r.wTop1Input);
       expect(rendered.instruction).toBe(r.instruction);
       expect(rendered.text).toBe(
-        `${ALPACA_WITH_INPUT_HEAD}### Instruction:\n${r.instruction}\n\n### Input:\n${r.wTop1Input}\n\n### Response:\n`,
+        `${ALPACA_PREAMBLE_WITH_INPUT}\n\n### Instruction:\n${r.instruction}\n\n### Input:\n${r.wTop1Input}\n\n### Response:\n`,
       );
       if ([...parts.liked, ...parts.candidates].some((t) => t.includes("'"))) withQuotes++;
     }

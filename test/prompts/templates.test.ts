@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/core/index.js";
 import {
-  ALPACA_NO_INPUT_HEAD,
-  alpacaPrompt,
   formatNumberedAnswer,
   getTemplate,
   likedPhrase,
@@ -154,9 +152,9 @@ describe("registry and Alpaca wrapper", () => {
     );
   });
 
-  it("uses the no-input preamble for an empty input, and a given instruction", () => {
-    expect(alpacaPrompt("Do it.", "")).toBe(
-      `${ALPACA_NO_INPUT_HEAD}### Instruction:\nDo it.\n\n### Response:\n`,
+  it("renders the Alpaca text with the input preamble, and takes a given instruction", () => {
+    expect(renderPrompt("recalpaca-anime", { liked: ["A"] }, { instruction: "Pick anime." }).text).toMatch(
+      /^Below is an instruction that describes a task, paired with an input/,
     );
     expect(
       renderPrompt("recalpaca-anime", { liked: ["A"] }, { instruction: "Pick anime." }).instruction,

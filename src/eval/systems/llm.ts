@@ -1,5 +1,6 @@
 import { UsageError } from "../../core/index.js";
 import {
+  alpacaPrompt,
   distinctChoiceSchema,
   type GenerationCache,
   type LlmBackend,
@@ -8,7 +9,6 @@ import {
   runGeneration,
   type SamplingOptions,
 } from "../../llm/index.js";
-import { alpacaPrompt } from "../../prompts/index.js";
 import type { EvalSystem, RunRecord, SystemContext } from "./types.js";
 
 /**
@@ -54,7 +54,7 @@ export function recordPromptRequest(record: RunRecord, withTop1: boolean): LlmRe
     throw new UsageError(
       `record ${record.id} has no prompt without the top-1 sentence (field prompt.inputWithoutTop1)`,
     );
-  return { prompt: alpacaPrompt(p.instruction, input), stop: ALPACA_STOP };
+  return { prompt: alpacaPrompt({ instruction: p.instruction, input }), stop: ALPACA_STOP };
 }
 
 /** Distinct candidate titles, prompt order, for the constrained schema. */

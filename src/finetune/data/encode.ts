@@ -1,6 +1,6 @@
 import { UsageError } from "../../core/index.js";
+import { alpacaPrompt } from "../../llm/index.js";
 import type { Sequence } from "../model/llama-lora-model.js";
-import { alpacaTrainingPrompt } from "./alpaca-template.js";
 import type { Example } from "./examples.js";
 
 /** The tokenizer of the base model, as llama.cpp uses it at inference. */
@@ -46,7 +46,7 @@ export function encodeExamples(
   maxContext?: number,
 ): EncodedData {
   const raw = examples.map((ex, index) => {
-    const prompt = alpacaTrainingPrompt(ex.instruction, ex.input);
+    const prompt = alpacaPrompt({ instruction: ex.instruction, input: ex.input });
     const promptIds = tok.tokenize(prompt);
     const full = tok.tokenize(prompt + ex.output);
     const sameHead = full.length > promptIds.length && promptIds.every((t, i) => full[i] === t);
