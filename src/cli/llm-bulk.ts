@@ -257,7 +257,13 @@ function finish(
 }
 
 /** Shared sampling flags as defaults for every line (a line's own settings win); the seed is --seed. */
-export function requestDefaults(ctx: CliContext, o: BulkOptions): RequestDefaults {
+/** The sampling and length flags shared by single and bulk generation. */
+export type SamplingFlags = Pick<
+  BulkOptions,
+  "temperature" | "topP" | "topK" | "repeatPenalty" | "maxTokens" | "stop"
+>;
+
+export function requestDefaults(ctx: CliContext, o: SamplingFlags): RequestDefaults {
   const sampling: SamplingOptions = { seed: ctx.seed };
   const t = numberOption("--temperature", o.temperature, 0);
   if (t !== undefined) sampling.temperature = t;

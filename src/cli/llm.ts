@@ -11,11 +11,10 @@ import {
   type LoraAdapterRef,
   listGgufFiles,
   parseLoraArg,
-  type SamplingOptions,
   startServer,
 } from "../llm/index.js";
-import { type CliContext, contextOf, intOption, numberOption } from "./context.js";
-import { addBulkGenerateOptions, runBulkGenerate } from "./llm-bulk.js";
+import { type CliContext, contextOf, intOption } from "./context.js";
+import { addBulkGenerateOptions, readJsonObject, requestDefaults, runBulkGenerate } from "./llm-bulk.js";
 import { info, printResult, progressBar } from "./output.js";
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -72,37 +71,11 @@ interface GenerateOptions extends LocalModelOptions {
   input?: string;
 }
 
-/** A JSON schema given inline or as a file path. */
-function readJsonSchema(arg: string): Record<string, unknown> {
-  const text = arg.trim().startsWith("{") ? arg : readFileSync(arg, "utf8");
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not a JSON object");
-    return v as Record<string, unknown>;
-  } catch (err) {
-    throw new UsageError(
-      `--json-schema: ${arg === text ? "inline schema" : arg} is not a JSON object: ${(err as Error).message}`,
-    );
-  }
-}
-
 function buildRequest(ctx: CliContext, o: GenerateOptions): LlmRequest {
   if (o.prompt === undefined)
     throw new UsageError('llm generate needs --prompt "…" (or --input <requests.jsonl> for bulk)');
-  const sampling: SamplingOptions = { seed: ctx.seed };
-  const t = numberOption("--temperature", o.temperature, 0);
-  if (t !== undefined) sampling.temperature = t;
-  const p = numberOption("--top-p", o.topP, 0, 1);
-  if (p !== undefined) sampling.topP = p;
-  const k = intOption("--top-k", o.topK, 0);
-  if (k !== undefined) sampling.topK = k;
-  const r = numberOption("--repeat-penalty", o.repeatPenalty, 0);
-  if (r !== undefined) sampling.repeatPenalty = r;
-  const request: LlmRequest = { sampling };
-  const maxTokens = intOption("--max-tokens", o.maxTokens, 1);
-  if (maxTokens !== undefined) request.maxTokens = maxTokens;
-  if (o.stop && o.stop.length > 0) request.stop = o.stop;
-  if (o.jsonSchema !== undefined) request.jsonSchema = readJsonSchema(o.jsonSchema);
+  const request: LlmRequest = { ...requestDefaults(ctx, o) };
+  if (o.jsonSchema !== undefined) request.jsonSchema = readJsonObject(o.jsonSchema);
   if (o.grammar !== undefined) request.grammar = readFileSync(o.grammar, "utf8");
   return { ...request, ...promptPart(o) };
 }
