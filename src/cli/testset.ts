@@ -3,8 +3,13 @@ import { basename, extname, resolve } from "node:path";
 import type { Command } from "commander";
 import { DataFormatError, MissingResourceError, UsageError } from "../core/index.js";
 import { isDatasetName, loadDataset, readSplitDir } from "../data/index.js";
-import { ourTestSet } from "../eval/index.js";
-import { buildTestSet, type HistoryRule, readCandidatesFile, writeTestSet } from "../eval/testset-build.js";
+import {
+  buildTestSet,
+  type HistoryRule,
+  ourTestSet,
+  readCandidatesFile,
+  writeTestSet,
+} from "../eval/index.js";
 import type { LlmBackend, LocalLlmBackend } from "../llm/index.js";
 import { templateNames } from "../prompts/index.js";
 import { contextOf, intOption } from "./context.js";

@@ -1,5 +1,6 @@
 /** Test-set files, evaluation protocols (standard, recalpaca-paper), scoring and tables. */
 
+export { candidatesByUser, readCandidatesFile, type UserCandidates } from "./candidates-file.js";
 export { attachOutputs, type Ranking, readRankings } from "./outputs-file.js";
 export {
   PAPER_NDCG_NOTE,
@@ -75,12 +76,9 @@ export {
   type BuildSummary,
   type BuildTestSetOptions,
   buildTestSet,
-  candidatesByUser,
   type HistoryRule,
   heldOutTitlesIn,
-  readCandidatesFile,
   serializeTestSet,
-  type UserCandidates,
   writeTestSet,
 } from "./testset-build.js";
 export {

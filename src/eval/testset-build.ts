@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DataFormatError, MissingResourceError, Rng, UsageError, writeFileAtomic } from "../core/index.js";
 import {
@@ -19,6 +18,7 @@ import {
   type PromptItem,
   renderPrompt,
 } from "../prompts/index.js";
+import type { UserCandidates } from "./candidates-file.js";
 import { type TestSetDocument, TestSetDocumentSchema } from "./testset-file.js";
 
 /**
@@ -49,12 +49,6 @@ import { type TestSetDocument, TestSetDocumentSchema } from "./testset-file.js";
 export type HistoryRule = "not-test" | "train";
 
 /** One user's candidate list from a recommender: dense item ids, best first. */
-export interface UserCandidates {
-  user: number;
-  items: number[];
-  /** The recommender's own first pick (normally items[0]). */
-  top1: number | null;
-}
 
 export interface BuildTestSetOptions {
   catalog: Catalog;
@@ -481,90 +475,4 @@ export function serializeTestSet(doc: TestSetDocument): string {
 /** Write atomically (temp file + rename). */
 export function writeTestSet(path: string, doc: TestSetDocument): void {
   writeFileAtomic(path, serializeTestSet(doc));
-}
-
-const CandidateLineSchema = z.object({
-  user: z.number().int().nonnegative(),
-  userSourceId: z.union([z.number(), z.string()]).nullable().optional(),
-  candidates: z.array(z.object({ item: z.number().int().nonnegative() }).passthrough()),
-  top1: z.object({ item: z.number().int().nonnegative() }).passthrough().nullable().optional(),
-});
-
-/**
- * Read a candidates JSONL file as written by `recalpaca recsys candidates`
- * (`{"user", "userSourceId", "candidates": [{"item", …}], "top1": {…}}`, best first). With a catalogue,
- * a `userSourceId` that disagrees with the catalogue's is an error (a file from another dataset).
- */
-export function readCandidatesFile(path: string, catalog?: Catalog): Map<number, UserCandidates> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new MissingResourceError(`candidates file ${path} cannot be read: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  const out = new Map<number, UserCandidates>();
-  text.split("\n").forEach((line, ln) => {
-    if (line.trim() === "") return;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (err) {
-      throw new DataFormatError({ file: path, line: ln + 1 }, `not valid JSON (${(err as Error).message})`);
-    }
-    const r = CandidateLineSchema.safeParse(json);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      throw new DataFormatError(
-        { file: path, line: ln + 1, field: issue.path.join(".") },
-        `${issue.message} (expected {"user": dense id, "candidates": [{"item": dense id, …}], "top1": …})`,
-      );
-    }
-    const o = r.data;
-    if (catalog) {
-      const cu = catalog.users[o.user];
-      if (!cu)
-        throw new DataFormatError(
-          { file: path, line: ln + 1, field: "user" },
-          `user ${o.user} is outside the catalogue`,
-        );
-      if (
-        o.userSourceId !== undefined &&
-        o.userSourceId !== null &&
-        String(cu.sourceId) !== String(o.userSourceId)
-      )
-        throw new DataFormatError(
-          { file: path, line: ln + 1, field: "userSourceId" },
-          `user ${o.user} is ${cu.sourceId} in the ${catalog.dataset} catalogue, not ${o.userSourceId}: file made from another dataset?`,
-        );
-    }
-    if (out.has(o.user))
-      throw new DataFormatError({ file: path, line: ln + 1, field: "user" }, `user ${o.user} appears twice`);
-    out.set(o.user, {
-      user: o.user,
-      items: o.candidates.map((c) => c.item),
-      top1: o.top1?.item ?? o.candidates[0]?.item ?? null,
-    });
-  });
-  return out;
-}
-
-/** Candidate lists already in memory (e.g. `candidateLists` of src/recsys) keyed by user. */
-export function candidatesByUser(
-  lists: Iterable<{
-    user: number;
-    candidates: ReadonlyArray<{ item: number }>;
-    top1?: { item: number } | null;
-  }>,
-): Map<number, UserCandidates> {
-  const out = new Map<number, UserCandidates>();
-  for (const l of lists) {
-    out.set(l.user, {
-      user: l.user,
-      items: l.candidates.map((c) => c.item),
-      top1: l.top1?.item ?? l.candidates[0]?.item ?? null,
-    });
-  }
-  return out;
 }

@@ -4,11 +4,18 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TitleResolver } from "../../src/answers/index.js";
 import { type Catalog, loadDataset, readSplitDir, type Split } from "../../src/data/index.js";
-import { attachOutputs, readTestSet, reportMarkdown, scoreTestSet } from "../../src/eval/index.js";
+import {
+  attachOutputs,
+  buildTestSet,
+  candidatesByUser,
+  readTestSet,
+  reportMarkdown,
+  scoreTestSet,
+  writeTestSet,
+} from "../../src/eval/index.js";
 import { type EvalRunResult, readRunTestSet, runEvaluation, writeRunOutputs } from "../../src/eval/run.js";
 import { expectedRandomMetrics } from "../../src/eval/systems/random-expected.js";
 import { makeSystems } from "../../src/eval/systems/registry.js";
-import { buildTestSet, candidatesByUser, writeTestSet } from "../../src/eval/testset-build.js";
 import { candidateLists, LightGCN } from "../../src/recsys/index.js";
 import { DATA_DIR, dataPath } from "../support/env.js";
 

@@ -9,13 +9,13 @@ import {
   readSplitDir,
   type Split,
 } from "../../src/data/index.js";
-import { readTestSet } from "../../src/eval/index.js";
 import {
   type BuildTestSetOptions,
   buildTestSet,
   candidatesByUser,
+  readTestSet,
   writeTestSet,
-} from "../../src/eval/testset-build.js";
+} from "../../src/eval/index.js";
 import { pythonStrRepr } from "../../src/prompts/index.js";
 import { type CandidateList, candidateLists, LightGCN } from "../../src/recsys/index.js";
 import { DATA_DIR, dataPath } from "../support/env.js";

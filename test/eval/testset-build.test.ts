@@ -4,15 +4,15 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DataFormatError, UsageError } from "../../src/core/index.js";
 import { Catalog, type Interactions, type Split } from "../../src/data/index.js";
-import { readTestSet } from "../../src/eval/index.js";
 import {
   type BuildTestSetOptions,
   buildTestSet,
   heldOutTitlesIn,
   readCandidatesFile,
+  readTestSet,
   serializeTestSet,
   writeTestSet,
-} from "../../src/eval/testset-build.js";
+} from "../../src/eval/index.js";
 import { tinyCandidates, tinyWorld } from "./testset-build-fixture.js";
 
 const dir = mkdtempSync(join(tmpdir(), "recalpaca-testset-build-"));
