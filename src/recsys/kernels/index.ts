@@ -1,12 +1,13 @@
 import { TsKernels } from "./ts.js";
 import type { Kernels } from "./types.js";
+import { WasmKernels } from "./wasm.js";
 
-export type { AdamParams, CsrMatrix, Kernels } from "./types.js";
-export { TsKernels, adamRange, spmmRows } from "./ts.js";
+export { topKMasked } from "./topk.js";
+export { adamRange, spmmRows, TsKernels } from "./ts.js";
+export type { AdamParams, CsrMatrix, Kernels, Scorer } from "./types.js";
+export { kernelsModule, WasmKernels } from "./wasm.js";
 
-/** Kernels by backend name: "ts" (reference) or "wasm" (SIMD; `threads` 0 = one per core). */
-export async function createKernels(backend: "wasm" | "ts", threads = 0): Promise<Kernels> {
-  void threads;
-  if (backend === "ts") return new TsKernels();
-  return new TsKernels();
+/** Kernels by backend name: "ts" (reference, one thread) or "wasm" (SIMD; `threads` 0 = one per core, ≤ 8). */
+export function createKernels(backend: "wasm" | "ts", threads = 0): Kernels {
+  return backend === "ts" ? new TsKernels() : new WasmKernels(threads);
 }

@@ -57,12 +57,14 @@ export const LIGHTGCN_VARIANTS: Record<LightGCNConfig["variant"], Partial<LightG
 export function resolveLightGCNConfig(config: Partial<LightGCNConfig> = {}): LightGCNConfig {
   const variant = config.variant ?? LIGHTGCN_DEFAULTS.variant;
   const preset = LIGHTGCN_VARIANTS[variant];
-  if (!preset) throw new UsageError(`lightgcn: unknown variant "${variant}" (expected "reference" or "seed")`);
+  if (!preset)
+    throw new UsageError(`lightgcn: unknown variant "${variant}" (expected "reference" or "seed")`);
   const defined = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
   const c: LightGCNConfig = { ...LIGHTGCN_DEFAULTS, ...preset, ...defined, variant };
   const positiveInt = (name: keyof LightGCNConfig, min: number) => {
     const v = c[name] as number;
-    if (!Number.isInteger(v) || v < min) throw new UsageError(`lightgcn: ${name} must be an integer ≥ ${min}, got ${v}`);
+    if (!Number.isInteger(v) || v < min)
+      throw new UsageError(`lightgcn: ${name} must be an integer ≥ ${min}, got ${v}`);
   };
   positiveInt("dims", 1);
   positiveInt("layers", 0);
@@ -70,7 +72,8 @@ export function resolveLightGCNConfig(config: Partial<LightGCNConfig> = {}): Lig
   positiveInt("epochs", 0);
   positiveInt("threads", 0);
   for (const name of ["lr", "decay", "initStd"] as const) {
-    if (!Number.isFinite(c[name]) || c[name] < 0) throw new UsageError(`lightgcn: ${name} must be a number ≥ 0, got ${c[name]}`);
+    if (!Number.isFinite(c[name]) || c[name] < 0)
+      throw new UsageError(`lightgcn: ${name} must be a number ≥ 0, got ${c[name]}`);
   }
   if (c.backend !== "wasm" && c.backend !== "ts") {
     throw new UsageError(`lightgcn: backend must be "wasm" or "ts", got "${c.backend}"`);

@@ -1,5 +1,10 @@
-export { LightGCN } from "./model.js";
-export { type LightGCNConfig, LIGHTGCN_DEFAULTS, LIGHTGCN_VARIANTS, resolveLightGCNConfig } from "./config.js";
-export { LightGCNTrainer, type EpochStats, TORCH_ADAM } from "./trainer.js";
+export {
+  LIGHTGCN_DEFAULTS,
+  LIGHTGCN_VARIANTS,
+  type LightGCNConfig,
+  resolveLightGCNConfig,
+} from "./config.js";
 export { buildNormalizedGraph, type NormalizedGraph } from "./graph.js";
+export { LightGCN } from "./model.js";
 export { BprSampler } from "./sampler.js";
+export { type EpochStats, LightGCNTrainer, TORCH_ADAM } from "./trainer.js";
