@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option(
       "--epochs <n>",
       "training epochs of the recommender (kept short so the demo takes minutes; the reference runs 400)",
-      "60",
+      "200",
     )
     .option("--llm <model>", "also evaluate this LLM: a .gguf file or an OpenAI-compatible http(s) base URL")
     .option("--llm-model <name>", "model name on a remote server")

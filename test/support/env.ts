@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 function sharedDir(envName: string, fallback: string): string | undefined {
   const fromEnv = process.env[envName];
   const dir = resolve(
-    fromEnv && fromEnv.length > 0 ? fromEnv : join(__dirname, "..", "..", "..", "shared", fallback),
+    fromEnv && fromEnv.length > 0 ? fromEnv : join(import.meta.dirname, "..", "..", "..", "shared", fallback),
   );
   if (existsSync(dir)) return dir;
   if (process.env.CI)
