@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { DataFormatError, MissingResourceError, Rng, UsageError, writeFileAtomic } from "../core/index.js";
+import { DataFormatError, Rng, UsageError, writeFileAtomic } from "../core/index.js";
 import {
   type Catalog,
   type Interactions,

@@ -101,7 +101,7 @@ export class FactorScorer {
     private readonly U: Float32Array,
     private readonly V: Float32Array,
     private readonly d: number,
-    private readonly nUsers: number,
+    nUsers: number,
     private readonly nItems: number,
     private readonly bias?: Float32Array,
   ) {
