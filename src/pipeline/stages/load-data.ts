@@ -22,11 +22,29 @@ export function resolvePath(env: PipelineEnv, p: string): string {
   return isAbsolute(p) ? p : resolve(env.baseDir, p);
 }
 
-/** Load the experiment's dataset as its `data` section says (a built-in name, a folder, or a delimited file). */
-export async function loadExperimentData(
-  data: DataSection,
-  env: PipelineEnv,
-): Promise<LoadedDataset & { dir?: string }> {
+type Loaded = LoadedDataset & { dir?: string };
+
+/** The last dataset loaded, so the stages of one run parse the files once (they run one after another). */
+let memo: { key: string; loaded: Promise<Loaded> } | undefined;
+
+/**
+ * Load the experiment's dataset as its `data` section says (a built-in name, a folder, or a delimited
+ * file). Repeated calls with the same section and folders in one process share one load.
+ */
+export function loadExperimentData(data: DataSection, env: PipelineEnv): Promise<Loaded> {
+  const key = JSON.stringify([data, env.baseDir, env.dataDir ?? null, env.cacheDir]);
+  if (memo?.key !== key) {
+    const loaded = loadUncached(data, env);
+    memo = { key, loaded };
+    // A failed load is not remembered: the next call tries again.
+    loaded.catch(() => {
+      if (memo?.loaded === loaded) memo = undefined;
+    });
+  }
+  return memo.loaded;
+}
+
+async function loadUncached(data: DataSection, env: PipelineEnv): Promise<Loaded> {
   if (data.dataset === "delimited") {
     const spec = data.delimited!;
     const fix = <T extends { path: string }>(f: T | undefined) =>
