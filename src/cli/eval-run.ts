@@ -2,9 +2,15 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { UsageError, writeFileAtomic } from "../core/index.js";
 import { type DatasetName, isDatasetName, loadDataset, readSplitDir } from "../data/index.js";
-import { readTestSet, reportMarkdown } from "../eval/index.js";
-import { readRunTestSet, runEvaluation, writeRunOutputs } from "../eval/run.js";
-import { makeSystems, SYSTEM_KINDS } from "../eval/systems/registry.js";
+import {
+  makeSystems,
+  readRunTestSet,
+  readTestSet,
+  reportMarkdown,
+  runEvaluation,
+  SYSTEM_KINDS,
+  writeRunOutputs,
+} from "../eval/index.js";
 import { createBackend, GenerationCache, type LlmBackend } from "../llm/index.js";
 import { datasetFingerprint, loadModel } from "../recsys/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";

@@ -1,5 +1,5 @@
 import { DataFormatError, Rng, UsageError } from "../core/index.js";
-import type { Interactions } from "../data/interactions.js";
+import type { Interactions } from "../data/index.js";
 import { epochOrder, sampleNegative, sigmoid, softplus } from "./bpr-sampler.js";
 import { FactorScorer } from "./factor-scores.js";
 import type { FitOptions, ModelSnapshot, Recommender } from "./recommender.js";

@@ -1,5 +1,5 @@
 import type { Rng } from "../core/index.js";
-import type { Csr } from "../data/interactions.js";
+import type { Csr } from "../data/index.js";
 
 /** Whether item `i` is among user `u`'s items in a CSR whose rows are sorted ascending (binary search). */
 export function hasItem(csr: Csr, u: number, i: number): boolean {

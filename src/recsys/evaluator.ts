@@ -1,5 +1,5 @@
 import { DataFormatError } from "../core/index.js";
-import type { Interactions } from "../data/interactions.js";
+import type { Interactions } from "../data/index.js";
 import { meanOf, RANKING_METRICS, rankingMetricsAtK } from "../metrics/index.js";
 import type { Recommender } from "./recommender.js";
 import { TopKSelector } from "./top-k.js";

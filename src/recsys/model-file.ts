@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { DataFormatError, MissingResourceError, writeFileAtomic } from "../core/index.js";
-import type { Interactions } from "../data/interactions.js";
+import type { Interactions } from "../data/index.js";
 import type { ModelArray, ModelSnapshot } from "./recommender.js";
 
 /**

@@ -1,5 +1,5 @@
 import { DataFormatError } from "../core/index.js";
-import type { Interactions } from "../data/interactions.js";
+import type { Interactions } from "../data/index.js";
 import type { FitOptions, ModelSnapshot, Recommender } from "./recommender.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { ProgressCallback } from "../core/index.js";
-import type { Interactions } from "../data/interactions.js";
+import type { Interactions } from "../data/index.js";
 
 /** Options every model's `fit` accepts; models add their own hyperparameters in their config. */
 export interface FitOptions {

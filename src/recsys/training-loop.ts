@@ -1,5 +1,5 @@
 import { ExitCode, type ProgressCallback, RecalpacaError } from "../core/index.js";
-import type { Interactions } from "../data/interactions.js";
+import type { Interactions } from "../data/index.js";
 import { evaluateModel } from "./evaluator.js";
 import type { FitOptions, Recommender } from "./recommender.js";
 

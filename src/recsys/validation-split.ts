@@ -1,5 +1,5 @@
 import { Rng } from "../core/index.js";
-import type { Interactions } from "../data/interactions.js";
+import type { Interactions } from "../data/index.js";
 
 export interface ValidationSplitOptions {
   /** Experiment seed; the stream is `new Rng(seed, "recsys/validation")`. */

@@ -1,4 +1,4 @@
-import type { Interactions } from "../../data/interactions.js";
+import type { Interactions } from "../../data/index.js";
 import type { CsrMatrix, Kernels } from "../kernels/types.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { Rng } from "../../core/index.js";
-import type { Interactions } from "../../data/interactions.js";
+import type { Interactions } from "../../data/index.js";
 
 /**
  * The reference BPR sampler: one epoch draws as many (user, positive, negative) triples as there are

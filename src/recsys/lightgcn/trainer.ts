@@ -1,5 +1,5 @@
 import { Rng } from "../../core/index.js";
-import type { Interactions } from "../../data/interactions.js";
+import type { Interactions } from "../../data/index.js";
 import type { AdamParams, Kernels } from "../kernels/types.js";
 import type { LightGCNConfig } from "./config.js";
 import { buildNormalizedGraph, type NormalizedGraph } from "./graph.js";
