@@ -95,11 +95,11 @@ describe("LoRA gradients (float64, stories260K)", () => {
     });
   });
 
-  it("are the same with the WASM kernels and arena, kept or recomputed, as with the TypeScript path", async () => {
+  it("are the same with the WASM kernels and arena, kept or recomputed (attention probabilities too), as with the TypeScript path", async () => {
     const file = readGgufFile(modelPath("stories260K.gguf"));
     const cfg = llamaConfigOf(file);
     const seq = setup(0, ["q"]).seq;
-    const grads = async (kind: "ts" | "keep" | "recompute") => {
+    const grads = async (kind: "ts" | "keep" | "recompute" | "recompute-probs") => {
       const wasm = kind === "ts" ? undefined : new WasmGemm(2);
       const w = loadLlamaWeights(file, cfg, (n) => (wasm ? wasm.alloc(n) : new Float32Array(n)));
       const lora = new LoraParams(
@@ -112,7 +112,8 @@ describe("LoRA gradients (float64, stories260K)", () => {
       for (const p of lora.pairs) for (let i = 0; i < p.b.length; i++) p.b[i] = rng.normal() * 0.2;
       const model = new LlamaLoraModel(cfg, w, lora, wasm ?? tsKernels, Float32Array, 5, {
         scratch: wasm?.scratch,
-        keepActivationsBytes: kind === "recompute" ? 0 : undefined,
+        keepActivationsBytes: kind === "recompute" || kind === "recompute-probs" ? 0 : undefined,
+        keepAttentionProbs: kind !== "recompute-probs",
       });
       model.training = true;
       model.dropoutKey = "x";
@@ -123,8 +124,11 @@ describe("LoRA gradients (float64, stories260K)", () => {
     const ts = await grads("ts");
     const keep = await grads("keep");
     const rec = await grads("recompute");
+    const recProbs = await grads("recompute-probs");
     expect(rec.g).toEqual(keep.g);
     expect(rec.res).toEqual(keep.res);
+    expect(recProbs.g).toEqual(keep.g);
+    expect(recProbs.res).toEqual(keep.res);
     let worst = 0;
     const scale = Math.max(...ts.g.map(Math.abs));
     keep.g.forEach((v, i) => {

@@ -40,6 +40,10 @@ describe("WebAssembly SIMD GEMM", () => {
     [257, 64, 172],
     [300, 128, 128],
     [161, 200, 132],
+    // B larger than A: two threads split columns; K > 128: nn/tn run k in blocks
+    [40, 1024, 200],
+    [8, 4100, 160],
+    [3, 8192, 180],
   ];
   for (const [M, N, K] of shapes) {
     it(`nt, nn and tn match the TypeScript reference for M=${M} N=${N} K=${K} on 1 and 2 threads`, () => {
@@ -63,6 +67,59 @@ describe("WebAssembly SIMD GEMM", () => {
           f(two, r2, acc);
           expect(maxRel(r1, ref), `${name} acc=${acc}`).toBeLessThan(2e-5);
           expect(Array.from(r2), `${name} 2 threads = 1 thread`).toEqual(Array.from(r1));
+        }
+      }
+    });
+  }
+
+  for (const [T, K] of [
+    [7, 20],
+    [130, 64],
+    [300, 64],
+  ] as const) {
+    it(`ntLower matches nt on and below the diagonal for T=${T} K=${K} on 1 and 2 threads`, () => {
+      const rng = new Rng(T * 7 + K, "gemm/lower");
+      const A = rand(T * K, rng);
+      const B = rand(T * K, rng);
+      const ref = new Float32Array(T * T);
+      tsKernels.nt(ref, A, B, T, T, K, false);
+      for (const k of [one, two]) {
+        const full = new Float32Array(T * T);
+        k.nt(full, A, B, T, T, K, false);
+        const low = rand(T * T, rng);
+        k.ntLower(low, A, B, T, T, K);
+        for (let t = 0; t < T; t++) {
+          const row = (v: Float32Array) => Array.from(v.subarray(t * T, t * T + t + 1));
+          expect(row(low), `row ${t}`).toEqual(row(full));
+        }
+        expect(maxRel(full, ref)).toBeLessThan(2e-5);
+      }
+    });
+  }
+
+  for (const [T, N] of [
+    [9, 8],
+    [300, 64],
+    [520, 16],
+  ] as const) {
+    it(`nnLowerA and tnLowerA equal nn and tn for a lower-triangular A, T=${T} N=${N}, 1 and 2 threads`, () => {
+      const rng = new Rng(T + N, "gemm/tri");
+      const S = rand(T * T, rng);
+      for (let t = 0; t < T; t++) S.fill(0, t * T + t + 1, t * T + T);
+      const X = rand(T * N, rng);
+      const C0 = rand(T * N, rng);
+      for (const k of [one, two]) {
+        for (const acc of [false, true]) {
+          const nn = Float32Array.from(C0);
+          k.nn(nn, S, X, T, N, T, acc);
+          const nnTri = Float32Array.from(C0);
+          k.nnLowerA(nnTri, S, X, T, N, T, acc);
+          expect(Array.from(nnTri), `nn acc=${acc}`).toEqual(Array.from(nn));
+          const tn = Float32Array.from(C0);
+          k.tn(tn, S, X, T, N, T, acc);
+          const tnTri = Float32Array.from(C0);
+          k.tnLowerA(tnTri, S, X, T, N, T, acc);
+          expect(Array.from(tnTri), `tn acc=${acc}`).toEqual(Array.from(tn));
         }
       }
     });

@@ -1,6 +1,7 @@
 // Worker thread for the WASM GEMM kernels: instantiates gemm.wasm on the shared memory and helps with the
 // job the main thread posts. Control words (Int32, first 4 KiB of the memory): [1] next free row,
-// [2..13] the job (op, C, A, B, M, N, K, acc, sai, sak, tile), [slot·32] this worker's state:
+// [2..15] the job (op, C, A, B, M, N, K, acc, sai, sak, tile, byCols: bands of
+// rows or of columns, tri: causal nt, or a triangular A in nns), [slot·32] this worker's state:
 // 0 idle, 1 job posted, 4 working, 2 done, 3 exit. A worker takes a posted job only by moving its state
 // 1 → 4; the main thread cancels it (1 → 0) when it has claimed every row itself, so a worker that is
 // slow to wake never delays the caller. Plain JavaScript on purpose: it needs no TypeScript loader.
@@ -18,13 +19,18 @@ for (;;) {
     continue;
   }
   if (Atomics.compareExchange(ctl, s, 1, 4) !== 1) continue;
-  const [op, C, A, B, M, N, K, acc, sai, sak, tile] = ctl.subarray(2, 13);
+  const [op, C, A, B, M, N, K, acc, sai, sak, tile, byCols, tri] = ctl.subarray(2, 15);
+  const extent = byCols ? N : M;
   for (;;) {
-    const i0 = Atomics.add(ctl, 1, tile);
-    if (i0 >= M) break;
-    const i1 = Math.min(M, i0 + tile);
-    if (op === 0) exports.nt(C, A, B, M, N, K, acc, i0, i1);
-    else exports.nns(C, A, B, M, N, K, acc, i0, i1, sai, sak);
+    const u0 = Atomics.add(ctl, 1, tile);
+    if (u0 >= extent) break;
+    const u1 = Math.min(extent, u0 + tile);
+    const i0 = byCols ? 0 : u0;
+    const i1 = byCols ? M : u1;
+    const j0 = byCols ? u0 : 0;
+    const j1 = byCols ? u1 : N;
+    if (op === 0) exports.nt(C, A, B, M, N, K, acc, i0, i1, j0, j1, tri);
+    else exports.nns(C, A, B, M, N, K, acc, i0, i1, sai, sak, j0, j1, tri);
   }
   Atomics.store(ctl, s, 2);
   Atomics.notify(ctl, s);

@@ -11,6 +11,15 @@ export interface GemmKernels {
   nt(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number, acc: boolean): void;
   nn(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number, acc: boolean): void;
   tn(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number, acc: boolean): void;
+  /**
+   * Optional nt (no accumulation) that needs to produce only C[i][j] for j ≤ i (causal attention
+   * scores); elements above the diagonal are left unspecified. Without it, callers use nt.
+   */
+  ntLower?(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number): void;
+  /** Optional nn for a lower-triangular A (A[i][k] = 0 for k > i); same result as nn. */
+  nnLowerA?(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number, acc: boolean): void;
+  /** Optional tn for a lower-triangular A (K×M, A[k][i] = 0 for i > k); same result as tn. */
+  tnLowerA?(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number, acc: boolean): void;
 }
 
 /** Plain TypeScript kernels: the reference the fast paths are tested against (float64 dot products). */

@@ -27,14 +27,17 @@
         (br $l)))
     (call $hsum (local.get $s)))
 
-  ;; C[M×N] (+)= A[M×K] · B[N×K]ᵀ for rows [i0, i1); requires K % 4 == 0.
+  ;; C[M×N] (+)= A[M×K] · B[N×K]ᵀ for rows [i0, i1) and columns [j0, j1); requires K % 4 == 0 and
+  ;; j1 − j0 % 4 == 0 unless j1 == N (so threads can split either rows or columns). With $lower, only
+  ;; C[i][j] for j ≤ i is needed (causal attention scores): each row tile stops after its last row's
+  ;; column (rounded up to 4), and elements above the diagonal are left unspecified.
   ;; Blocks of 2 rows × 4 columns (8 accumulators) over 64-row tiles, so the 4 B rows stay in L1 and the
   ;; A tile in L2.
   (func (export "nt") (param $C i32) (param $A i32) (param $B i32) (param $M i32) (param $N i32) (param $K i32)
-        (param $acc i32) (param $i0 i32) (param $i1 i32)
+        (param $acc i32) (param $i0 i32) (param $i1 i32) (param $j0 i32) (param $j1 i32) (param $lower i32)
     (local $kb i32) (local $it i32) (local $itEnd i32) (local $i i32) (local $j i32) (local $k i32) (local $jj i32)
     (local $a0 i32) (local $a1 i32) (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32) (local $c i32)
-    (local $va0 v128) (local $va1 v128) (local $vb v128)
+    (local $jEnd i32) (local $va0 v128) (local $va1 v128) (local $vb v128) (local $t v128) (local $u v128)
     (local $s00 v128) (local $s01 v128) (local $s02 v128) (local $s03 v128)
     (local $s10 v128) (local $s11 v128) (local $s12 v128) (local $s13 v128)
     (local.set $kb (i32.shl (local.get $K) (i32.const 2)))
@@ -44,10 +47,15 @@
         (br_if $tilesDone (i32.ge_u (local.get $it) (local.get $i1)))
         (local.set $itEnd (select (i32.add (local.get $it) (i32.const 64)) (local.get $i1)
                                   (i32.lt_u (i32.add (local.get $it) (i32.const 64)) (local.get $i1))))
-        (local.set $j (i32.const 0))
+        (local.set $jEnd (local.get $j1))
+        (if (local.get $lower)
+          (then
+            (local.set $k (i32.and (i32.add (local.get $itEnd) (i32.const 3)) (i32.const -4)))
+            (if (i32.lt_u (local.get $k) (local.get $jEnd)) (then (local.set $jEnd (local.get $k))))))
+        (local.set $j (local.get $j0))
         (block $colsDone
           (loop $cols
-            (br_if $colsDone (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $N)))
+            (br_if $colsDone (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $jEnd)))
             (local.set $b0 (i32.add (local.get $B) (i32.mul (local.get $j) (local.get $kb))))
             (local.set $b1 (i32.add (local.get $b0) (local.get $kb)))
             (local.set $b2 (i32.add (local.get $b1) (local.get $kb)))
@@ -82,16 +90,31 @@
                     (local.set $s13 (f32x4.add (local.get $s13) (f32x4.mul (local.get $va1) (local.get $vb))))
                     (local.set $k (i32.add (local.get $k) (i32.const 16)))
                     (br $kl)))
+                ;; four horizontal sums at once, each ((l0 + l1) + (l2 + l3)) like $hsum
                 (local.set $c (i32.add (local.get $C) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 2))))
-                (call $put (local.get $c) (call $hsum (local.get $s00)) (local.get $acc))
-                (call $put (i32.add (local.get $c) (i32.const 4)) (call $hsum (local.get $s01)) (local.get $acc))
-                (call $put (i32.add (local.get $c) (i32.const 8)) (call $hsum (local.get $s02)) (local.get $acc))
-                (call $put (i32.add (local.get $c) (i32.const 12)) (call $hsum (local.get $s03)) (local.get $acc))
+                (local.set $t (f32x4.add
+                  (i8x16.shuffle 0 1 2 3 16 17 18 19 8 9 10 11 24 25 26 27 (local.get $s00) (local.get $s01))
+                  (i8x16.shuffle 4 5 6 7 20 21 22 23 12 13 14 15 28 29 30 31 (local.get $s00) (local.get $s01))))
+                (local.set $u (f32x4.add
+                  (i8x16.shuffle 0 1 2 3 16 17 18 19 8 9 10 11 24 25 26 27 (local.get $s02) (local.get $s03))
+                  (i8x16.shuffle 4 5 6 7 20 21 22 23 12 13 14 15 28 29 30 31 (local.get $s02) (local.get $s03))))
+                (local.set $t (f32x4.add
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t) (local.get $u))
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t) (local.get $u))))
+                (if (local.get $acc) (then (local.set $t (f32x4.add (local.get $t) (v128.load (local.get $c))))))
+                (v128.store (local.get $c) (local.get $t))
                 (local.set $c (i32.add (local.get $c) (i32.shl (local.get $N) (i32.const 2))))
-                (call $put (local.get $c) (call $hsum (local.get $s10)) (local.get $acc))
-                (call $put (i32.add (local.get $c) (i32.const 4)) (call $hsum (local.get $s11)) (local.get $acc))
-                (call $put (i32.add (local.get $c) (i32.const 8)) (call $hsum (local.get $s12)) (local.get $acc))
-                (call $put (i32.add (local.get $c) (i32.const 12)) (call $hsum (local.get $s13)) (local.get $acc))
+                (local.set $t (f32x4.add
+                  (i8x16.shuffle 0 1 2 3 16 17 18 19 8 9 10 11 24 25 26 27 (local.get $s10) (local.get $s11))
+                  (i8x16.shuffle 4 5 6 7 20 21 22 23 12 13 14 15 28 29 30 31 (local.get $s10) (local.get $s11))))
+                (local.set $u (f32x4.add
+                  (i8x16.shuffle 0 1 2 3 16 17 18 19 8 9 10 11 24 25 26 27 (local.get $s12) (local.get $s13))
+                  (i8x16.shuffle 4 5 6 7 20 21 22 23 12 13 14 15 28 29 30 31 (local.get $s12) (local.get $s13))))
+                (local.set $t (f32x4.add
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t) (local.get $u))
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t) (local.get $u))))
+                (if (local.get $acc) (then (local.set $t (f32x4.add (local.get $t) (v128.load (local.get $c))))))
+                (v128.store (local.get $c) (local.get $t))
                 (local.set $i (i32.add (local.get $i) (i32.const 2)))
                 (br $rows)))
             ;; an odd last row of the tile
@@ -110,10 +133,10 @@
                     (br $odd)))))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
             (br $cols)))
-        ;; last N % 4 columns, one dot product each
+        ;; last (j1 − j0) % 4 columns, one dot product each
         (block $tailDone
           (loop $tail
-            (br_if $tailDone (i32.ge_u (local.get $j) (local.get $N)))
+            (br_if $tailDone (i32.ge_u (local.get $j) (local.get $jEnd)))
             (local.set $i (local.get $it))
             (block $tiDone
               (loop $ti
@@ -216,11 +239,10 @@
     (v128.store offset=32 (local.get $d) (local.get $d2))
     (v128.store offset=48 (local.get $d) (local.get $d3)))
 
-  ;; C[M×N] (+)= Â · B[K×N] for rows [i0, i1), where Â[i][k] = A[i·sai + k·sak] (element strides), so
-  ;; nn is (sai = K, sak = 1) and tn (Aᵀ) is (sai = 1, sak = M). Requires N % 4 == 0.
-  ;; 16 output columns (4 vectors) per pass over k, 32-row tiles so the K×16 B panel is reused from L2.
-  (func (export "nns") (param $C i32) (param $A i32) (param $B i32) (param $M i32) (param $N i32) (param $K i32)
-        (param $acc i32) (param $i0 i32) (param $i1 i32) (param $sai i32) (param $sak i32)
+  ;; One block of k for nns: C (+)= Â[:, 0..K) · B[0..K)[:] over rows [i0, i1), columns [j0, j1).
+  ;; 16 output columns (4 vectors) per pass over k, 32-row tiles so the K×16 B panel is reused from L1.
+  (func $nnsBlock (param $C i32) (param $A i32) (param $B i32) (param $N i32) (param $K i32)
+        (param $acc i32) (param $i0 i32) (param $i1 i32) (param $sai i32) (param $sak i32) (param $j0 i32) (param $j1 i32)
     (local $nb i32) (local $it i32) (local $itEnd i32) (local $i i32) (local $j i32) (local $k i32)
     (local $ap i32) (local $as i32) (local $bp i32) (local $c i32)
     (local $av v128) (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
@@ -232,10 +254,10 @@
         (br_if $tilesDone (i32.ge_u (local.get $it) (local.get $i1)))
         (local.set $itEnd (select (i32.add (local.get $it) (i32.const 32)) (local.get $i1)
                                   (i32.lt_u (i32.add (local.get $it) (i32.const 32)) (local.get $i1))))
-        (local.set $j (i32.const 0))
+        (local.set $j (local.get $j0))
         (block $wideDone
           (loop $wide
-            (br_if $wideDone (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $N)))
+            (br_if $wideDone (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $j1)))
             (local.set $i (local.get $it))
             (block $pairsDone
               (loop $pairs
@@ -253,7 +275,7 @@
         ;; remaining columns, 4 at a time
         (block $narrowDone
           (loop $narrow
-            (br_if $narrowDone (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $N)))
+            (br_if $narrowDone (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
             (local.set $i (local.get $it))
             (block $nrDone
               (loop $nr
@@ -278,4 +300,38 @@
             (br $narrow)))
         (local.set $it (local.get $itEnd))
         (br $tiles))))
+  ;; C[M×N] (+)= Â · B[K×N] for rows [i0, i1) and columns [j0, j1), where Â[i][k] = A[i·sai + k·sak]
+  ;; (element strides), so nn is (sai = K, sak = 1) and tn (Aᵀ) is (sai = 1, sak = M). Requires N, j0 and
+  ;; j1 % 4 == 0. k runs in blocks of 64 so a block's B rows stay in cache while every row of C passes
+  ;; over them (a large K, like the vocabulary, no longer streams B from memory per row pair); partial sums
+  ;; go through C as float32, so the result is the same as one pass over k.
+  ;; $tri 1: Â is lower triangular (Â[i][k] = 0 for k > i), so a block of k skips rows i < kb;
+  ;; $tri 2: Â is upper triangular (Â[i][k] = 0 for k < i), so once C holds values (acc, or after the
+  ;; first block) a block skips rows i ≥ kb + kk. Skipped terms are exact zeros, so results are the same.
+  (func (export "nns") (param $C i32) (param $A i32) (param $B i32) (param $M i32) (param $N i32) (param $K i32)
+        (param $acc i32) (param $i0 i32) (param $i1 i32) (param $sai i32) (param $sak i32) (param $j0 i32) (param $j1 i32)
+        (param $tri i32)
+    (local $kb i32) (local $kk i32) (local $r0 i32) (local $r1 i32)
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $kb) (local.get $K)))
+        (local.set $kk (i32.sub (local.get $K) (local.get $kb)))
+        (if (i32.gt_u (local.get $kk) (i32.const 64)) (then (local.set $kk (i32.const 64))))
+        (local.set $r0 (local.get $i0))
+        (local.set $r1 (local.get $i1))
+        (if (i32.and (i32.eq (local.get $tri) (i32.const 1)) (i32.gt_u (local.get $kb) (local.get $r0)))
+          (then (local.set $r0 (local.get $kb))))
+        (if (i32.and (i32.eq (local.get $tri) (i32.const 2))
+                     (i32.and (i32.or (local.get $acc) (i32.ne (local.get $kb) (i32.const 0)))
+                              (i32.lt_u (i32.add (local.get $kb) (local.get $kk)) (local.get $r1))))
+          (then (local.set $r1 (i32.add (local.get $kb) (local.get $kk)))))
+        (if (i32.lt_u (local.get $r0) (local.get $r1)) (then
+        (call $nnsBlock (local.get $C)
+          (i32.add (local.get $A) (i32.shl (i32.mul (local.get $kb) (local.get $sak)) (i32.const 2)))
+          (i32.add (local.get $B) (i32.shl (i32.mul (local.get $kb) (local.get $N)) (i32.const 2)))
+          (local.get $N) (local.get $kk)
+          (i32.or (local.get $acc) (i32.ne (local.get $kb) (i32.const 0)))
+          (local.get $r0) (local.get $r1) (local.get $sai) (local.get $sak) (local.get $j0) (local.get $j1))))
+        (local.set $kb (i32.add (local.get $kb) (i32.const 64)))
+        (br $blocks))))
 )

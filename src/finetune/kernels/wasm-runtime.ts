@@ -21,6 +21,9 @@ interface GemmExports {
     acc: number,
     i0: number,
     i1: number,
+    j0: number,
+    j1: number,
+    lower: number,
   ): void;
   nns(
     C: number,
@@ -34,6 +37,9 @@ interface GemmExports {
     i1: number,
     sai: number,
     sak: number,
+    j0: number,
+    j1: number,
+    tri: number,
   ): void;
 }
 
@@ -124,27 +130,8 @@ export class WasmGemm implements GemmKernels {
    * Chunks of ≥ 64 MiB are reserved as needed and reused after reset (the memory never shrinks).
    */
   readonly scratch: Scratch = {
-    alloc: (n: number) => {
-      const bytes = Math.ceil((n * 4) / 16) * 16;
-      for (;;) {
-        const c = this.chunks[this.chunk];
-        if (c && this.offset + bytes <= c.bytes) {
-          const v = new Float32Array(this.memory.buffer, c.ptr + this.offset, n);
-          this.offset += bytes;
-          v.fill(0);
-          return v;
-        }
-        if (c && this.chunk + 1 < this.chunks.length) {
-          this.chunk++;
-          this.offset = 0;
-          continue;
-        }
-        const size = Math.max(64 << 20, bytes);
-        this.chunks.push({ ptr: this.reserve(size), bytes: size });
-        this.chunk = this.chunks.length - 1;
-        this.offset = 0;
-      }
-    },
+    alloc: (n: number) => this.take(n).fill(0),
+    allocUninit: (n: number) => this.take(n),
     mark: () => this.chunk * 2 ** 36 + this.offset,
     release: (mark: number) => {
       this.chunk = Math.floor(mark / 2 ** 36);
@@ -155,6 +142,28 @@ export class WasmGemm implements GemmKernels {
       this.offset = 0;
     },
   };
+
+  /** n floats from the arena (contents unspecified). */
+  private take(n: number): Float32Array {
+    const bytes = Math.ceil((n * 4) / 16) * 16;
+    for (;;) {
+      const c = this.chunks[this.chunk];
+      if (c && this.offset + bytes <= c.bytes) {
+        const v = new Float32Array(this.memory.buffer, c.ptr + this.offset, n);
+        this.offset += bytes;
+        return v;
+      }
+      if (c && this.chunk + 1 < this.chunks.length) {
+        this.chunk++;
+        this.offset = 0;
+        continue;
+      }
+      const size = Math.max(64 << 20, bytes);
+      this.chunks.push({ ptr: this.reserve(size), bytes: size });
+      this.chunk = this.chunks.length - 1;
+      this.offset = 0;
+    }
+  }
 
   /** A float32 array living in the shared memory (used for the model weights). */
   alloc(n: number): Float32Array {
@@ -179,9 +188,10 @@ export class WasmGemm implements GemmKernels {
   }
 
   /**
-   * Run one product over rows [0, M): threads claim tiles of rows from a shared counter, so a thread
-   * that is descheduled (shared cores) just takes fewer tiles. Every row is computed by exactly one
-   * thread with the same code, so results do not depend on the split.
+   * Run one product: threads claim bands of output rows (or, when B is the larger operand, bands of 16
+   * columns, so each thread streams only its share of B — e.g. the vocabulary-sized output matrix) from
+   * a shared counter, so a thread that is descheduled (shared cores) just takes fewer bands. Every
+   * element is computed by exactly one thread with the same code, so results do not depend on the split.
    */
   private run(
     op: 0 | 1,
@@ -194,28 +204,35 @@ export class WasmGemm implements GemmKernels {
     acc: boolean,
     sai = 0,
     sak = 0,
+    tri = 0,
   ): void {
     const a = acc ? 1 : 0;
     const n = Math.min(this.activeThreads, this.workers.length + 1);
-    if (n <= 1 || M * N * K < PARALLEL_MIN_WORK || M < 4) {
-      if (op === 0) this.ex.nt(C, A, B, M, N, K, a, 0, M);
-      else this.ex.nns(C, A, B, M, N, K, a, 0, M, sai, sak);
+    if (n <= 1 || M * N * K < PARALLEL_MIN_WORK || (M < 4 && N < 64)) {
+      if (op === 0) this.ex.nt(C, A, B, M, N, K, a, 0, M, 0, N, tri);
+      else this.ex.nns(C, A, B, M, N, K, a, 0, M, sai, sak, 0, N, tri);
       return;
     }
     const c = this.ctl;
-    const tile = Math.max(2, Math.min(64, 2 * Math.ceil(M / (n * 8 * 2))));
-    c.set([op, C, A, B, M, N, K, a, sai, sak, tile], 2);
+    // columns when B (N×K) outweighs A (M×K) and there are enough 16-wide strips to share
+    const byCols = N > M && N >= 32 * n && !tri ? 1 : 0;
+    const extent = byCols ? N : M;
+    const tile = byCols
+      ? 16 * Math.max(1, Math.ceil(N / (16 * n * 4)))
+      : Math.max(2, Math.min(64, 2 * Math.ceil(M / (n * 8 * 2))));
+    c.set([op, C, A, B, M, N, K, a, sai, sak, tile, byCols, tri], 2);
     Atomics.store(c, 1, 0);
     for (let w = 1; w < n; w++) {
       Atomics.store(c, w * 32, 1);
       Atomics.notify(c, w * 32);
     }
     for (;;) {
-      const i0 = Atomics.add(c, 1, tile);
-      if (i0 >= M) break;
-      const i1 = Math.min(M, i0 + tile);
-      if (op === 0) this.ex.nt(C, A, B, M, N, K, a, i0, i1);
-      else this.ex.nns(C, A, B, M, N, K, a, i0, i1, sai, sak);
+      const u0 = Atomics.add(c, 1, tile);
+      if (u0 >= extent) break;
+      const u1 = Math.min(extent, u0 + tile);
+      const [i0, i1, j0, j1] = byCols ? [0, M, u0, u1] : [u0, u1, 0, N];
+      if (op === 0) this.ex.nt(C, A, B, M, N, K, a, i0, i1, j0, j1, tri);
+      else this.ex.nns(C, A, B, M, N, K, a, i0, i1, sai, sak, j0, j1, tri);
     }
     for (let w = 1; w < n; w++) {
       const s = w * 32;
@@ -238,12 +255,13 @@ export class WasmGemm implements GemmKernels {
     aCols: number,
     sai: number,
     sak: number,
+    tri = 0,
   ): boolean {
     if (!(C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array)) return false;
     const cp = this.place(C, M * N, 2, acc);
     const ap = this.place(A, aRows * aCols, 0, true);
     const bp = this.place(B, op === 0 ? N * K : K * N, 1, true);
-    this.run(op, cp, ap, bp, M, N, K, acc, sai, sak);
+    this.run(op, cp, ap, bp, M, N, K, acc, sai, sak, tri);
     if (!this.buffers.has(C.buffer)) C.set(this.f32(cp, M * N));
     return true;
   }
@@ -253,14 +271,37 @@ export class WasmGemm implements GemmKernels {
     if (K % 4 !== 0 || !this.gemm(0, C, A, B, M, N, K, acc, M, K, 0, 0)) tsKernels.nt(C, A, B, M, N, K, acc);
   }
 
+  /** nt where only C[i][j] for j ≤ i is needed (causal scores); other elements are left unspecified. */
+  ntLower(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number): void {
+    if (M === 0 || N === 0) return;
+    if (K % 4 !== 0 || !this.gemm(0, C, A, B, M, N, K, false, M, K, 0, 0, 1))
+      tsKernels.nt(C, A, B, M, N, K, false);
+  }
+
   nn(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number, acc: boolean): void {
     if (M === 0 || N === 0) return;
-    if (N % 4 !== 0 || K === 0 || !this.gemm(1, C, A, B, M, N, K, acc, M, K, K, 1)) tsKernels.nn(C, A, B, M, N, K, acc);
+    if (N % 4 !== 0 || K === 0 || !this.gemm(1, C, A, B, M, N, K, acc, M, K, K, 1))
+      tsKernels.nn(C, A, B, M, N, K, acc);
+  }
+
+  /** nn where A is lower triangular (A[i][k] = 0 for k > i): blocks of zeros are skipped. */
+  nnLowerA(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number, acc: boolean): void {
+    if (M === 0 || N === 0) return;
+    if (N % 4 !== 0 || K === 0 || !this.gemm(1, C, A, B, M, N, K, acc, M, K, K, 1, 1))
+      tsKernels.nn(C, A, B, M, N, K, acc);
+  }
+
+  /** tn where A (K×M) is lower triangular (A[k][i] = 0 for i > k): blocks of zeros are skipped. */
+  tnLowerA(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number, acc: boolean): void {
+    if (M === 0 || N === 0) return;
+    if (N % 4 !== 0 || K === 0 || !this.gemm(1, C, A, B, M, N, K, acc, K, M, 1, M, 2))
+      tsKernels.tn(C, A, B, M, N, K, acc);
   }
 
   tn(C: Vec, A: Vec, B: Vec, M: number, N: number, K: number, acc: boolean): void {
     if (M === 0 || N === 0) return;
-    if (N % 4 !== 0 || K === 0 || !this.gemm(1, C, A, B, M, N, K, acc, K, M, 1, M)) tsKernels.tn(C, A, B, M, N, K, acc);
+    if (N % 4 !== 0 || K === 0 || !this.gemm(1, C, A, B, M, N, K, acc, K, M, 1, M))
+      tsKernels.tn(C, A, B, M, N, K, acc);
   }
 
   async dispose(): Promise<void> {

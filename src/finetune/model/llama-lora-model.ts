@@ -7,6 +7,8 @@ import type { LoraPair, LoraParams } from "./lora-params.js";
 /** A resettable arena for temporaries (zeroed on alloc); mark/release free everything allocated since. */
 export interface Scratch {
   alloc(n: number): Float32Array;
+  /** Like alloc, without zeroing: for buffers the caller overwrites completely. */
+  allocUninit?(n: number): Float32Array;
   mark(): number;
   release(mark: number): void;
   reset(): void;
@@ -20,6 +22,12 @@ export interface ModelOptions {
    * 1 GiB); beyond it, keep only layer inputs and recompute one layer at a time.
    */
   keepActivationsBytes?: number;
+  /**
+   * Keep attention probabilities for the backward pass when they fit (default true): within the keep
+   * budget with the other activations, or 64 MiB per layer when layers are recomputed. When false (or
+   * they do not fit) the backward pass recomputes them; the results are the same either way.
+   */
+  keepAttentionProbs?: boolean;
 }
 
 /** One training sequence: token ids and, per position, the id to predict there (−1 = no loss). */
@@ -43,22 +51,32 @@ interface LayerActs {
   g: Vec;
   u: Vec;
   a: Vec;
+  /** σ(g) of the SwiGLU gate, so the backward pass needs no second exp. */
+  sg: Vec;
   lora: Partial<Record<Projection, { xd: Vec; z: Vec; mask: Uint8Array | undefined }>>;
+  /** Attention probabilities [nHead][T][T] from the forward pass, when kept (see keepProbs). */
+  P?: Vec;
 }
 
-const LOGIT_CHUNK = 32;
+/** Bytes of attention probabilities one layer may keep when layers are recomputed one at a time. */
+const PROBS_LAYER_BYTES = 64 << 20;
+
+const LOGIT_CHUNK = 128;
 
 /**
  * LLaMA forward and backward with LoRA, as llama.cpp computes it: RMSNorm, adjacent-pair RoPE for the
  * `llama` architecture, grouped-query attention (query head h reads KV head ⌊h / (nHead/nHeadKv)⌋),
  * SwiGLU FFN, tied embeddings when output.weight is absent. Only LoRA A/B get weight gradients.
- * Memory stays bounded: the forward pass keeps only each layer's input; the backward pass recomputes one
- * layer at a time, attention probabilities one head at a time, and logits only for target positions in
- * chunks of 32 rows.
+ * Memory stays bounded: when every layer's activations fit the keep budget they are kept (with the
+ * attention probabilities if those fit too); otherwise the forward pass keeps only each layer's input and
+ * the backward pass recomputes one layer at a time (attention probabilities one head at a time unless one
+ * layer's fit in 64 MiB). Logits are computed only for target positions, in chunks of 128 rows.
  */
 export class LlamaLoraModel {
   private readonly scratch: Scratch | undefined;
   private readonly keepBudget: number;
+  /** Whether layerForward keeps attention probabilities for the backward pass (set per sequence). */
+  private keepProbs = false;
   private ropeCos: Float64Array;
   private ropeSin: Float64Array;
   private ropeLen = 0;
@@ -109,11 +127,17 @@ export class LlamaLoraModel {
     return this.scratch ? this.scratch.alloc(n) : new this.F(n);
   }
 
+  /** A temporary the caller overwrites completely before reading (not zeroed when from the arena). */
+  private bufUninit(n: number): Vec {
+    if (!this.scratch) return new this.F(n);
+    return this.scratch.allocUninit ? this.scratch.allocUninit(n) : this.scratch.alloc(n);
+  }
+
   /** Floats of activations one layer keeps per token (see LayerActs), for the keep-or-recompute choice. */
   private actsPerToken(): number {
     const { nEmbd: d, nHeadKv, headDim, nFf } = this.cfg;
     const lora = this.lora ? this.lora.settings.targets.length * (d + nFf + this.lora.settings.r) : 0;
-    return 8 * d + 2 * nHeadKv * headDim + 3 * nFf + lora + 4;
+    return 8 * d + 2 * nHeadKv * headDim + 4 * nFf + lora + 4;
   }
 
   private embed(tokens: Int32Array): Vec {
@@ -173,7 +197,7 @@ export class LlamaLoraModel {
     proj: Projection,
     acts?: LayerActs,
   ): Vec {
-    const y = this.buf(T * nOut);
+    const y = this.bufUninit(T * nOut);
     this.kern.nt(y, x, W, T, nOut, nIn, false);
     const pair = this.lora?.byLayer[layer][proj];
     if (pair && this.lora) {
@@ -189,7 +213,11 @@ export class LlamaLoraModel {
       this.kern.nt(z, xd, pair.a, T, r, nIn, false);
       const zs = this.buf(T * r);
       for (let i = 0; i < z.length; i++) zs[i] = z[i] * this.lora.scale;
-      this.kern.nt(y, zs, pair.b, T, nOut, r, true);
+      // y += zs·Bᵀ as an nn product with Bᵀ [r][nOut]: a dot product of length r is too short for nt
+      const bt = this.bufUninit(r * nOut);
+      const b = pair.b;
+      for (let o = 0; o < nOut; o++) for (let j = 0; j < r; j++) bt[j * nOut + o] = b[o * r + j];
+      this.kern.nn(y, zs, bt, T, nOut, r, true);
       if (acts) acts.lora[proj] = { xd, z, mask };
     }
     return y;
@@ -269,6 +297,24 @@ export class LlamaLoraModel {
     for (let t = 0; t < T; t++) for (let i = 0; i < hd; i++) dst[t * w + h * hd + i] += src[t * hd + i];
   }
 
+  /** S[T×T] = X·Yᵀ where only the lower triangle (j ≤ t) is used by the callers. */
+  private scores(S: Vec, X: Vec, Y: Vec, T: number, hd: number): void {
+    if (this.kern.ntLower) this.kern.ntLower(S, X, Y, T, T, hd);
+    else this.kern.nt(S, X, Y, T, T, hd, false);
+  }
+
+  /** C[T×hd] (+)= S·X for a lower-triangular S[T×T] (probabilities or their gradients). */
+  private causalNn(C: Vec, S: Vec, X: Vec, T: number, hd: number, acc: boolean): void {
+    if (this.kern.nnLowerA) this.kern.nnLowerA(C, S, X, T, hd, T, acc);
+    else this.kern.nn(C, S, X, T, hd, T, acc);
+  }
+
+  /** C[T×hd] += Sᵀ·X for a lower-triangular S[T×T]. */
+  private causalTn(C: Vec, S: Vec, X: Vec, T: number, hd: number): void {
+    if (this.kern.tnLowerA) this.kern.tnLowerA(C, S, X, T, hd, T, true);
+    else this.kern.tn(C, S, X, T, hd, T, true);
+  }
+
   /**
    * Causal softmax attention probabilities of one head, P = softmax(Q·Kᵀ/√d) with P[t][j] = 0 for j > t,
    * computed with the GEMM kernels on contiguous per-head copies.
@@ -276,7 +322,7 @@ export class LlamaLoraModel {
   private headProbs(qh: Vec, kh: Vec, T: number, P: Vec): void {
     const hd = this.cfg.headDim;
     const scale = 1 / Math.sqrt(hd);
-    this.kern.nt(P, qh, kh, T, T, hd, false);
+    this.scores(P, qh, kh, T, hd);
     for (let t = 0; t < T; t++) {
       const o = t * T;
       let max = Number.NEGATIVE_INFINITY;
@@ -294,10 +340,10 @@ export class LlamaLoraModel {
   }
 
   /** Grouped-query attention: query head h reads KV head ⌊h / (nHead/nHeadKv)⌋. */
-  private attention(q: Vec, k: Vec, v: Vec, T: number): Vec {
+  private attention(q: Vec, k: Vec, v: Vec, T: number, keptP?: Vec): Vec {
     const { headDim: hd, nHead, nHeadKv } = this.cfg;
     const out = this.buf(T * nHead * hd);
-    const P = this.buf(T * T);
+    let P = keptP ? keptP : this.bufUninit(T * T);
     const qh = this.buf(T * hd);
     const kh = this.buf(T * hd);
     const vh = this.buf(T * hd);
@@ -310,8 +356,9 @@ export class LlamaLoraModel {
         this.headSlice(v, T, nHeadKv, g, vh);
         loaded = g;
       }
+      if (keptP) P = keptP.subarray(h * T * T, (h + 1) * T * T);
       this.headProbs(this.headSlice(q, T, nHead, h, qh), kh, T, P);
-      this.kern.nn(oh, P, vh, T, hd, T, false);
+      this.causalNn(oh, P, vh, T, hd, false);
       this.addHeadSlice(out, T, nHead, h, oh);
     }
     return out;
@@ -321,11 +368,21 @@ export class LlamaLoraModel {
    * Gradients of attention w.r.t. q, k, v (after RoPE), recomputing P one head at a time:
    * dP = dO·Vᵀ, dV += Pᵀ·dO, dS = P ⊙ (dP − rowsum(dP ⊙ P)) / √d, dQ = dS·K, dK += dSᵀ·Q.
    */
-  private attentionBack(q: Vec, k: Vec, v: Vec, dOut: Vec, T: number, dq: Vec, dk: Vec, dv: Vec): void {
+  private attentionBack(
+    q: Vec,
+    k: Vec,
+    v: Vec,
+    dOut: Vec,
+    T: number,
+    dq: Vec,
+    dk: Vec,
+    dv: Vec,
+    keptP?: Vec,
+  ): void {
     const { headDim: hd, nHead, nHeadKv } = this.cfg;
     const scale = 1 / Math.sqrt(hd);
-    const P = this.buf(T * T);
-    const dP = this.buf(T * T);
+    let P = keptP ? keptP : this.bufUninit(T * T);
+    const dP = this.bufUninit(T * T);
     const qh = this.buf(T * hd);
     const kh = this.buf(T * hd);
     const vh = this.buf(T * hd);
@@ -342,9 +399,11 @@ export class LlamaLoraModel {
       for (let h = g * group; h < (g + 1) * group; h++) {
         this.headSlice(q, T, nHead, h, qh);
         this.headSlice(dOut, T, nHead, h, doh);
-        this.headProbs(qh, kh, T, P);
-        this.kern.nt(dP, doh, vh, T, T, hd, false);
-        this.kern.tn(dvh, P, doh, T, hd, T, true);
+        // the forward pass's probabilities when kept, else recomputed (the same values either way)
+        if (keptP) P = keptP.subarray(h * T * T, (h + 1) * T * T);
+        else this.headProbs(qh, kh, T, P);
+        this.scores(dP, doh, vh, T, hd);
+        this.causalTn(dvh, P, doh, T, hd);
         for (let t = 0; t < T; t++) {
           const o = t * T;
           let rowDot = 0;
@@ -352,9 +411,9 @@ export class LlamaLoraModel {
           for (let j = 0; j <= t; j++) dP[o + j] = P[o + j] * (dP[o + j] - rowDot) * scale;
           for (let j = t + 1; j < T; j++) dP[o + j] = 0;
         }
-        this.kern.nn(tmp, dP, kh, T, hd, T, false);
+        this.causalNn(tmp, dP, kh, T, hd, false);
         this.addHeadSlice(dq, T, nHead, h, tmp);
-        this.kern.tn(dkh, dP, qh, T, hd, T, true);
+        this.causalTn(dkh, dP, qh, T, hd);
       }
       this.addHeadSlice(dk, T, nHeadKv, g, dkh);
       this.addHeadSlice(dv, T, nHeadKv, g, dvh);
@@ -374,7 +433,9 @@ export class LlamaLoraModel {
     const v = this.linear(n1, L.v, T, d, kv, l, "v", acts);
     this.applyRope(q, T, this.cfg.nHead, 1);
     this.applyRope(k, T, nHeadKv, 1);
-    const att = this.attention(q, k, v, T);
+    const P = acts && this.keepProbs ? this.bufUninit(this.cfg.nHead * T * T) : undefined;
+    const att = this.attention(q, k, v, T, P);
+    if (acts) acts.P = P;
     const h = this.linear(att, L.o, T, d, d, l, "o", acts);
     for (let i = 0; i < h.length; i++) h[i] += x[i];
     const n2 = this.buf(T * d);
@@ -382,11 +443,21 @@ export class LlamaLoraModel {
     this.rmsnorm(h, L.ffnNorm, T, n2, r2);
     const g = this.linear(n2, L.gate, T, d, nFf, l, "gate", acts);
     const u = this.linear(n2, L.up, T, d, nFf, l, "up", acts);
-    const a = this.buf(T * nFf);
-    for (let i = 0; i < a.length; i++) a[i] = (g[i] / (1 + Math.exp(-g[i]))) * u[i];
+    const a = this.bufUninit(T * nFf);
+    let sg: Vec | undefined;
+    if (acts) {
+      sg = this.bufUninit(T * nFf);
+      for (let i = 0; i < a.length; i++) {
+        const e = 1 + Math.exp(-g[i]);
+        a[i] = (g[i] / e) * u[i];
+        sg[i] = 1 / e;
+      }
+    } else {
+      for (let i = 0; i < a.length; i++) a[i] = (g[i] / (1 + Math.exp(-g[i]))) * u[i];
+    }
     const y = this.linear(a, L.down, T, nFf, d, l, "down", acts);
     for (let i = 0; i < y.length; i++) y[i] += h[i];
-    if (acts) Object.assign(acts, { x, n1, r1, q, k, v, att, h, n2, r2, g, u, a });
+    if (acts) Object.assign(acts, { x, n1, r1, q, k, v, att, h, n2, r2, g, u, a, sg });
     return { y, acts };
   }
 
@@ -396,11 +467,12 @@ export class LlamaLoraModel {
     const kv = nHeadKv * headDim;
     const da = this.buf(T * nFf);
     this.linearBack(dy, L.down, T, nFf, d, l, "down", acts, da, false);
-    const dg = this.buf(T * nFf);
-    const du = this.buf(T * nFf);
+    const dg = this.bufUninit(T * nFf);
+    const du = this.bufUninit(T * nFf);
+    const sg = acts.sg;
     for (let i = 0; i < da.length; i++) {
       const z = acts.g[i];
-      const sig = 1 / (1 + Math.exp(-z));
+      const sig = sg[i];
       du[i] = da[i] * z * sig;
       dg[i] = da[i] * acts.u[i] * sig * (1 + z * (1 - sig));
     }
@@ -415,7 +487,7 @@ export class LlamaLoraModel {
     const dq = this.buf(T * d);
     const dk = this.buf(T * kv);
     const dv = this.buf(T * kv);
-    this.attentionBack(acts.q, acts.k, acts.v, datt, T, dq, dk, dv);
+    this.attentionBack(acts.q, acts.k, acts.v, datt, T, dq, dk, dv, acts.P);
     this.applyRope(dq, T, nHead, -1);
     this.applyRope(dk, T, nHeadKv, -1);
     const dn1 = this.buf(T * d);
@@ -510,7 +582,7 @@ export class LlamaLoraModel {
     for (let t = 0; t < targets.length; t++) if (targets[t] >= 0) rowsIdx.push(t);
     let sum = 0;
     const chunkX = this.buf(LOGIT_CHUNK * d);
-    const logits = this.buf(LOGIT_CHUNK * V);
+    const logits = this.bufUninit(LOGIT_CHUNK * V);
     const dxChunk = this.buf(LOGIT_CHUNK * d);
     for (let c0 = 0; c0 < rowsIdx.length; c0 += LOGIT_CHUNK) {
       const n = Math.min(LOGIT_CHUNK, rowsIdx.length - c0);
@@ -557,7 +629,18 @@ export class LlamaLoraModel {
     const T = seq.tokens.length;
     const d = this.cfg.nEmbd;
     this.scratch?.reset();
-    const keep = T * this.actsPerToken() * this.cfg.nLayer * this.F.BYTES_PER_ELEMENT <= this.keepBudget;
+    const bytes = this.F.BYTES_PER_ELEMENT;
+    const actsBytes = T * this.actsPerToken() * this.cfg.nLayer * bytes;
+    const keep = actsBytes <= this.keepBudget;
+    // Attention probabilities are kept too when they fit (every layer's within the budget, or one
+    // layer's at a time when layers are recomputed), so the backward pass need not recompute them.
+    const probsBytes = this.cfg.nHead * T * T * bytes;
+    this.keepProbs =
+      this.options.keepAttentionProbs === false
+        ? false
+        : keep
+          ? actsBytes + probsBytes * this.cfg.nLayer <= this.keepBudget
+          : probsBytes <= PROBS_LAYER_BYTES;
     const { xn, rN, xLast, inputs, acts } = this.trunk(seq.tokens, keep ? "keep" : "inputs");
     const dxn = this.buf(T * d);
     const res = this.outputLoss(xn, seq.targets, weight, dxn);
