@@ -3,9 +3,9 @@
 import { loadavg } from "node:os";
 import { loadDataset, readSplitDir } from "../src/data/index.js";
 import { createModel, evaluateModel } from "../src/recsys/index.js";
-import { peakRssMiB, writeBenchSection } from "./report.js";
+import { peakRssMiB, sharedDir, writeBenchSection } from "./report.js";
 
-const DATA = process.env.RECALPACA_DATA_DIR ?? new URL("../../shared/data", import.meta.url).pathname;
+const DATA = sharedDir("data");
 const { train, test } = readSplitDir(`${DATA}/splits/ml-100k`);
 const { catalog } = await loadDataset("ml-100k", {
   dataDir: DATA,

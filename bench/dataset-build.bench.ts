@@ -9,11 +9,9 @@ import {
   SUBSET_NAMES,
   type SubsetName,
 } from "../src/dataset/index.js";
-import { peakRssMiB, writeBenchSection } from "./report.js";
+import { peakRssMiB, sharedDir, writeBenchSection } from "./report.js";
 
-const dataDir = resolve(
-  process.env.RECALPACA_DATA_DIR ?? join(import.meta.dirname, "..", "..", "shared", "data"),
-);
+const dataDir = resolve(sharedDir("data"));
 const tmp = mkdtempSync(join(tmpdir(), "recalpaca-bench-ds-"));
 const rows: string[] = [];
 

@@ -5,11 +5,10 @@ import { performance } from "node:perf_hooks";
 import { TitleResolver } from "../src/answers/index.js";
 import { loadDatasetDir } from "../src/data/index.js";
 import { readTestSet, type SystemSource, scoreTestSet, type TestSet } from "../src/eval/index.js";
-import { median, peakRssMiB, writeBenchSection } from "./report.js";
+import { median, peakRssMiB, sharedDir, writeBenchSection } from "./report.js";
 
-const shared = join(import.meta.dirname, "..", "..", "shared");
-const dataDir = process.env.RECALPACA_DATA_DIR ?? join(shared, "data");
-const fixtures = process.env.RECALPACA_FIXTURES_DIR ?? join(shared, "fixtures");
+const dataDir = sharedDir("data");
+const fixtures = sharedDir("fixtures");
 const { catalog } = loadDatasetDir(join(dataDir, "ml-100k"), "ml-100k");
 const base = readTestSet(join(fixtures, "recalpaca-ml100k-testset-sample40.json"), { catalog });
 const testSet: TestSet = {

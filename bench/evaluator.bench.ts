@@ -11,9 +11,9 @@ import {
   type Recommender,
   scoreFactors,
 } from "../src/recsys/index.js";
-import { median, peakRssMiB, writeBenchSection } from "./report.js";
+import { median, peakRssMiB, sharedDir, writeBenchSection } from "./report.js";
 
-const DATA = process.env.RECALPACA_DATA_DIR ?? new URL("../../shared/data", import.meta.url).pathname;
+const DATA = sharedDir("data");
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 7);
 
 interface Row {

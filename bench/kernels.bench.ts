@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { readSplitDir } from "../src/data/split-files.js";
 import { type Kernels, TsKernels, WasmKernels } from "../src/recsys/kernels/index.js";
 import { buildNormalizedGraph } from "../src/recsys/lightgcn/graph.js";
-import { median, writeBenchSection } from "./report.js";
+import { median, sharedDir, writeBenchSection } from "./report.js";
 
-const DATA_DIR = process.env.RECALPACA_DATA_DIR || join(import.meta.dirname, "..", "..", "shared", "data");
+const DATA_DIR = sharedDir("data");
 const D = 64;
 
 function timeIt(reps: number, f: () => void): { min: number; med: number } {

@@ -8,12 +8,12 @@ import type { Interactions } from "../src/data/interactions.js";
 import { readSplitDir } from "../src/data/split-files.js";
 import { evaluateModel } from "../src/recsys/evaluator.js";
 import { LightGCN, type LightGCNConfig } from "../src/recsys/lightgcn/index.js";
-import { median, peakRssMiB, writeBenchSection } from "./report.js";
+import { median, peakRssMiB, sharedDir, writeBenchSection } from "./report.js";
 
 const PART = process.env.LIGHTGCN_BENCH_PART;
 const EPOCHS = Number(process.env.LIGHTGCN_BENCH_EPOCHS ?? 400);
 // test/support/env.ts relies on __dirname (vitest only), so resolve the shared data folder the same way here.
-const DATA_DIR = process.env.RECALPACA_DATA_DIR || join(import.meta.dirname, "..", "..", "shared", "data");
+const DATA_DIR = sharedDir("data");
 const ML100K = join(DATA_DIR, "splits", "ml-100k");
 const ML1M = join(DATA_DIR, "splits", "synth-ml1m");
 const CHECKPOINTS = [10, 20, 80, 200, 300, 400];

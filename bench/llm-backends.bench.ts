@@ -6,9 +6,9 @@
 import { join } from "node:path";
 import { distinctChoiceSchema, LlamaCppBackend, OpenAiCompatibleBackend } from "../src/llm/backends/index.js";
 import { startServer } from "../src/llm/server/index.js";
-import { median, peakRssMiB, writeBenchSection } from "./report.js";
+import { median, peakRssMiB, sharedDir, writeBenchSection } from "./report.js";
 
-const MODELS = process.env.RECALPACA_MODELS_DIR || join(import.meta.dirname, "..", "..", "shared", "models");
+const MODELS = sharedDir("models");
 const STORIES = join(MODELS, "stories260K.gguf");
 const LLAMA2 = join(MODELS, "llama-2-tiny-random.gguf");
 const REPS = 3;

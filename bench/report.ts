@@ -41,3 +41,9 @@ export function peakRssMiB(): number {
   } catch {}
   return process.memoryUsage().rss / (1 << 20);
 }
+
+/** The shared data / models / fixtures folder: RECALPACA_<KIND>_DIR, else ../shared/<kind> beside the repo. */
+export function sharedDir(kind: "data" | "models" | "fixtures"): string {
+  const env = process.env[`RECALPACA_${kind.toUpperCase()}_DIR`];
+  return env && env.length > 0 ? env : join(import.meta.dirname, "..", "..", "shared", kind);
+}
