@@ -4,7 +4,7 @@ import { loadExperimentFile } from "../config/index.js";
 import { runExperiment } from "../pipeline/index.js";
 import { type CliContext, contextOf } from "./context.js";
 import { withInterrupt } from "./interrupt.js";
-import { info, printResult, progressBar } from "./output.js";
+import { formatCounts, info, printResult, progressBar } from "./output.js";
 
 export function register(program: Command): void {
   program
@@ -67,9 +67,7 @@ export async function runAndReport(
       [
         ...result.outcomes.map(
           (o) =>
-            `${o.stage.padEnd(12)} ${o.skipped ? "reused " : "ran    "} ${Object.entries(o.manifest.counts)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(" ")}`,
+            `${o.stage.padEnd(12)} ${o.skipped ? "reused " : "ran    "} ${formatCounts(o.manifest.counts)}`,
         ),
         `Everything is in ${result.runDir}`,
       ].join("\n"),

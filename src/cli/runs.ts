@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { MissingResourceError } from "../core/index.js";
 import { listRuns, type RunSummary, readManifest, summarizeRun } from "../pipeline/index.js";
 import { contextOf } from "./context.js";
-import { printResult } from "./output.js";
+import { formatCounts, printResult } from "./output.js";
 
 export function register(program: Command): void {
   const runs = program.command("runs").description("run folders: list, show");
@@ -34,10 +34,7 @@ export function register(program: Command): void {
         [
           formatRunLine(summary),
           ...summary.stages.map(
-            (s) =>
-              `  ${s.stage.padEnd(13)} ${s.seconds.toFixed(1).padStart(7)} s  ${Object.entries(s.counts)
-                .map(([k, v]) => `${k}=${v}`)
-                .join(" ")}`,
+            (s) => `  ${s.stage.padEnd(13)} ${s.seconds.toFixed(1).padStart(7)} s  ${formatCounts(s.counts)}`,
           ),
           ...summary.interrupted.map((s) => `  ${s.padEnd(13)} interrupted (rerun resumes it)`),
         ].join("\n"),
