@@ -1,7 +1,7 @@
 import { DataFormatError, Rng, UsageError } from "../core/index.js";
 import type { Interactions } from "../data/index.js";
 import { epochOrder, sampleNegative, sigmoid, softplus } from "./bpr-sampler.js";
-import { FactorScorer } from "./factor-scores.js";
+import { type FactorParams, FactorScoredModel } from "./factor-scores.js";
 import type { FitOptions, ModelSnapshot, Recommender } from "./recommender.js";
 import { makeValidator, runTrainingLoop, type TrainingSummary } from "./training-loop.js";
 
@@ -43,7 +43,7 @@ function resolveConfig(config: Partial<BprMfConfig>): BprMfConfig {
  * draws one uniform negative j ∉ I_u, and takes an SGD step on −log σ(x_uij) + reg/2·‖θ_uij‖².
  * Epoch e's randomness is `Rng(seed, "bpr-mf/epoch/e")`, so a resumed run equals an uninterrupted one.
  */
-export class BprMf implements Recommender {
+export class BprMf extends FactorScoredModel implements Recommender {
   readonly name = "bpr-mf";
   readonly config: BprMfConfig;
   nUsers = 0;
@@ -56,6 +56,7 @@ export class BprMf implements Recommender {
   lastTraining: TrainingSummary | undefined;
 
   constructor(config: Partial<BprMfConfig> = {}) {
+    super();
     this.config = resolveConfig(config);
   }
 
@@ -143,25 +144,9 @@ export class BprMf implements Recommender {
     });
   }
 
-  private scorer: FactorScorer | null = null;
-
-  /** The parameters changed: the next scoring call rebuilds the scorer. */
-  private invalidate(): void {
-    this.scorer?.dispose();
-    this.scorer = null;
-  }
-
-  scoreUser(u: number, out: Float32Array): void {
-    this.scoreUsers(Int32Array.of(u), out);
-  }
-
-  scoreUsers(users: Int32Array, out: Float32Array): void {
-    this.scorer ??= new FactorScorer(this.P, this.Q, this.config.dims, this.nUsers, this.nItems, this.bias);
-    this.scorer.score(users, out);
-  }
-
-  dispose(): void {
-    this.invalidate();
+  protected factorParams(): FactorParams {
+    const { P, Q, nUsers, nItems } = this;
+    return { P, Q, dims: this.config.dims, nUsers, nItems, bias: this.bias };
   }
 
   snapshot(): ModelSnapshot {

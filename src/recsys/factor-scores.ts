@@ -139,3 +139,45 @@ export class FactorScorer {
     this.kernels?.dispose();
   }
 }
+
+/** What a factor model scores with: score(u, i) = P[u]·Q[i] + bias[i]. */
+export interface FactorParams {
+  P: Float32Array;
+  Q: Float32Array;
+  dims: number;
+  nUsers: number;
+  nItems: number;
+  bias?: Float32Array;
+}
+
+/**
+ * Scoring for factor models (BPR-MF, LightFM): a FactorScorer built on first use from the model's
+ * current parameters and rebuilt after `invalidate()` (call it whenever the parameters change).
+ */
+export abstract class FactorScoredModel {
+  private scorer: FactorScorer | null = null;
+
+  protected abstract factorParams(): FactorParams;
+
+  /** The parameters changed: the next scoring call rebuilds the scorer. */
+  protected invalidate(): void {
+    this.scorer?.dispose();
+    this.scorer = null;
+  }
+
+  scoreUser(u: number, out: Float32Array): void {
+    this.scoreUsers(Int32Array.of(u), out);
+  }
+
+  scoreUsers(users: Int32Array, out: Float32Array): void {
+    if (!this.scorer) {
+      const p = this.factorParams();
+      this.scorer = new FactorScorer(p.P, p.Q, p.dims, p.nUsers, p.nItems, p.bias);
+    }
+    this.scorer.score(users, out);
+  }
+
+  dispose(): void {
+    this.invalidate();
+  }
+}

@@ -1,7 +1,7 @@
 import { DataFormatError, Rng, UsageError } from "../core/index.js";
 import type { Catalog, Interactions } from "../data/index.js";
 import { epochOrder, hasItem, sampleNegative, sigmoid, softplus } from "./bpr-sampler.js";
-import { FactorScorer } from "./factor-scores.js";
+import { type FactorParams, FactorScoredModel } from "./factor-scores.js";
 import { type FeatureMatrix, itemFeatures, userFeatures } from "./lightfm-features.js";
 import type { FitOptions, ModelSnapshot, Recommender } from "./recommender.js";
 import { makeValidator, runTrainingLoop, type TrainingSummary } from "./training-loop.js";
@@ -64,7 +64,7 @@ function resolveConfig(config: Partial<LightFmConfig>): LightFmConfig {
  * Each epoch visits the training interactions once in a seeded order (`Rng(seed, "lightfm/epoch/e")`).
  * Without a catalogue (or with `features: "ids"`) only identity features exist.
  */
-export class LightFm implements Recommender {
+export class LightFm extends FactorScoredModel implements Recommender {
   readonly name = "lightfm";
   readonly config: LightFmConfig;
   nUsers = 0;
@@ -90,6 +90,7 @@ export class LightFm implements Recommender {
     config: Partial<LightFmConfig> = {},
     private readonly catalog: Catalog | null = null,
   ) {
+    super();
     this.config = resolveConfig(config);
   }
 
@@ -255,25 +256,9 @@ export class LightFm implements Recommender {
     }
   }
 
-  private scorer: FactorScorer | null = null;
-
-  /** The parameters changed: the next scoring call rebuilds the scorer. */
-  private invalidate(): void {
-    this.scorer?.dispose();
-    this.scorer = null;
-  }
-
-  scoreUser(u: number, out: Float32Array): void {
-    this.scoreUsers(Int32Array.of(u), out);
-  }
-
-  scoreUsers(users: Int32Array, out: Float32Array): void {
-    this.scorer ??= new FactorScorer(this.P, this.Q, this.config.dims, this.nUsers, this.nItems, this.B);
-    this.scorer.score(users, out);
-  }
-
-  dispose(): void {
-    this.invalidate();
+  protected factorParams(): FactorParams {
+    const { P, Q, nUsers, nItems } = this;
+    return { P, Q, dims: this.config.dims, nUsers, nItems, bias: this.B };
   }
 
   snapshot(): ModelSnapshot {
