@@ -334,4 +334,402 @@
           (local.get $r0) (local.get $r1) (local.get $sai) (local.get $sak) (local.get $j0) (local.get $j1))))
         (local.set $kb (i32.add (local.get $kb) (i32.const 64)))
         (br $blocks))))
+
+  ;; ---- elementwise kernels (exp-heavy loops of the model), rows [i0, i1), dispatched by $ew ----------
+  ;; exp of 4 floats (Cephes expf: x = n·ln2 + r, degree-6 polynomial in r, scaled by 2^n through the
+  ;; exponent bits); inputs are clamped to [−87, 88], relative error ≈ 1 ulp of float32.
+  (func $expv (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $p v128)
+    (local.set $x (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88 88 88 88))
+                             (v128.const f32x4 -87 -87 -87 -87)))
+    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x)
+                                            (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $x)
+                                        (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+                             (f32x4.mul (local.get $n) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r))
+                             (v128.const f32x4 1 1 1 1)))
+    (f32x4.mul (local.get $p)
+               (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127))
+                          (i32.const 23))))
+
+  (func $exps (param $x f32) (result f32)
+    (f32x4.extract_lane 0 (call $expv (f32x4.splat (local.get $x)))))
+
+  ;; SwiGLU over rows of width N: a = g·σ(g)·u and, when $sg ≠ 0, sg = σ(g).
+  (func $swiglu (param $a i32) (param $sg i32) (param $g i32) (param $u i32) (param $N i32) (param $i0 i32) (param $i1 i32)
+    (local $o i32) (local $end i32) (local $vend i32) (local $gv v128) (local $s v128) (local $gs f32) (local $ss f32)
+    (local.set $o (i32.shl (i32.mul (local.get $i0) (local.get $N)) (i32.const 2)))
+    (local.set $end (i32.shl (i32.mul (local.get $i1) (local.get $N)) (i32.const 2)))
+    (local.set $vend (i32.sub (local.get $end) (i32.const 12)))
+    (block $vd
+      (loop $v
+        (br_if $vd (i32.ge_s (local.get $o) (local.get $vend)))
+        (local.set $gv (v128.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $s (f32x4.div (v128.const f32x4 1 1 1 1)
+                                 (f32x4.add (v128.const f32x4 1 1 1 1) (call $expv (f32x4.neg (local.get $gv))))))
+        (v128.store (i32.add (local.get $a) (local.get $o))
+                    (f32x4.mul (f32x4.mul (local.get $gv) (local.get $s)) (v128.load (i32.add (local.get $u) (local.get $o)))))
+        (if (local.get $sg) (then (v128.store (i32.add (local.get $sg) (local.get $o)) (local.get $s))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $v)))
+    (block $sd
+      (loop $sl
+        (br_if $sd (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $gs (f32.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $ss (f32.div (f32.const 1) (f32.add (f32.const 1) (call $exps (f32.neg (local.get $gs))))))
+        (f32.store (i32.add (local.get $a) (local.get $o))
+                   (f32.mul (f32.mul (local.get $gs) (local.get $ss)) (f32.load (i32.add (local.get $u) (local.get $o)))))
+        (if (local.get $sg) (then (f32.store (i32.add (local.get $sg) (local.get $o)) (local.get $ss))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $sl))))
+
+  ;; In place over rows [i0, i1) of width N starting at $p, elements [0, len) of each row (len = N, or
+  ;; t + 1 when $causal): e = exp((x − max)·scale), then e / Σe unless $stats ≠ 0; with $stats, row i's
+  ;; max (f64) and Σe (f64) go to stats[2i], stats[2i + 1] and e is multiplied by $w / Σe when $w ≠ 0.
+  ;; Elements of a causal row past t are set to 0.
+  (func $softmax (param $p i32) (param $N i32) (param $scale f32) (param $causal i32) (param $stats i32) (param $w f32)
+                 (param $i0 i32) (param $i1 i32)
+    (local $i i32) (local $row i32) (local $len i32) (local $j i32) (local $vmax v128) (local $max f32)
+    (local $ms v128) (local $e v128) (local $z2 v128) (local $z f64) (local $es f32) (local $f v128) (local $fs f32)
+    (local.set $i (local.get $i0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $i1)))
+        (local.set $row (i32.add (local.get $p) (i32.shl (i32.mul (local.get $i) (local.get $N)) (i32.const 2))))
+        (local.set $len (select (i32.add (local.get $i) (i32.const 1)) (local.get $N) (local.get $causal)))
+        ;; max
+        (local.set $vmax (v128.const f32x4 -inf -inf -inf -inf))
+        (local.set $j (i32.const 0))
+        (block $md (loop $ml
+          (br_if $md (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $len)))
+          (local.set $vmax (f32x4.max (local.get $vmax) (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $ml)))
+        (local.set $max (f32.max (f32.max (f32x4.extract_lane 0 (local.get $vmax)) (f32x4.extract_lane 1 (local.get $vmax)))
+                                 (f32.max (f32x4.extract_lane 2 (local.get $vmax)) (f32x4.extract_lane 3 (local.get $vmax)))))
+        (block $mtd (loop $mt
+          (br_if $mtd (i32.ge_u (local.get $j) (local.get $len)))
+          (local.set $max (f32.max (local.get $max) (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $mt)))
+        ;; exp and sum (float64 lanes)
+        (local.set $ms (f32x4.splat (local.get $max)))
+        (local.set $z2 (v128.const f64x2 0 0))
+        (local.set $j (i32.const 0))
+        (block $ed (loop $el
+          (br_if $ed (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $len)))
+          (local.set $e (call $expv (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
+                                                          (local.get $ms))
+                                               (f32x4.splat (local.get $scale)))))
+          (v128.store (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))) (local.get $e))
+          (local.set $z2 (f64x2.add (local.get $z2)
+                                    (f64x2.add (f64x2.promote_low_f32x4 (local.get $e))
+                                               (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+                                                                           (local.get $e) (local.get $e))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $el)))
+        (local.set $z (f64.add (f64x2.extract_lane 0 (local.get $z2)) (f64x2.extract_lane 1 (local.get $z2))))
+        (block $etd (loop $et
+          (br_if $etd (i32.ge_u (local.get $j) (local.get $len)))
+          (local.set $es (call $exps (f32.mul (f32.sub (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
+                                                       (local.get $max))
+                                              (local.get $scale))))
+          (f32.store (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))) (local.get $es))
+          (local.set $z (f64.add (local.get $z) (f64.promote_f32 (local.get $es))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $et)))
+        (if (local.get $stats)
+          (then
+            (f64.store (i32.add (local.get $stats) (i32.shl (local.get $i) (i32.const 4))) (f64.promote_f32 (local.get $max)))
+            (f64.store (i32.add (local.get $stats) (i32.add (i32.shl (local.get $i) (i32.const 4)) (i32.const 8))) (local.get $z))
+            (local.set $fs (f32.demote_f64 (f64.div (f64.promote_f32 (local.get $w)) (local.get $z)))))
+          (else (local.set $fs (f32.demote_f64 (f64.div (f64.const 1) (local.get $z))))))
+        (if (i32.or (i32.eqz (local.get $stats)) (f32.ne (local.get $w) (f32.const 0)))
+          (then
+            (local.set $f (f32x4.splat (local.get $fs)))
+            (local.set $j (i32.const 0))
+            (block $sd (loop $sl
+              (br_if $sd (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $len)))
+              (v128.store (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))
+                          (f32x4.mul (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))) (local.get $f)))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (br $sl)))
+            (block $std (loop $st
+              (br_if $std (i32.ge_u (local.get $j) (local.get $len)))
+              (f32.store (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))
+                         (f32.mul (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))) (local.get $fs)))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br $st)))))
+        (block $zd (loop $zl
+          (br_if $zd (i32.ge_u (local.get $j) (local.get $N)))
+          (f32.store (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))) (f32.const 0))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $zl)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+
+  ;; Causal softmax backward in place over rows [i0, i1) of dP[T×T] with P[T×T]:
+  ;; dS[t][j] = P[t][j]·(dP[t][j] − Σ_j dP[t][j]·P[t][j])·scale for j ≤ t, 0 beyond.
+  (func $softmaxBack (param $dp i32) (param $p i32) (param $T i32) (param $scale f32) (param $i0 i32) (param $i1 i32)
+    (local $i i32) (local $o i32) (local $len i32) (local $j i32) (local $acc v128) (local $dot f32) (local $vd v128)
+    (local $vs v128) (local $a i32)
+    (local.set $vs (f32x4.splat (local.get $scale)))
+    (local.set $i (local.get $i0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $i1)))
+        (local.set $o (i32.shl (i32.mul (local.get $i) (local.get $T)) (i32.const 2)))
+        (local.set $len (i32.add (local.get $i) (i32.const 1)))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $dd (loop $dl
+          (br_if $dd (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $len)))
+          (local.set $a (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (i32.add (local.get $dp) (local.get $a)))
+                                                                 (v128.load (i32.add (local.get $p) (local.get $a))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $dl)))
+        (local.set $dot (call $hsum (local.get $acc)))
+        (block $td (loop $tl
+          (br_if $td (i32.ge_u (local.get $j) (local.get $len)))
+          (local.set $a (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $dot (f32.add (local.get $dot) (f32.mul (f32.load (i32.add (local.get $dp) (local.get $a)))
+                                                             (f32.load (i32.add (local.get $p) (local.get $a))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $tl)))
+        (local.set $vd (f32x4.splat (local.get $dot)))
+        (local.set $j (i32.const 0))
+        (block $sd (loop $sl
+          (br_if $sd (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $len)))
+          (local.set $a (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2))))
+          (v128.store (i32.add (local.get $dp) (local.get $a))
+                      (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $a)))
+                                            (f32x4.sub (v128.load (i32.add (local.get $dp) (local.get $a))) (local.get $vd)))
+                                 (local.get $vs)))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $sl)))
+        (block $std (loop $stl
+          (br_if $std (i32.ge_u (local.get $j) (local.get $len)))
+          (local.set $a (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2))))
+          (f32.store (i32.add (local.get $dp) (local.get $a))
+                     (f32.mul (f32.mul (f32.load (i32.add (local.get $p) (local.get $a)))
+                                       (f32.sub (f32.load (i32.add (local.get $dp) (local.get $a))) (local.get $dot)))
+                              (local.get $scale)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $stl)))
+        (block $zd (loop $zl
+          (br_if $zd (i32.ge_u (local.get $j) (local.get $T)))
+          (f32.store (i32.add (local.get $dp) (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2)))) (f32.const 0))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $zl)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+
+  ;; SwiGLU backward over rows [i0, i1) of width N: du = da·g·s, dg = da·u·s·(1 + g·(1 − s)), s = σ(g).
+  (func $swigluBack (param $dg i32) (param $du i32) (param $da i32) (param $g i32) (param $u i32) (param $s i32)
+                    (param $N i32) (param $i0 i32) (param $i1 i32)
+    (local $o i32) (local $end i32) (local $vend i32) (local $vda v128) (local $vg v128) (local $vs v128)
+    (local $fa f32) (local $fg f32) (local $fs f32)
+    (local.set $o (i32.shl (i32.mul (local.get $i0) (local.get $N)) (i32.const 2)))
+    (local.set $end (i32.shl (i32.mul (local.get $i1) (local.get $N)) (i32.const 2)))
+    (local.set $vend (i32.sub (local.get $end) (i32.const 12)))
+    (block $vd
+      (loop $v
+        (br_if $vd (i32.ge_s (local.get $o) (local.get $vend)))
+        (local.set $vda (v128.load (i32.add (local.get $da) (local.get $o))))
+        (local.set $vg (v128.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $vs (v128.load (i32.add (local.get $s) (local.get $o))))
+        (v128.store (i32.add (local.get $du) (local.get $o))
+                    (f32x4.mul (f32x4.mul (local.get $vda) (local.get $vg)) (local.get $vs)))
+        (v128.store (i32.add (local.get $dg) (local.get $o))
+                    (f32x4.mul (f32x4.mul (f32x4.mul (local.get $vda) (v128.load (i32.add (local.get $u) (local.get $o))))
+                                          (local.get $vs))
+                               (f32x4.add (v128.const f32x4 1 1 1 1)
+                                          (f32x4.mul (local.get $vg) (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $vs))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $v)))
+    (block $sd
+      (loop $sl
+        (br_if $sd (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $fa (f32.load (i32.add (local.get $da) (local.get $o))))
+        (local.set $fg (f32.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $fs (f32.load (i32.add (local.get $s) (local.get $o))))
+        (f32.store (i32.add (local.get $du) (local.get $o)) (f32.mul (f32.mul (local.get $fa) (local.get $fg)) (local.get $fs)))
+        (f32.store (i32.add (local.get $dg) (local.get $o))
+                   (f32.mul (f32.mul (f32.mul (local.get $fa) (f32.load (i32.add (local.get $u) (local.get $o)))) (local.get $fs))
+                            (f32.add (f32.const 1) (f32.mul (local.get $fg) (f32.sub (f32.const 1) (local.get $fs))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $sl))))
+
+  ;; RMSNorm over rows [i0, i1) of width N: r[t] = 1/√(mean x² + eps), out = x·r·g.
+  (func $rmsnorm (param $out i32) (param $x i32) (param $g i32) (param $r i32) (param $N i32) (param $eps f32)
+                 (param $i0 i32) (param $i1 i32)
+    (local $i i32) (local $o i32) (local $j i32) (local $acc v128) (local $inv f32) (local $vi v128) (local $nb i32)
+    (local.set $nb (i32.shl (local.get $N) (i32.const 2)))
+    (local.set $i (local.get $i0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $i1)))
+        (local.set $o (i32.mul (local.get $i) (local.get $nb)))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $sd (loop $sl
+          (br_if $sd (i32.ge_u (local.get $j) (local.get $nb)))
+          (local.set $vi (v128.load (i32.add (local.get $x) (i32.add (local.get $o) (local.get $j)))))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $vi) (local.get $vi))))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $sl)))
+        (local.set $inv (f32.div (f32.const 1)
+                                 (f32.sqrt (f32.add (f32.div (call $hsum (local.get $acc)) (f32.convert_i32_u (local.get $N)))
+                                                    (local.get $eps)))))
+        (f32.store (i32.add (local.get $r) (i32.shl (local.get $i) (i32.const 2))) (local.get $inv))
+        (local.set $vi (f32x4.splat (local.get $inv)))
+        (local.set $j (i32.const 0))
+        (block $wd (loop $wl
+          (br_if $wd (i32.ge_u (local.get $j) (local.get $nb)))
+          (v128.store (i32.add (local.get $out) (i32.add (local.get $o) (local.get $j)))
+                      (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $x) (i32.add (local.get $o) (local.get $j))))
+                                            (local.get $vi))
+                                 (v128.load (i32.add (local.get $g) (local.get $j)))))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $wl)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+
+  ;; RMSNorm backward over rows [i0, i1) of width N: dx += r·g·dy − (r³·Σ dy·g·x / N)·x.
+  (func $rmsnormBack (param $dx i32) (param $x i32) (param $g i32) (param $r i32) (param $N i32) (param $dy i32)
+                     (param $i0 i32) (param $i1 i32)
+    (local $i i32) (local $o i32) (local $j i32) (local $acc v128) (local $rt f32) (local $c f32) (local $vr v128)
+    (local $vc v128) (local $nb i32) (local $a i32)
+    (local.set $nb (i32.shl (local.get $N) (i32.const 2)))
+    (local.set $i (local.get $i0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $i1)))
+        (local.set $o (i32.mul (local.get $i) (local.get $nb)))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $sd (loop $sl
+          (br_if $sd (i32.ge_u (local.get $j) (local.get $nb)))
+          (local.set $a (i32.add (local.get $o) (local.get $j)))
+          (local.set $acc (f32x4.add (local.get $acc)
+                                     (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $a)))
+                                                           (v128.load (i32.add (local.get $g) (local.get $j))))
+                                                (v128.load (i32.add (local.get $x) (local.get $a))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $sl)))
+        (local.set $rt (f32.load (i32.add (local.get $r) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $c (f32.div (f32.mul (f32.mul (f32.mul (local.get $rt) (local.get $rt)) (local.get $rt)) (call $hsum (local.get $acc)))
+                               (f32.convert_i32_u (local.get $N))))
+        (local.set $vr (f32x4.splat (local.get $rt)))
+        (local.set $vc (f32x4.splat (local.get $c)))
+        (local.set $j (i32.const 0))
+        (block $wd (loop $wl
+          (br_if $wd (i32.ge_u (local.get $j) (local.get $nb)))
+          (local.set $a (i32.add (local.get $o) (local.get $j)))
+          (v128.store (i32.add (local.get $dx) (local.get $a))
+                      (f32x4.add (v128.load (i32.add (local.get $dx) (local.get $a)))
+                                 (f32x4.sub (f32x4.mul (f32x4.mul (local.get $vr) (v128.load (i32.add (local.get $g) (local.get $j))))
+                                                       (v128.load (i32.add (local.get $dy) (local.get $a))))
+                                            (f32x4.mul (local.get $vc) (v128.load (i32.add (local.get $x) (local.get $a)))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $wl)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+
+  ;; Dropout over rows [i0, i1) of width N (N % 4 == 0) with a byte mask m: with $add 0, y = x·m·keep;
+  ;; with $add 1, y += x·m·keep.
+  (func $dropout (param $y i32) (param $x i32) (param $m i32) (param $N i32) (param $keep f32) (param $add i32)
+                 (param $i0 i32) (param $i1 i32)
+    (local $e i32) (local $end i32) (local $v v128) (local $vk v128)
+    (local.set $vk (f32x4.splat (local.get $keep)))
+    (local.set $e (i32.mul (local.get $i0) (local.get $N)))
+    (local.set $end (i32.mul (local.get $i1) (local.get $N)))
+    (block $d
+      (loop $l
+        (br_if $d (i32.ge_u (local.get $e) (local.get $end)))
+        (local.set $v (f32x4.mul (v128.load (i32.add (local.get $x) (i32.shl (local.get $e) (i32.const 2))))
+                                 (f32x4.mul (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
+                                              (v128.load32_zero (i32.add (local.get $m) (local.get $e))))))
+                                            (local.get $vk))))
+        (if (local.get $add)
+          (then (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $y) (i32.shl (local.get $e) (i32.const 2))))))))
+        (v128.store (i32.add (local.get $y) (i32.shl (local.get $e) (i32.const 2))) (local.get $v))
+        (local.set $e (i32.add (local.get $e) (i32.const 4)))
+        (br $l))))
+
+  ;; Strided rows [i0, i1): y[t·sy + j] = x[t·sx + j] ($add 0) or += ($add 1) for j < N (strides in floats).
+  (func $copyRows (param $y i32) (param $x i32) (param $N i32) (param $sy i32) (param $sx i32) (param $add i32)
+                  (param $i0 i32) (param $i1 i32)
+    (local $i i32) (local $py i32) (local $px i32) (local $j i32) (local $nb i32) (local $v v128) (local $f f32)
+    (local.set $nb (i32.shl (local.get $N) (i32.const 2)))
+    (local.set $i (local.get $i0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $i1)))
+        (local.set $py (i32.add (local.get $y) (i32.shl (i32.mul (local.get $i) (local.get $sy)) (i32.const 2))))
+        (local.set $px (i32.add (local.get $x) (i32.shl (i32.mul (local.get $i) (local.get $sx)) (i32.const 2))))
+        (local.set $j (i32.const 0))
+        (block $vd (loop $vl
+          (br_if $vd (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $nb)))
+          (local.set $v (v128.load (i32.add (local.get $px) (local.get $j))))
+          (if (local.get $add) (then (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $py) (local.get $j)))))))
+          (v128.store (i32.add (local.get $py) (local.get $j)) (local.get $v))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $vl)))
+        (block $sd (loop $sl
+          (br_if $sd (i32.ge_u (local.get $j) (local.get $nb)))
+          (local.set $f (f32.load (i32.add (local.get $px) (local.get $j))))
+          (if (local.get $add) (then (local.set $f (f32.add (local.get $f) (f32.load (i32.add (local.get $py) (local.get $j)))))))
+          (f32.store (i32.add (local.get $py) (local.get $j)) (local.get $f))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $sl)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+
+  ;; Elementwise job for rows [i0, i1), same argument words as the GEMM jobs (floats as their bits):
+  ;; op 2 SwiGLU (C = a, A = sg or 0, B = g, M = u, N = width); op 3 causal softmax (C = P, N = T,
+  ;; K = scale bits); op 4 softmax rows with stats (C = logits, N = width, K = weight bits, A = stats);
+  ;; op 5 causal softmax backward (C = dP, A = P, N = T, K = scale bits); op 6 SwiGLU backward (C = dg,
+  ;; A = du, B = da, M = g, N = width, K = u, $sg = σ(g); the job's sai word carries $sg); op 7 RMSNorm
+  ;; (C = out, A = x, B = gain, M = r, N = width, K = eps bits); op 8 RMSNorm backward (C = dx, A = x,
+  ;; B = gain, M = r, N = width, K = dy); op 9 / 10 dropout (C = y, A = x, B = mask, N = width,
+  ;; K = keep bits; 10 adds to y); op 11 / 12 strided copy / add (C = y, A = x, N = width, K = y's row
+  ;; stride, M = x's row stride).
+  (func (export "ew") (param $op i32) (param $C i32) (param $A i32) (param $B i32) (param $M i32) (param $N i32)
+        (param $K i32) (param $i0 i32) (param $i1 i32) (param $sg i32)
+    (if (i32.ge_u (local.get $op) (i32.const 11))
+      (then (call $copyRows (local.get $C) (local.get $A) (local.get $N) (local.get $K) (local.get $M)
+                            (i32.eq (local.get $op) (i32.const 12)) (local.get $i0) (local.get $i1))
+            (return)))
+    (if (i32.eq (local.get $op) (i32.const 7))
+      (then (call $rmsnorm (local.get $C) (local.get $A) (local.get $B) (local.get $M) (local.get $N)
+                           (f32.reinterpret_i32 (local.get $K)) (local.get $i0) (local.get $i1))))
+    (if (i32.eq (local.get $op) (i32.const 8))
+      (then (call $rmsnormBack (local.get $C) (local.get $A) (local.get $B) (local.get $M) (local.get $N) (local.get $K)
+                               (local.get $i0) (local.get $i1))))
+    (if (i32.ge_u (local.get $op) (i32.const 9))
+      (then (call $dropout (local.get $C) (local.get $A) (local.get $B) (local.get $N) (f32.reinterpret_i32 (local.get $K))
+                           (i32.eq (local.get $op) (i32.const 10)) (local.get $i0) (local.get $i1))))
+    (if (i32.eq (local.get $op) (i32.const 5))
+      (then (call $softmaxBack (local.get $C) (local.get $A) (local.get $N) (f32.reinterpret_i32 (local.get $K))
+                               (local.get $i0) (local.get $i1))))
+    (if (i32.eq (local.get $op) (i32.const 6))
+      (then (call $swigluBack (local.get $C) (local.get $A) (local.get $B) (local.get $M) (local.get $K) (local.get $sg)
+                              (local.get $N) (local.get $i0) (local.get $i1))))
+    (if (i32.eq (local.get $op) (i32.const 2))
+      (then (call $swiglu (local.get $C) (local.get $A) (local.get $B) (local.get $M) (local.get $N) (local.get $i0) (local.get $i1))))
+    (if (i32.eq (local.get $op) (i32.const 3))
+      (then (call $softmax (local.get $C) (local.get $N) (f32.reinterpret_i32 (local.get $K)) (i32.const 1) (i32.const 0)
+                           (f32.const 0) (local.get $i0) (local.get $i1))))
+    (if (i32.eq (local.get $op) (i32.const 4))
+      (then (call $softmax (local.get $C) (local.get $N) (f32.const 1) (i32.const 0) (local.get $A)
+                           (f32.reinterpret_i32 (local.get $K)) (local.get $i0) (local.get $i1)))))
 )

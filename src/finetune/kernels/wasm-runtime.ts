@@ -41,6 +41,27 @@ interface GemmExports {
     j1: number,
     tri: number,
   ): void;
+  ew(
+    op: number,
+    C: number,
+    A: number,
+    B: number,
+    M: number,
+    N: number,
+    K: number,
+    i0: number,
+    i1: number,
+    X: number,
+  ): void;
+}
+
+/** Below this many elements an elementwise kernel runs on the calling thread only. */
+const PARALLEL_MIN_ELEMENTS = 1 << 14;
+const f32Bits = new Float32Array(1);
+const i32Bits = new Int32Array(f32Bits.buffer);
+function bitsOf(x: number): number {
+  f32Bits[0] = x;
+  return i32Bits[0];
 }
 
 /** The slice of the WebAssembly JS API used here (the project's lib setting has no WebAssembly types). */
@@ -68,7 +89,10 @@ export function gemmModule(): WasmModule {
  * other operands are copied into scratch space. With threads > 1, worker threads instantiate the same
  * module on the same memory and each computes a band of output rows; the caller blocks on Atomics
  * until they finish, so the kernels stay synchronous. Each output element is computed by one thread in
- * a fixed order, so results do not depend on the number of threads.
+ * a fixed order, so results do not depend on the number of threads. The exp-heavy and other elementwise
+ * loops of the model (softmax, SwiGLU, RMSNorm, dropout, head slices) run the same way, row bands on
+ * both threads (gemm.wat's `ew`); they decline arrays outside this memory, and the model then runs its
+ * TypeScript reference loops.
  */
 export class WasmGemm implements GemmKernels {
   readonly name: string;
@@ -177,7 +201,7 @@ export class WasmGemm implements GemmKernels {
 
   /** Pointer to `v`'s data in wasm memory, copying it into scratch slot `slot` when it lives elsewhere. */
   private place(v: Float32Array, n: number, slot: number, copyIn: boolean): number {
-    if (this.buffers.has(v.buffer)) return v.byteOffset;
+    if (this.owns(v.buffer)) return v.byteOffset;
     const s = this.slots[slot];
     if (s.bytes < n * 4) {
       s.bytes = Math.max(n * 4, s.bytes * 2);
@@ -234,12 +258,178 @@ export class WasmGemm implements GemmKernels {
       if (op === 0) this.ex.nt(C, A, B, M, N, K, a, i0, i1, j0, j1, tri);
       else this.ex.nns(C, A, B, M, N, K, a, i0, i1, sai, sak, j0, j1, tri);
     }
+    this.join(n);
+  }
+
+  /**
+   * Run an elementwise kernel (gemm.wat's ew) over `rows` rows of `width` elements: threads claim bands
+   * of rows from the shared counter; each row is computed by one thread with the same code, so results do
+   * not depend on the number of threads.
+   */
+  private runEw(
+    op: number,
+    C: number,
+    A: number,
+    B: number,
+    M: number,
+    N: number,
+    K: number,
+    rows: number,
+    X = 0,
+  ): void {
+    const n = Math.min(this.activeThreads, this.workers.length + 1);
+    if (n <= 1 || rows < 2 || rows * N < PARALLEL_MIN_ELEMENTS) {
+      this.ex.ew(op, C, A, B, M, N, K, 0, rows, X);
+      return;
+    }
+    const c = this.ctl;
+    const tile = Math.max(1, Math.ceil(rows / (n * 8)));
+    c.set([op, C, A, B, M, N, K, rows, X, 0, tile, 0, 0], 2); // the row count goes in the acc word, X in sai
+    Atomics.store(c, 1, 0);
+    for (let w = 1; w < n; w++) {
+      Atomics.store(c, w * 32, 1);
+      Atomics.notify(c, w * 32);
+    }
+    for (;;) {
+      const u0 = Atomics.add(c, 1, tile);
+      if (u0 >= rows) break;
+      this.ex.ew(op, C, A, B, M, N, K, u0, Math.min(rows, u0 + tile), X);
+    }
+    this.join(n);
+  }
+
+  private join(n: number): void {
+    const c = this.ctl;
     for (let w = 1; w < n; w++) {
       const s = w * 32;
       if (Atomics.compareExchange(c, s, 1, 0) === 1) continue; // never started: cancelled
       while (Atomics.load(c, s) !== 2) Atomics.wait(c, s, 4);
       Atomics.store(c, s, 0);
     }
+  }
+
+  private inMemory(...vs: Vec[]): boolean {
+    return vs.every((v) => v instanceof Float32Array && this.owns(v.buffer));
+  }
+
+  /**
+   * Whether `b` is (a view of) this memory. The engine may hand out a new buffer object for the same
+   * shared memory (seen under vitest), so an unknown buffer is compared with the current one.
+   */
+  private owns(b: ArrayBufferLike): boolean {
+    if (this.buffers.has(b)) return true;
+    if (b !== this.memory.buffer) return false;
+    this.buffers.add(b);
+    return true;
+  }
+
+  /** a = g·σ(g)·u and, with sg, sg = σ(g) (float32 SIMD exp), over `rows` rows of `width`. */
+  swiglu(a: Vec, sg: Vec | undefined, g: Vec, u: Vec, rows: number, width: number): boolean {
+    if (!this.inMemory(a, g, u) || (sg && !this.inMemory(sg))) return false;
+    this.runEw(2, a.byteOffset, sg ? sg.byteOffset : 0, g.byteOffset, u.byteOffset, width, 0, rows);
+    return true;
+  }
+
+  /** In-place causal softmax of P[T×T] (scores scaled by `scale`); entries j > t set to 0. */
+  softmaxCausal(P: Vec, T: number, scale: number): boolean {
+    if (!this.inMemory(P)) return false;
+    this.runEw(3, P.byteOffset, 0, 0, 0, T, bitsOf(scale), T);
+    return true;
+  }
+
+  /** In place: dP[t][j] = P[t][j]·(dP[t][j] − Σ_j dP[t][j]·P[t][j])·scale for j ≤ t, 0 beyond. */
+  softmaxCausalBack(dP: Vec, P: Vec, T: number, scale: number): boolean {
+    if (!this.inMemory(dP, P)) return false;
+    this.runEw(5, dP.byteOffset, P.byteOffset, 0, 0, T, bitsOf(scale), T);
+    return true;
+  }
+
+  /** SwiGLU backward: du = da·g·s, dg = da·u·s·(1 + g·(1 − s)) with s = σ(g). */
+  swigluBack(dg: Vec, du: Vec, da: Vec, g: Vec, u: Vec, s: Vec, rows: number, width: number): boolean {
+    if (!this.inMemory(dg, du, da, g, u, s)) return false;
+    this.runEw(
+      6,
+      dg.byteOffset,
+      du.byteOffset,
+      da.byteOffset,
+      g.byteOffset,
+      width,
+      u.byteOffset,
+      rows,
+      s.byteOffset,
+    );
+    return true;
+  }
+
+  /** RMSNorm of `rows` rows of `width`: r[t] = 1/√(mean x² + eps), out = x·r·g. */
+  rmsnorm(out: Vec, x: Vec, g: Vec, r: Vec, rows: number, width: number, eps: number): boolean {
+    if (width % 4 !== 0 || !this.inMemory(out, x, g, r)) return false;
+    this.runEw(7, out.byteOffset, x.byteOffset, g.byteOffset, r.byteOffset, width, bitsOf(eps), rows);
+    return true;
+  }
+
+  /** dx += RMSNorm backward: r·g·dy − (r³·Σ dy·g·x / width)·x per row. */
+  rmsnormBack(dx: Vec, x: Vec, g: Vec, r: Vec, dy: Vec, rows: number, width: number): boolean {
+    if (width % 4 !== 0 || !this.inMemory(dx, x, g, r, dy)) return false;
+    this.runEw(8, dx.byteOffset, x.byteOffset, g.byteOffset, r.byteOffset, width, dy.byteOffset, rows);
+    return true;
+  }
+
+  /** y (+)= x·mask·keep over `rows` rows of `width` (mask bytes 0 or 1). */
+  dropout(
+    y: Vec,
+    x: Vec,
+    mask: Uint8Array,
+    rows: number,
+    width: number,
+    keep: number,
+    add: boolean,
+  ): boolean {
+    if (width % 4 !== 0 || !this.inMemory(y, x) || !this.owns(mask.buffer)) return false;
+    this.runEw(add ? 10 : 9, y.byteOffset, x.byteOffset, mask.byteOffset, 0, width, bitsOf(keep), rows);
+    return true;
+  }
+
+  /**
+   * y[t·sy + j] = x[t·sx + j] (or +=, with add) for t < rows, j < width, where x and y start at element
+   * offsets xOff and yOff of their arrays (strides in elements): head slices and residual additions.
+   */
+  copyRows(
+    y: Vec,
+    yOff: number,
+    sy: number,
+    x: Vec,
+    xOff: number,
+    sx: number,
+    rows: number,
+    width: number,
+    add: boolean,
+  ): boolean {
+    if (!this.inMemory(y, x)) return false;
+    const op = add ? 12 : 11;
+    const yp = y.byteOffset + 4 * yOff;
+    const xp = x.byteOffset + 4 * xOff;
+    // narrow copies (head slices) are too short to be worth waking a worker
+    if (width < 256) this.ex.ew(op, yp, xp, 0, sx, width, sy, 0, rows, 0);
+    else this.runEw(op, yp, xp, 0, sx, width, sy, rows);
+    return true;
+  }
+
+  private statsPtr = 0;
+  private statsRows = 0;
+
+  /**
+   * Rows of L[rows×width] in place: e = exp(l − max), then, when weight ≠ 0, e·weight/Σe. Returns each
+   * row's max and Σe (float64) as [max0, z0, max1, z1, …], or undefined when L is not in this memory.
+   */
+  softmaxRows(L: Vec, rows: number, width: number, weight: number): Float64Array | undefined {
+    if (!this.inMemory(L)) return undefined;
+    if (this.statsRows < rows) {
+      this.statsRows = Math.max(rows, 2 * this.statsRows);
+      this.statsPtr = this.reserve(this.statsRows * 16);
+    }
+    this.runEw(4, L.byteOffset, this.statsPtr, 0, 0, width, bitsOf(weight), rows);
+    return new Float64Array(this.memory.buffer, this.statsPtr, 2 * rows).slice();
   }
 
   private gemm(
@@ -262,7 +452,7 @@ export class WasmGemm implements GemmKernels {
     const ap = this.place(A, aRows * aCols, 0, true);
     const bp = this.place(B, op === 0 ? N * K : K * N, 1, true);
     this.run(op, cp, ap, bp, M, N, K, acc, sai, sak, tri);
-    if (!this.buffers.has(C.buffer)) C.set(this.f32(cp, M * N));
+    if (!this.owns(C.buffer)) C.set(this.f32(cp, M * N));
     return true;
   }
 

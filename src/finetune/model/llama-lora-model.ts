@@ -133,6 +133,12 @@ export class LlamaLoraModel {
     return this.scratch.allocUninit ? this.scratch.allocUninit(n) : this.scratch.alloc(n);
   }
 
+  /** n bytes (contents unspecified) from the scratch arena. */
+  private bytes(n: number): Uint8Array {
+    const f = this.bufUninit(Math.ceil(n / 4));
+    return new Uint8Array(f.buffer, f.byteOffset, n);
+  }
+
   /** Floats of activations one layer keeps per token (see LayerActs), for the keep-or-recompute choice. */
   private actsPerToken(): number {
     const { nEmbd: d, nHeadKv, headDim, nFf } = this.cfg;
@@ -154,6 +160,7 @@ export class LlamaLoraModel {
 
   private rmsnorm(x: Vec, g: Vec, T: number, out: Vec, r: Vec): void {
     const d = this.cfg.nEmbd;
+    if (this.kern.rmsnorm?.(out, x, g, r, T, d, this.cfg.rmsEps)) return;
     for (let t = 0; t < T; t++) {
       let ss = 0;
       for (let i = 0; i < d; i++) ss += x[t * d + i] * x[t * d + i];
@@ -166,6 +173,7 @@ export class LlamaLoraModel {
   /** dx += RMSNorm backward (y = x·r·g, r = 1/√(mean x² + ε)). */
   private rmsnormBack(x: Vec, g: Vec, r: Vec, dy: Vec, T: number, dx: Vec): void {
     const d = this.cfg.nEmbd;
+    if (this.kern.rmsnormBack?.(dx, x, g, r, dy, T, d)) return;
     for (let t = 0; t < T; t++) {
       const o = t * d;
       let dot = 0;
@@ -180,7 +188,8 @@ export class LlamaLoraModel {
     const p = this.lora?.settings.dropout ?? 0;
     if (!this.training || p <= 0) return undefined;
     const rng = new Rng(this.seed, `dropout/${this.dropoutKey}/${layer}/${proj}`);
-    const mask = new Uint8Array(n);
+    // in the arena when there is one (the kernels then apply it without copies)
+    const mask = this.scratch ? this.bytes(n) : new Uint8Array(n);
     const threshold = Math.floor(p * 4294967296);
     for (let i = 0; i < n; i++) mask[i] = rng.nextUint32() >= threshold ? 1 : 0;
     return mask;
@@ -206,8 +215,9 @@ export class LlamaLoraModel {
       const mask = this.dropoutMask(layer, proj, T * nIn);
       if (mask) {
         const keep = 1 / (1 - this.lora.settings.dropout);
-        xd = this.buf(T * nIn);
-        for (let i = 0; i < xd.length; i++) xd[i] = mask[i] ? x[i] * keep : 0;
+        xd = this.bufUninit(T * nIn);
+        if (!this.kern.dropout?.(xd, x, mask, T, nIn, keep, false))
+          for (let i = 0; i < xd.length; i++) xd[i] = mask[i] ? x[i] * keep : 0;
       }
       const z = this.buf(T * r);
       this.kern.nt(z, xd, pair.a, T, r, nIn, false);
@@ -255,7 +265,8 @@ export class LlamaLoraModel {
         const keep = 1 / (1 - this.lora.settings.dropout);
         const tmp = this.buf(T * nIn);
         this.kern.nn(tmp, dz, pair.a, T, nIn, r, false);
-        for (let i = 0; i < tmp.length; i++) if (mask[i]) dx[i] += tmp[i] * keep;
+        if (!this.kern.dropout?.(dx, tmp, mask, T, nIn, keep, true))
+          for (let i = 0; i < tmp.length; i++) if (mask[i]) dx[i] += tmp[i] * keep;
       } else {
         this.kern.nn(dx, dz, pair.a, T, nIn, r, true);
       }
@@ -287,6 +298,7 @@ export class LlamaLoraModel {
   private headSlice(src: Vec, T: number, nHeads: number, h: number, out: Vec): Vec {
     const hd = this.cfg.headDim;
     const w = nHeads * hd;
+    if (this.kern.copyRows?.(out, 0, hd, src, h * hd, w, T, hd, false)) return out;
     for (let t = 0; t < T; t++) for (let i = 0; i < hd; i++) out[t * hd + i] = src[t * w + h * hd + i];
     return out;
   }
@@ -294,6 +306,7 @@ export class LlamaLoraModel {
   private addHeadSlice(dst: Vec, T: number, nHeads: number, h: number, src: Vec): void {
     const hd = this.cfg.headDim;
     const w = nHeads * hd;
+    if (this.kern.copyRows?.(dst, h * hd, w, src, 0, hd, T, hd, true)) return;
     for (let t = 0; t < T; t++) for (let i = 0; i < hd; i++) dst[t * w + h * hd + i] += src[t * hd + i];
   }
 
@@ -323,6 +336,7 @@ export class LlamaLoraModel {
     const hd = this.cfg.headDim;
     const scale = 1 / Math.sqrt(hd);
     this.scores(P, qh, kh, T, hd);
+    if (this.kern.softmaxCausal?.(P, T, scale)) return;
     for (let t = 0; t < T; t++) {
       const o = t * T;
       let max = Number.NEGATIVE_INFINITY;
@@ -404,7 +418,8 @@ export class LlamaLoraModel {
         else this.headProbs(qh, kh, T, P);
         this.scores(dP, doh, vh, T, hd);
         this.causalTn(dvh, P, doh, T, hd);
-        for (let t = 0; t < T; t++) {
+        const fast = this.kern.softmaxCausalBack?.(dP, P, T, scale);
+        for (let t = 0; t < T && !fast; t++) {
           const o = t * T;
           let rowDot = 0;
           for (let j = 0; j <= t; j++) rowDot += dP[o + j] * P[o + j];
@@ -437,16 +452,17 @@ export class LlamaLoraModel {
     const att = this.attention(q, k, v, T, P);
     if (acts) acts.P = P;
     const h = this.linear(att, L.o, T, d, d, l, "o", acts);
-    for (let i = 0; i < h.length; i++) h[i] += x[i];
+    if (!this.kern.copyRows?.(h, 0, d, x, 0, d, T, d, true)) for (let i = 0; i < h.length; i++) h[i] += x[i];
     const n2 = this.buf(T * d);
     const r2 = this.buf(T);
     this.rmsnorm(h, L.ffnNorm, T, n2, r2);
     const g = this.linear(n2, L.gate, T, d, nFf, l, "gate", acts);
     const u = this.linear(n2, L.up, T, d, nFf, l, "up", acts);
     const a = this.bufUninit(T * nFf);
-    let sg: Vec | undefined;
-    if (acts) {
-      sg = this.bufUninit(T * nFf);
+    const sg: Vec | undefined = acts ? this.bufUninit(T * nFf) : undefined;
+    if (this.kern.swiglu?.(a, sg, g, u, T, nFf)) {
+      // done by the kernel
+    } else if (sg) {
       for (let i = 0; i < a.length; i++) {
         const e = 1 + Math.exp(-g[i]);
         a[i] = (g[i] / e) * u[i];
@@ -456,7 +472,7 @@ export class LlamaLoraModel {
       for (let i = 0; i < a.length; i++) a[i] = (g[i] / (1 + Math.exp(-g[i]))) * u[i];
     }
     const y = this.linear(a, L.down, T, nFf, d, l, "down", acts);
-    for (let i = 0; i < y.length; i++) y[i] += h[i];
+    if (!this.kern.copyRows?.(y, 0, d, h, 0, d, T, d, true)) for (let i = 0; i < y.length; i++) y[i] += h[i];
     if (acts) Object.assign(acts, { x, n1, r1, q, k, v, att, h, n2, r2, g, u, a, sg });
     return { y, acts };
   }
@@ -470,7 +486,8 @@ export class LlamaLoraModel {
     const dg = this.bufUninit(T * nFf);
     const du = this.bufUninit(T * nFf);
     const sg = acts.sg;
-    for (let i = 0; i < da.length; i++) {
+    const fast = this.kern.swigluBack?.(dg, du, da, acts.g, acts.u, sg, T, nFf);
+    for (let i = 0; i < da.length && !fast; i++) {
       const z = acts.g[i];
       const sig = sg[i];
       du[i] = da[i] * z * sig;
@@ -589,7 +606,17 @@ export class LlamaLoraModel {
       for (let i = 0; i < n; i++)
         chunkX.set(xn.subarray(rowsIdx[c0 + i] * d, rowsIdx[c0 + i] * d + d), i * d);
       this.kern.nt(logits, chunkX, this.w.output, n, V, d, false);
-      for (let i = 0; i < n; i++) {
+      // fast path: the kernel exponentiates (and, for the gradient, scales) every row in place
+      const ltv = new Float64Array(n);
+      for (let i = 0; i < n; i++) ltv[i] = logits[i * V + targets[rowsIdx[c0 + i]]];
+      const stats = this.kern.softmaxRows?.(logits, n, V, dxn ? weight : 0);
+      if (stats) {
+        for (let i = 0; i < n; i++) {
+          sum += Math.log(stats[2 * i + 1]) + stats[2 * i] - ltv[i];
+          if (dxn) logits[i * V + targets[rowsIdx[c0 + i]]] -= weight;
+        }
+      }
+      for (let i = 0; i < n && !stats; i++) {
         const o = i * V;
         let max = Number.NEGATIVE_INFINITY;
         for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
