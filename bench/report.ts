@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../src/core/index.js";
 
 const BENCHMARKS = join(import.meta.dirname, "..", "BENCHMARKS.md");
+/** One-minute load average when the benchmark process started (this module loads first). */
+const LOAD_AT_START = loadavg()[0];
 const HEADER =
   "# Benchmarks\n\nWritten by the scripts in `bench/` (`npm run bench -- <name>`); each section is replaced when its benchmark reruns.\n";
 
@@ -15,7 +17,7 @@ export function writeBenchSection(name: string, title: string, markdown: string)
   const text = existsSync(BENCHMARKS) ? readFileSync(BENCHMARKS, "utf8") : HEADER;
   const begin = `<!-- bench:${name}:begin -->`;
   const end = `<!-- bench:${name}:end -->`;
-  const stamp = `_Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${cpus().length}× ${cpus()[0]?.model.trim()}, Node ${process.version}, load average before the run ${loadavg()[0].toFixed(2)}._`;
+  const stamp = `_Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${cpus().length}× ${cpus()[0]?.model.trim()}, Node ${process.version}, load average ${LOAD_AT_START.toFixed(2)} at the start and ${loadavg()[0].toFixed(2)} at the end of the run._`;
   const section = `${begin}\n## ${title}\n\n${stamp}\n\n${markdown.trim()}\n${end}`;
   const a = text.indexOf(begin);
   const b = text.indexOf(end);
