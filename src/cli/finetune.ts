@@ -27,6 +27,7 @@ interface FinetuneFlags {
   microBatch?: string;
   warmup?: string;
   cutoff?: string;
+  template: string;
   targets?: string;
   threads?: string;
   checkpointEvery?: string;
@@ -64,6 +65,11 @@ export function register(program: Command): void {
     )
     .option("--warmup <n>", "warm-up steps", String(d.warmupSteps))
     .option("--cutoff <n>", "max tokens per example (default: the longest example)")
+    .option(
+      "--template <name>",
+      "alpaca (SEED.md §3) or chat (the base model's own chat template, as the llama-cpp backend renders chat at inference)",
+      d.template,
+    )
     .option(
       "--targets <list>",
       `projections to adapt (${Object.keys(PROJECTIONS).join(",")})`,
@@ -113,6 +119,7 @@ export function register(program: Command): void {
         microBatch: intOption("--micro-batch", flags.microBatch, 1) ?? d.microBatch,
         warmupSteps: intOption("--warmup", flags.warmup, 0) ?? d.warmupSteps,
         cutoff: intOption("--cutoff", flags.cutoff, 2),
+        template: templateOption(flags.template),
         targets: targets as Projection[],
         threads: Math.min(threads, cores),
         checkpointEvery: intOption("--checkpoint-every", flags.checkpointEvery, 0) ?? d.checkpointEvery,
@@ -160,4 +167,10 @@ export function register(program: Command): void {
         await engine.dispose();
       }
     });
+}
+
+function templateOption(value: string): "alpaca" | "chat" {
+  if (value !== "alpaca" && value !== "chat")
+    throw new UsageError(`--template must be "alpaca" or "chat", got "${value}"`);
+  return value;
 }

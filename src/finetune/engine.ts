@@ -28,6 +28,11 @@ export interface FineTuneConfig {
   weightDecay: number;
   /** Max tokens per example; default: the longest example (capped by the model's context). */
   cutoff?: number;
+  /**
+   * How examples are rendered: "alpaca" (SEED.md §3) or "chat" (the base model's own chat template,
+   * exactly as the llama-cpp backend renders chat messages at inference).
+   */
+  template: "alpaca" | "chat";
   targets: Projection[];
   threads: number;
   /** Save a checkpoint every N optimizer steps (0 = only on abort and at the end). */
@@ -63,6 +68,7 @@ export const DEFAULT_FINETUNE_CONFIG: Omit<FineTuneConfig, "base" | "data" | "ou
   resume: false,
   seed: 2020,
   kernels: "wasm",
+  template: "alpaca",
 };
 
 export interface PreparedInfo {

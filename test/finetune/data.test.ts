@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeExamples, readExamples, type TrainingTokenizer } from "../../src/finetune/index.js";
 import { loadLlamaTokenizer } from "../../src/finetune/native/llama-tokenizer.js";
 import { alpacaPrompt } from "../../src/llm/index.js";
+import { writeChatmlCopy } from "../support/chatml-model.js";
 import { modelPath } from "../support/env.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ft-data-"));
@@ -122,5 +123,41 @@ describe("training data", () => {
     expect(() => encodeExamples([ex], tok, full.promptTokens)).toThrow(
       /cutoff \d+ is shorter than the prompt of example 0/,
     );
+  });
+});
+
+describe("training data rendered with the model's own chat template", () => {
+  it("renders the user turn as the llama-cpp backend does and trains the response plus the end-of-turn marker", async () => {
+    const chatml = await loadLlamaTokenizer(writeChatmlCopy(dir));
+    try {
+      const ex = { instruction: "Recommend a film.", input: "liked: Heat", output: "1. Ronin - a heist." };
+      const enc = encodeExamples([ex], chatml, undefined, undefined, "chat");
+      const e = enc.examples[0];
+      const ids = Array.from(e.tokens);
+      // BOS, then exactly the ChatML rendering of the user turn with the assistant turn opened
+      expect(ids[0]).toBe(chatml.bos);
+      // (SentencePiece gives a separately tokenised special-text segment a leading space, at inference too)
+      expect(detok(ids.slice(1, e.promptTokens))).toMatch(
+        /^<\|im_start\|>user\nRecommend a film\.\n\nliked: Heat ?<\|im_end\|>\n ?<\|im_start\|>assistant\n$/,
+      );
+      const targetPositions = Array.from(e.targets.keys()).filter((t) => e.targets[t] >= 0);
+      expect(targetPositions[0]).toBe(e.promptTokens - 1);
+      expect(targetPositions).toHaveLength(e.responseTokens);
+      // the response ends with the template's end-of-turn (what inference stops on), not with EOS
+      expect(detok(targetPositions.map((t) => e.targets[t]))).toMatch(
+        /^1\. Ronin - a heist\. ?<\|im_end\|>\n$/,
+      );
+      // the Alpaca rendering of the same example is a different prompt
+      const alpaca = encodeExamples([ex], chatml).examples[0];
+      expect(alpaca.promptTokens).not.toBe(e.promptTokens);
+    } finally {
+      await chatml.dispose();
+    }
+  });
+
+  it("refuses --template chat for a model without a chat template", () => {
+    expect(() =>
+      encodeExamples([{ instruction: "I", input: "", output: "O" }], tok, undefined, undefined, "chat"),
+    ).toThrow(/has no chat template/);
   });
 });

@@ -10,6 +10,12 @@ export interface TrainingTokenizer {
   /** BOS id when the model prepends one (tokenizer.ggml.add_bos_token), else null. */
   bos: number | null;
   eos: number;
+  /**
+   * With the model's chat template (present only when the GGUF has one): the ids of the user turn as
+   * the llama-cpp backend evaluates it at inference (BOS, template, open assistant turn), and of the
+   * response followed by the template's end-of-turn.
+   */
+  chat?(user: string, response: string): { prompt: number[]; response: number[] };
 }
 
 export interface EncodedExample extends Sequence {
@@ -44,8 +50,19 @@ export function encodeExamples(
   tok: TrainingTokenizer,
   cutoff?: number,
   maxContext?: number,
+  template: "alpaca" | "chat" = "alpaca",
 ): EncodedData {
+  if (template === "chat" && !tok.chat)
+    throw new UsageError(
+      "--template chat: the base model has no chat template (tokenizer.chat_template); use --template alpaca",
+    );
   const raw = examples.map((ex, index) => {
+    if (template === "chat") {
+      // The user turn is what `toChatExample` (src/dataset) writes: instruction, blank line, input.
+      const user = ex.input.length > 0 ? `${ex.instruction}\n\n${ex.input}` : ex.instruction;
+      const { prompt, response } = tok.chat!(user, ex.output);
+      return { index, head: prompt, body: response };
+    }
     const prompt = alpacaPrompt({ instruction: ex.instruction, input: ex.input });
     const promptIds = tok.tokenize(prompt);
     const full = tok.tokenize(prompt + ex.output);

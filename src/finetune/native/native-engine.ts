@@ -137,9 +137,9 @@ export class NativeFineTuneEngine implements FineTuneEngine {
     let val: EncodedData;
     try {
       // One cutoff for both sets: the longest example of either, unless given.
-      const probe = encodeExamples([...trainEx, ...valEx], tokenizer, c.cutoff, contextLength);
-      train = encodeExamples(trainEx, tokenizer, probe.cutoff, contextLength);
-      val = encodeExamples(valEx, tokenizer, probe.cutoff, contextLength);
+      const probe = encodeExamples([...trainEx, ...valEx], tokenizer, c.cutoff, contextLength, c.template);
+      train = encodeExamples(trainEx, tokenizer, probe.cutoff, contextLength, c.template);
+      val = encodeExamples(valEx, tokenizer, probe.cutoff, contextLength, c.template);
     } finally {
       await tokenizer.dispose();
     }

@@ -4,20 +4,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlamaCppBackend, renderChat } from "../../../src/llm/backends/index.js";
 import { nodeLlamaCpp } from "../../../src/llm/backends/llama-instance.js";
-import {
-  type GgufMetadataEntry,
-  type GgufScalarType,
-  readGgufFile,
-  readTensorBytes,
-  writeGgufFile,
-} from "../../../src/llm/gguf/index.js";
 import { ALPACA_CHAT_STOP, renderChatAsAlpaca } from "../../../src/llm/templates.js";
 import type { ChatMessage } from "../../../src/llm/types.js";
+import { CHATML, writeChatmlCopy } from "../../support/chatml-model.js";
 import { modelPath } from "../../support/env.js";
-
-const CHATML =
-  "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
 const MESSAGES: ChatMessage[] = [
   { role: "system", content: "You tell stories." },
@@ -27,36 +17,12 @@ const EXPECTED_CHATML =
   "<|im_start|>system\nYou tell stories.<|im_end|>\n<|im_start|>user\nTell me about a cat.<|im_end|>\n<|im_start|>assistant\n";
 
 const dir = mkdtempSync(join(tmpdir(), "llm-chat-template-"));
-const templated = join(dir, "stories-chatml.gguf");
-
-/** stories260K with a `tokenizer.chat_template` added (rewritten by our GGUF writer). */
-function writeTemplatedCopy(): void {
-  const file = readGgufFile(modelPath("stories260K.gguf"));
-  const metadata: GgufMetadataEntry[] = [];
-  for (const [key, value] of Object.entries(file.metadata)) {
-    if (key === "general.alignment") continue;
-    const t = file.metadataTypes[key];
-    if (!t) continue;
-    if (t.type === "array") {
-      metadata.push({ key, type: "array", itemType: t.itemType as GgufScalarType, value: value as never });
-    } else {
-      metadata.push({ key, type: t.type as GgufScalarType, value: value as never });
-    }
-  }
-  metadata.push({ key: "tokenizer.chat_template", type: "string", value: CHATML });
-  const tensors = file.tensors.map((t) => ({
-    name: t.name,
-    dims: t.dims,
-    type: t.type.id,
-    data: readTensorBytes(file, t),
-  }));
-  writeGgufFile(templated, { metadata, tensors });
-}
+let templated = "";
 
 let plain: LlamaCppBackend;
 let withTemplate: LlamaCppBackend;
 beforeAll(async () => {
-  writeTemplatedCopy();
+  templated = writeChatmlCopy(dir);
   plain = await LlamaCppBackend.load({
     modelPath: modelPath("stories260K.gguf"),
     threads: 1,
