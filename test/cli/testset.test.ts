@@ -1,38 +1,22 @@
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { Command } from "commander";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { addGlobalOptions } from "../../src/cli/context.js";
 import { register as registerEval } from "../../src/cli/eval.js";
 import { loadDataset, readSplitDir } from "../../src/data/index.js";
 import { candidateLists, Popularity, saveModel } from "../../src/recsys/index.js";
+import { runCli } from "../support/cli.js";
 import { DATA_DIR, dataPath, modelPath } from "../support/env.js";
 
-const BIN = resolve(__dirname, "..", "..", "bin", "recalpaca.mjs");
 const dir = mkdtempSync(join(tmpdir(), "recalpaca-testset-cli-"));
 const SPLIT = DATA_DIR ? dataPath("splits", "ml-100k") : "";
 const CANDS = join(dir, "popularity.jsonl");
 const OUT = join(dir, "ts.json");
-const exec = promisify(execFile);
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [
-      BIN,
-      "--data-dir",
-      DATA_DIR ?? "",
-      "--cache-dir",
-      dir,
-      ...args,
-    ]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCli(["--data-dir", DATA_DIR ?? "", "--cache-dir", dir, ...args]);
 }
 
 beforeAll(async () => {

@@ -1,33 +1,18 @@
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readSplitDir } from "../../src/data/index.js";
 import { decodeModelFile } from "../../src/recsys/index.js";
+import { BIN, runCli } from "../support/cli.js";
 import { DATA_DIR, dataPath } from "../support/env.js";
 
-const BIN = resolve(__dirname, "..", "..", "bin", "recalpaca.mjs");
 const SPLIT = dataPath("splits", "ml-100k");
 const dir = mkdtempSync(join(tmpdir(), "recalpaca-recsys-cli-"));
-const run = promisify(execFile);
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [
-      BIN,
-      "--data-dir",
-      DATA_DIR ?? "",
-      "--cache-dir",
-      dir,
-      ...args,
-    ]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCli(["--data-dir", DATA_DIR ?? "", "--cache-dir", dir, ...args]);
 }
 
 function tinySplit(name: string, train: string, test: string): string {
