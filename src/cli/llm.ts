@@ -14,7 +14,13 @@ import {
   startServer,
 } from "../llm/index.js";
 import { type CliContext, contextOf, intOption } from "./context.js";
-import { addBulkGenerateOptions, readJsonObject, requestDefaults, runBulkGenerate } from "./llm-bulk.js";
+import {
+  addBulkGenerateOptions,
+  readJsonObject,
+  requestDefaults,
+  runBulkGenerate,
+  type SamplingFlags,
+} from "./llm-bulk.js";
 import { info, printResult, progressBar } from "./output.js";
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -53,19 +59,13 @@ async function localModelSpec(o: LocalModelOptions) {
   return spec;
 }
 
-interface GenerateOptions extends LocalModelOptions {
+interface GenerateOptions extends LocalModelOptions, SamplingFlags {
   llm?: string;
   llmModel?: string;
   prompt?: string;
   promptInput?: string;
   system?: string;
   template: string;
-  temperature?: string;
-  topP?: string;
-  topK?: string;
-  repeatPenalty?: string;
-  maxTokens?: string;
-  stop?: string[];
   jsonSchema?: string;
   grammar?: string;
   input?: string;

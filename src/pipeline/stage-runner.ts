@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type ProgressCallback, writeFileAtomic, writeJsonAtomic } from "../core/index.js";
+import { type ProgressCallback, UsageError, writeFileAtomic, writeJsonAtomic } from "../core/index.js";
 import {
   canonicalJson,
   fingerprintOf,
@@ -66,7 +66,7 @@ export async function runStages(stages: StageDefinition[], opts: RunStagesOption
   const names = stages.map((s) => s.name);
   const forceFrom = opts.force === undefined ? Number.POSITIVE_INFINITY : names.indexOf(opts.force);
   if (opts.force !== undefined && forceFrom < 0) {
-    throw new Error(`--force ${opts.force}: no such stage (stages: ${names.join(", ")})`);
+    throw new UsageError(`--force ${opts.force}: no such stage (stages: ${names.join(", ")})`);
   }
   const outcomes: StageOutcome[] = [];
   const stageDirs: Record<string, string> = {};

@@ -65,6 +65,11 @@ describe.skipIf(!DATA_DIR)("recalpaca run / demo", () => {
     expect(bad2.stderr).toMatch(
       /field testset\.template: expected one of "recalpaca-ml100k".*"clean".*got "fancy"/,
     );
+    writeFileSync(join(cwd, "bad3.yaml"), "eval:\n  systems: [baselines, llm]\n");
+    const bad3 = run(["run", "bad3.yaml"], cwd);
+    expect(bad3.status).toBe(2);
+    expect(bad3.stderr).toMatch(/field eval\.llm: the llm and chatrec systems need a model/);
+    expect(existsSync(join(cwd, "runs", "experiment"))).toBe(false); // rejected before any stage ran
     writeFileSync(join(cwd, "bad.yaml"), "split:\n  strategy: random\n");
     const bad = run(["run", "bad.yaml"], cwd);
     expect(bad.status).toBe(2);

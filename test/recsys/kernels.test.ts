@@ -6,7 +6,6 @@ import {
   adamRange,
   createKernels,
   TsKernels,
-  topKMasked,
   WasmKernels,
 } from "../../src/recsys/kernels/index.js";
 import { compileKernelsWat } from "../../src/recsys/kernels/wat.js";
@@ -268,32 +267,6 @@ describe("scorer", () => {
       } finally {
         w.dispose();
       }
-    }
-  });
-});
-
-describe("topKMasked", () => {
-  it("returns the k best unmasked indices, best first, ties to the lower index, NaN never", () => {
-    const s = Float32Array.of(0.5, 0.9, 0.1, 0.9, Number.NaN, 0.7, 0.2, 0.95);
-    expect(Array.from(topKMasked(s, 3))).toEqual([7, 1, 3]);
-    expect(Array.from(topKMasked(s, 3, [7, 1]))).toEqual([3, 5, 0]);
-    expect(Array.from(topKMasked(s, 20, [0, 1, 2, 3]))).toEqual([7, 5, 6]);
-    expect(Array.from(topKMasked(s, 0))).toEqual([]);
-  });
-
-  it("agrees with a full sort on random scores", () => {
-    const rng = new Rng(6, "topk");
-    for (let rep = 0; rep < 20; rep++) {
-      const n = 50 + rng.int(500);
-      const scores = Float32Array.from({ length: n }, () => Math.round(rng.next() * 40) / 40);
-      const mask = rng.sampleIndices(n, 10);
-      const k = 1 + rng.int(30);
-      const masked = new Set(mask);
-      const want = Array.from({ length: n }, (_, i) => i)
-        .filter((i) => !masked.has(i))
-        .sort((a, b) => scores[b] - scores[a] || a - b)
-        .slice(0, k);
-      expect(Array.from(topKMasked(scores, k, mask))).toEqual(want);
     }
   });
 });

@@ -75,6 +75,12 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
       throw new UsageError(`experiment: field eval.systems.${i}: ${(err as Error).message}`);
     }
   }
+  const needsLlm = e.systems.some((s) => /^(?:[^=]+=)?(llm|chatrec)(?::|$)/.test(s));
+  if (needsLlm && !e.llm) {
+    throw new UsageError(
+      "experiment: field eval.llm: the llm and chatrec systems need a model (a .gguf path or an http(s) base URL)",
+    );
+  }
   const specs = [...e.systems, ...(e.llm && !e.systems.some((s) => /(^|=)llm(:|$)/.test(s)) ? ["llm"] : [])];
   return {
     name: "eval",
@@ -87,12 +93,10 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
       const { document, testSet } = readRunTestSet(testsetPath, catalog);
       const closers: Array<() => Promise<void> | void> = [];
       try {
-        const needsLlm = specs.some((s) => /^(?:[^=]+=)?(llm|chatrec)(?::|$)/.test(s));
         let backend: import("../../llm/index.js").LlmBackend | undefined;
         let cache: import("../../llm/index.js").GenerationCache | undefined;
-        if (needsLlm) {
-          if (!e.llm)
-            throw new Error('eval: llm and chatrec systems need "eval.llm" (a .gguf path or an http(s) URL)');
+        // specs name an LLM system exactly when eval.llm is set (checked when the stage was defined)
+        if (e.llm) {
           const llm = await import("../../llm/index.js");
           backend = await llm.createBackend({
             llm: e.llm,

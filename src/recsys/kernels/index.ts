@@ -2,7 +2,6 @@ import { TsKernels } from "./ts.js";
 import type { Kernels } from "./types.js";
 import { WasmKernels } from "./wasm.js";
 
-export { topKMasked } from "./topk.js";
 export { adamRange, spmmRows, TsKernels } from "./ts.js";
 export type { AdamParams, CsrMatrix, Kernels, Scorer } from "./types.js";
 export { kernelsModule, WasmKernels } from "./wasm.js";
