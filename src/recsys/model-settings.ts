@@ -49,7 +49,7 @@ export function modelSettings<S extends z.AnyZodObject, C>(
   const strict = shape.strict();
   const keys = Object.keys(shape.shape);
   const explain = (raw: unknown, issues: z.ZodIssue[]): { field?: string; message: string } => {
-    const given = (raw ?? {}) as Record<string, unknown>;
+    const given = new Map(typeof raw === "object" && raw !== null ? Object.entries(raw) : []);
     const problems: string[] = [];
     let field: string | undefined;
     for (const issue of issues) {
@@ -66,7 +66,9 @@ export function modelSettings<S extends z.AnyZodObject, C>(
         const key = String(issue.path[0]);
         field ??= key;
         const expects = (shape.shape[key] as z.ZodTypeAny | undefined)?.description ?? "valid";
-        problems.push(`${model}: ${key} must be ${expects}, got ${JSON.stringify(given[key]) ?? "nothing"}`);
+        problems.push(
+          `${model}: ${key} must be ${expects}, got ${JSON.stringify(given.get(key)) ?? "nothing"}`,
+        );
       }
     }
     return { field, message: problems.join("; ") };

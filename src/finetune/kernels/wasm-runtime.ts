@@ -99,7 +99,8 @@ export class WasmGemm implements GemmKernels {
       functions: GEMM_FUNCTIONS,
       threads,
     });
-    this.ex = this.pool.exports as unknown as GemmExports;
+    const { nt, nns, ew } = this.pool.exports;
+    this.ex = { nt, nns, ew };
   }
 
   /** Bytes [ptr, ptr + bytes) of fresh, zeroed memory, 16-byte aligned. */
