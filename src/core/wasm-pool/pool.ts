@@ -233,6 +233,7 @@ export class WasmPool {
   /** Call an export on the calling thread only; a trap becomes a WasmKernelError naming the kernel. */
   call(fn: string, ...args: number[]): void {
     const f = this.exports[fn];
+    if (typeof f !== "function") throw new Error(`${this.name}: the module has no function "${fn}"`);
     try {
       f(...args);
     } catch (err) {
