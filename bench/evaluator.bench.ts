@@ -8,7 +8,7 @@ import {
   evaluateModel,
   LightGCN,
   Popularity,
-  type Recommender,
+  type ScoringModel,
   scoreFactors,
 } from "../src/recsys/index.js";
 import { median, peakRssMiB, sharedDir, writeBenchSection } from "./report.js";
@@ -27,11 +27,10 @@ interface Row {
 }
 
 /** The same factors as a trained BPR-MF, scored by the plain TypeScript kernel. */
-function plainFactors(m: BprMf): Recommender {
+function plainFactors(m: BprMf): ScoringModel {
   const d = m.config.dims;
   return {
     name: "bpr-mf/ts",
-    fit() {},
     scoreUser: (u, out) => scoreFactors(m.P, m.Q, d, Int32Array.of(u), m.nItems, out, m.bias),
     scoreUsers: (users, out) => scoreFactors(m.P, m.Q, d, users, m.nItems, out, m.bias),
   };
@@ -40,7 +39,7 @@ function plainFactors(m: BprMf): Recommender {
 async function measure(
   split: string,
   scorer: string,
-  model: Recommender,
+  model: ScoringModel,
   train: Parameters<typeof evaluateModel>[1],
   test: Parameters<typeof evaluateModel>[2],
 ): Promise<Row> {

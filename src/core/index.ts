@@ -14,3 +14,12 @@ export {
 } from "./errors.js";
 export { noProgress, type ProgressCallback, type ProgressEvent } from "./progress.js";
 export { DEFAULT_SEED, Rng } from "./rng.js";
+export {
+  type ChunkPlan,
+  compileWasmFile,
+  WasmKernelError,
+  type WasmMemory,
+  type WasmModule,
+  WasmPool,
+  type WasmPoolOptions,
+} from "./wasm-pool/index.js";

@@ -52,18 +52,32 @@ export class Rng {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
-  /** Uniform integer in [0, n) without modulo bias (Lemire's method with rejection). n ≤ 2^32. */
+  /**
+   * Uniform integer in [0, n) without modulo bias (Lemire's method with rejection): the 64-bit product
+   * x·n of a 32-bit draw x is split into its high word (the result) and low word (rejected below
+   * 2^32 mod n). n ≤ 2^32.
+   */
   int(n: number): number {
     if (!(n > 0) || n > 4294967296 || !Number.isInteger(n))
       throw new RangeError(`int(n) needs 1 ≤ n ≤ 2^32, got ${n}`);
     if (n === 4294967296) return this.nextUint32();
     const threshold = (4294967296 - n) % n;
+    if (n <= 2097152) {
+      // x·n < 2^53: the product is exact in a double.
+      for (;;) {
+        const product = this.nextUint32() * n;
+        if (product % 4294967296 >= threshold) return Math.floor(product / 4294967296);
+      }
+    }
+    // Larger n: x·n can exceed 2^53, so form it exactly from 16-bit halves of x (each partial product
+    // < 2^48): x·n = xHi·n·2^16 + xLo·n = aHi·2^32 + (aLo·2^16 + xLo·n), with a = xHi·n.
     for (;;) {
       const x = this.nextUint32();
-      // x * n as a 64-bit product split into high and low 32-bit halves.
-      const lowProduct = x * n;
-      const low = lowProduct % 4294967296;
-      if (low >= threshold) return Math.floor(lowProduct / 4294967296);
+      const a = (x >>> 16) * n;
+      const aLo = a % 65536;
+      const rest = aLo * 65536 + (x & 0xffff) * n; // < 2^32 + 2^48: exact
+      const low = rest % 4294967296;
+      if (low >= threshold) return (a - aLo) / 65536 + Math.floor(rest / 4294967296);
     }
   }
 

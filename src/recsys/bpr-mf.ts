@@ -1,9 +1,12 @@
+import { z } from "zod";
 import { DataFormatError, Rng, UsageError } from "../core/index.js";
 import type { Interactions } from "../data/index.js";
 import { epochOrder, sampleNegative, sigmoid, softplus } from "./bpr-sampler.js";
 import { type FactorParams, FactorScoredModel } from "./factor-scores.js";
-import type { FitOptions, ModelSnapshot, Recommender } from "./recommender.js";
-import { makeValidator, runTrainingLoop, type TrainingSummary } from "./training-loop.js";
+import { intSetting, modelSettings, numberSetting } from "./model-settings.js";
+import type { FitOptions, IterativeRecommender, ModelSnapshot, TrainingSummary } from "./recommender.js";
+import { snapshotArray } from "./snapshot-arrays.js";
+import { makeValidator, runTrainingLoop } from "./training-loop.js";
 
 /** BPR-MF hyperparameters. */
 export interface BprMfConfig {
@@ -19,23 +22,18 @@ export interface BprMfConfig {
 }
 
 /** reg and epochs chosen on a validation carve of the ML-100k training set (seed 2020), never on test. */
-export const BPR_MF_DEFAULTS: BprMfConfig = { dims: 64, epochs: 60, lr: 0.05, reg: 0.02, initStd: 0.1 };
-
-function resolveConfig(config: Partial<BprMfConfig>): BprMfConfig {
-  const c = {
-    ...BPR_MF_DEFAULTS,
-    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
-  } as BprMfConfig;
-  if (!Number.isInteger(c.dims) || c.dims < 1)
-    throw new UsageError(`bpr-mf: dims must be an integer ≥ 1, got ${c.dims}`);
-  if (!Number.isInteger(c.epochs) || c.epochs < 0)
-    throw new UsageError(`bpr-mf: epochs must be an integer ≥ 0, got ${c.epochs}`);
-  for (const k of ["lr", "reg", "initStd"] as const) {
-    if (!Number.isFinite(c[k]) || c[k] < 0)
-      throw new UsageError(`bpr-mf: ${k} must be a number ≥ 0, got ${c[k]}`);
-  }
-  return c;
-}
+export const BPR_MF_SETTINGS = modelSettings(
+  "bpr-mf",
+  z.object({
+    dims: intSetting(1).default(64),
+    epochs: intSetting(0).default(60),
+    lr: numberSetting(0).default(0.05),
+    reg: numberSetting(0).default(0.02),
+    initStd: numberSetting(0).default(0.1),
+  }),
+  (c): BprMfConfig => c,
+);
+export const BPR_MF_DEFAULTS: BprMfConfig = BPR_MF_SETTINGS.defaults;
 
 /**
  * Matrix factorisation trained with Bayesian Personalized Ranking (Rendle et al., 2009): score(u, i) =
@@ -43,8 +41,9 @@ function resolveConfig(config: Partial<BprMfConfig>): BprMfConfig {
  * draws one uniform negative j ∉ I_u, and takes an SGD step on −log σ(x_uij) + reg/2·‖θ_uij‖².
  * Epoch e's randomness is `Rng(seed, "bpr-mf/epoch/e")`, so a resumed run equals an uninterrupted one.
  */
-export class BprMf extends FactorScoredModel implements Recommender {
+export class BprMf extends FactorScoredModel implements IterativeRecommender {
   readonly name = "bpr-mf";
+  readonly iterative = true;
   readonly config: BprMfConfig;
   nUsers = 0;
   nItems = 0;
@@ -57,7 +56,15 @@ export class BprMf extends FactorScoredModel implements Recommender {
 
   constructor(config: Partial<BprMfConfig> = {}) {
     super();
-    this.config = resolveConfig(config);
+    this.config = BPR_MF_SETTINGS.resolve(config);
+  }
+
+  get epochs(): number {
+    return this.config.epochs;
+  }
+
+  set epochs(n: number) {
+    this.config.epochs = BPR_MF_SETTINGS.resolve({ ...this.config, epochs: n }).epochs;
   }
 
   async fit(train: Interactions, opts: FitOptions): Promise<void> {
@@ -160,13 +167,15 @@ export class BprMf extends FactorScoredModel implements Recommender {
     };
   }
 
-  static restore(s: ModelSnapshot): BprMf {
-    const m = new BprMf(s.config as Partial<BprMfConfig>);
+  /** Rebuild from a model file's snapshot (`file` names it in errors). */
+  static restore(s: ModelSnapshot, file = "model file"): BprMf {
+    const m = new BprMf(BPR_MF_SETTINGS.fromFile(s.config, file));
+    const d = m.config.dims;
     m.nUsers = s.nUsers;
     m.nItems = s.nItems;
-    m.P = s.arrays.P as Float32Array;
-    m.Q = s.arrays.Q as Float32Array;
-    m.bias = s.arrays.bias as Float32Array;
+    m.P = snapshotArray(s, "P", Float32Array, file, s.nUsers * d);
+    m.Q = snapshotArray(s, "Q", Float32Array, file, s.nItems * d);
+    m.bias = snapshotArray(s, "bias", Float32Array, file, s.nItems);
     m.epochsDone = Number(s.state.epochsDone ?? 0);
     m.seed = typeof s.state.seed === "number" ? s.state.seed : undefined;
     return m;

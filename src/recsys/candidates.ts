@@ -1,6 +1,6 @@
 import type { Catalog, Interactions, SourceId } from "../data/index.js";
 import { forEachTopK, usersWithInteractions } from "./evaluator.js";
-import type { Recommender } from "./recommender.js";
+import type { ScoringModel } from "./recommender.js";
 import { TopKSelector } from "./top-k.js";
 
 /** One recommended item with what a prompt needs to show it. */
@@ -37,7 +37,7 @@ export interface CandidateOptions {
  * best item, never a held-out answer.
  */
 export function candidateLists(
-  model: Recommender,
+  model: ScoringModel,
   train: Interactions,
   opts: CandidateOptions = {},
 ): CandidateList[] {
@@ -73,7 +73,7 @@ export function candidateLists(
  * by lower item id; source ids and titles from the catalogue when given.
  */
 export function recommendForUser(
-  model: Recommender,
+  model: ScoringModel,
   u: number,
   nItems: number,
   k: number,

@@ -1,7 +1,7 @@
 import { DataFormatError } from "../core/index.js";
 import type { Interactions } from "../data/index.js";
 import { meanOf, RANKING_METRICS, rankingMetricsAtK } from "../metrics/index.js";
-import type { Recommender } from "./recommender.js";
+import type { ScoringModel } from "./recommender.js";
 import { TopKSelector } from "./top-k.js";
 
 /**
@@ -14,7 +14,7 @@ import { TopKSelector } from "./top-k.js";
 export interface EvaluateOptions {
   /** Cut-offs; default [5, 10, 20]. */
   ks?: number[];
-  /** Users scored per `scoreUsers` call (when the model has it); default 256. */
+  /** Users scored per `scoreUsers` call; default 256. */
   batchUsers?: number;
 }
 
@@ -41,10 +41,10 @@ export function usersWithInteractions(x: Interactions): Int32Array {
 /**
  * Rank items for `users` with `model`, masking each user's items in `mask` (usually train), and call
  * `visit(index, user, ids, scores, count)` with the top-K (best first; the arrays are reused between
- * calls). Uses the model's batched `scoreUsers` when it has one. Returns the seconds spent scoring.
+ * calls). Scores `batchUsers` users per `scoreUsers` call. Returns the seconds spent scoring.
  */
 export function forEachTopK(
-  model: Recommender,
+  model: ScoringModel,
   mask: Interactions,
   users: Int32Array,
   k: number,
@@ -55,18 +55,14 @@ export function forEachTopK(
   const csr = mask.byUser;
   const maskBytes = new Uint8Array(nItems);
   const sel = new TopKSelector(k);
-  const batch = model.scoreUsers ? Math.max(1, Math.min(batchUsers, users.length)) : 1;
+  const batch = Math.max(1, Math.min(batchUsers, users.length));
   const buf = new Float32Array(batch * nItems);
   let scoring = 0;
   for (let start = 0; start < users.length; start += batch) {
     const end = Math.min(users.length, start + batch);
     const t0 = performance.now();
-    if (model.scoreUsers) {
-      const sub = users.subarray(start, end);
-      model.scoreUsers(sub, end - start === batch ? buf : buf.subarray(0, (end - start) * nItems));
-    } else {
-      model.scoreUser(users[start], buf);
-    }
+    const sub = users.subarray(start, end);
+    model.scoreUsers(sub, end - start === batch ? buf : buf.subarray(0, (end - start) * nItems));
     scoring += performance.now() - t0;
     for (let j = start; j < end; j++) {
       const u = users[j];
@@ -83,7 +79,7 @@ export function forEachTopK(
 
 /** Full-ranking evaluation of `model` on `test`, masking `train` (see EvaluateOptions). */
 export function evaluateModel(
-  model: Recommender,
+  model: ScoringModel,
   train: Interactions,
   test: Interactions,
   opts: EvaluateOptions = {},

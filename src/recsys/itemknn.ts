@@ -1,6 +1,9 @@
-import { DataFormatError, UsageError } from "../core/index.js";
+import { z } from "zod";
+import { DataFormatError } from "../core/index.js";
 import type { Interactions } from "../data/index.js";
+import { intSetting, modelSettings, numberSetting } from "./model-settings.js";
 import type { FitOptions, ModelSnapshot, Recommender } from "./recommender.js";
+import { snapshotArray } from "./snapshot-arrays.js";
 import { TopKSelector } from "./top-k.js";
 
 /** ItemKNN hyperparameters. */
@@ -11,8 +14,13 @@ export interface ItemKnnConfig {
   shrink: number;
 }
 
-/** Chosen on a validation carve of the ML-100k training set (seed 2020), never on test. */
-export const ITEMKNN_DEFAULTS: ItemKnnConfig = { neighbors: 20, shrink: 10 };
+/** Defaults chosen on a validation carve of the ML-100k training set (seed 2020), never on test. */
+export const ITEMKNN_SETTINGS = modelSettings(
+  "itemknn",
+  z.object({ neighbors: intSetting(1).default(20), shrink: numberSetting(0).default(10) }),
+  (c): ItemKnnConfig => c,
+);
+export const ITEMKNN_DEFAULTS: ItemKnnConfig = ITEMKNN_SETTINGS.defaults;
 
 /**
  * Item-based k-nearest-neighbours on implicit feedback (Sarwar et al., 2001; Deshpande & Karypis,
@@ -22,6 +30,7 @@ export const ITEMKNN_DEFAULTS: ItemKnnConfig = { neighbors: 20, shrink: 10 };
  */
 export class ItemKnn implements Recommender {
   readonly name = "itemknn";
+  readonly iterative = false;
   readonly config: ItemKnnConfig;
   nUsers = 0;
   nItems = 0;
@@ -34,15 +43,7 @@ export class ItemKnn implements Recommender {
   userIdx: Int32Array = new Int32Array(0);
 
   constructor(config: Partial<ItemKnnConfig> = {}) {
-    const c = {
-      ...ITEMKNN_DEFAULTS,
-      ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
-    } as ItemKnnConfig;
-    if (!Number.isInteger(c.neighbors) || c.neighbors < 1)
-      throw new UsageError(`itemknn: neighbors must be an integer ≥ 1, got ${c.neighbors}`);
-    if (!Number.isFinite(c.shrink) || c.shrink < 0)
-      throw new UsageError(`itemknn: shrink must be a number ≥ 0, got ${c.shrink}`);
-    this.config = c;
+    this.config = ITEMKNN_SETTINGS.resolve(config);
   }
 
   fit(train: Interactions, opts?: FitOptions): void {
@@ -128,15 +129,20 @@ export class ItemKnn implements Recommender {
     };
   }
 
-  static restore(s: ModelSnapshot): ItemKnn {
-    const m = new ItemKnn(s.config as Partial<ItemKnnConfig>);
+  /** Nothing to release. */
+  dispose(): void {}
+
+  /** Rebuild from a model file's snapshot (`file` names it in errors). */
+  static restore(s: ModelSnapshot, file = "model file"): ItemKnn {
+    const m = new ItemKnn(ITEMKNN_SETTINGS.fromFile(s.config, file));
     m.nUsers = s.nUsers;
     m.nItems = s.nItems;
-    m.nbrPtr = s.arrays.nbrPtr as Int32Array;
-    m.nbrIdx = s.arrays.nbrIdx as Int32Array;
-    m.nbrSim = s.arrays.nbrSim as Float32Array;
-    m.userPtr = s.arrays.userPtr as Int32Array;
-    m.userIdx = s.arrays.userIdx as Int32Array;
+    m.nbrPtr = snapshotArray(s, "nbrPtr", Int32Array, file, s.nItems + 1);
+    const nbrs = m.nbrPtr[s.nItems];
+    m.nbrIdx = snapshotArray(s, "nbrIdx", Int32Array, file, nbrs);
+    m.nbrSim = snapshotArray(s, "nbrSim", Float32Array, file, nbrs);
+    m.userPtr = snapshotArray(s, "userPtr", Int32Array, file, s.nUsers + 1);
+    m.userIdx = snapshotArray(s, "userIdx", Int32Array, file, m.userPtr[s.nUsers]);
     return m;
   }
 }

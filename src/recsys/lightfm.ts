@@ -1,10 +1,13 @@
+import { z } from "zod";
 import { DataFormatError, Rng, UsageError } from "../core/index.js";
 import type { Catalog, Interactions } from "../data/index.js";
 import { epochOrder, hasItem, sampleNegative, sigmoid, softplus } from "./bpr-sampler.js";
 import { type FactorParams, FactorScoredModel } from "./factor-scores.js";
 import { type FeatureMatrix, itemFeatures, userFeatures } from "./lightfm-features.js";
-import type { FitOptions, ModelSnapshot, Recommender } from "./recommender.js";
-import { makeValidator, runTrainingLoop, type TrainingSummary } from "./training-loop.js";
+import { choiceSetting, intSetting, modelSettings, numberSetting } from "./model-settings.js";
+import type { FitOptions, IterativeRecommender, ModelSnapshot, TrainingSummary } from "./recommender.js";
+import { snapshotArray } from "./snapshot-arrays.js";
+import { makeValidator, runTrainingLoop } from "./training-loop.js";
 
 /** LightFM-style hybrid hyperparameters (defaults follow LightFM where it has them, except dims). */
 export interface LightFmConfig {
@@ -22,39 +25,20 @@ export interface LightFmConfig {
   features: "metadata" | "ids";
 }
 
-export const LIGHTFM_DEFAULTS: LightFmConfig = {
-  dims: 64,
-  epochs: 20,
-  loss: "warp",
-  lr: 0.1,
-  alpha: 0,
-  maxSampled: 10,
-  features: "metadata",
-};
-
-function resolveConfig(config: Partial<LightFmConfig>): LightFmConfig {
-  const c = {
-    ...LIGHTFM_DEFAULTS,
-    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
-  } as LightFmConfig;
-  const int = (k: "dims" | "epochs" | "maxSampled", min: number) => {
-    if (!Number.isInteger(c[k]) || c[k] < min)
-      throw new UsageError(`lightfm: ${k} must be an integer ≥ ${min}, got ${c[k]}`);
-  };
-  int("dims", 1);
-  int("epochs", 0);
-  int("maxSampled", 1);
-  for (const k of ["lr", "alpha"] as const) {
-    if (!Number.isFinite(c[k]) || c[k] < 0)
-      throw new UsageError(`lightfm: ${k} must be a number ≥ 0, got ${c[k]}`);
-  }
-  if (c.loss !== "warp" && c.loss !== "bpr")
-    throw new UsageError(`lightfm: loss must be "warp" or "bpr", got "${c.loss}"`);
-  if (c.features !== "metadata" && c.features !== "ids") {
-    throw new UsageError(`lightfm: features must be "metadata" or "ids", got "${c.features}"`);
-  }
-  return c;
-}
+export const LIGHTFM_SETTINGS = modelSettings(
+  "lightfm",
+  z.object({
+    dims: intSetting(1).default(64),
+    epochs: intSetting(0).default(20),
+    loss: choiceSetting(["warp", "bpr"]).default("warp"),
+    lr: numberSetting(0).default(0.1),
+    alpha: numberSetting(0).default(0),
+    maxSampled: intSetting(1).default(10),
+    features: choiceSetting(["metadata", "ids"]).default("metadata"),
+  }),
+  (c): LightFmConfig => c,
+);
+export const LIGHTFM_DEFAULTS: LightFmConfig = LIGHTFM_SETTINGS.defaults;
 
 /**
  * A LightFM-style hybrid (Kula, 2015): user and item representations are the weighted sums of their
@@ -64,8 +48,9 @@ function resolveConfig(config: Partial<LightFmConfig>): LightFmConfig {
  * Each epoch visits the training interactions once in a seeded order (`Rng(seed, "lightfm/epoch/e")`).
  * Without a catalogue (or with `features: "ids"`) only identity features exist.
  */
-export class LightFm extends FactorScoredModel implements Recommender {
+export class LightFm extends FactorScoredModel implements IterativeRecommender {
   readonly name = "lightfm";
+  readonly iterative = true;
   readonly config: LightFmConfig;
   nUsers = 0;
   nItems = 0;
@@ -91,7 +76,15 @@ export class LightFm extends FactorScoredModel implements Recommender {
     private readonly catalog: Catalog | null = null,
   ) {
     super();
-    this.config = resolveConfig(config);
+    this.config = LIGHTFM_SETTINGS.resolve(config);
+  }
+
+  get epochs(): number {
+    return this.config.epochs;
+  }
+
+  set epochs(n: number) {
+    this.config.epochs = LIGHTFM_SETTINGS.resolve({ ...this.config, epochs: n }).epochs;
   }
 
   async fit(train: Interactions, opts: FitOptions): Promise<void> {
@@ -293,32 +286,32 @@ export class LightFm extends FactorScoredModel implements Recommender {
     };
   }
 
-  static restore(s: ModelSnapshot): LightFm {
-    const m = new LightFm(s.config as Partial<LightFmConfig>);
-    const a = s.arrays;
+  /** Rebuild from a model file's snapshot (`file` names it in errors). */
+  static restore(s: ModelSnapshot, file = "model file"): LightFm {
+    const m = new LightFm(LIGHTFM_SETTINGS.fromFile(s.config, file));
+    const d = m.config.dims;
     m.nUsers = s.nUsers;
     m.nItems = s.nItems;
-    const names = (k: string) => (Array.isArray(s.state[k]) ? (s.state[k] as string[]) : []);
-    m.uf = matrix(
-      s.nUsers,
-      a.userFeatPtr as Int32Array,
-      a.userFeatIdx as Int32Array,
-      a.userFeatW as Float32Array,
-      names("userFeatureNames"),
-    );
-    m.itf = matrix(
-      s.nItems,
-      a.itemFeatPtr as Int32Array,
-      a.itemFeatIdx as Int32Array,
-      a.itemFeatW as Float32Array,
-      names("itemFeatureNames"),
-    );
-    m.userEmb = a.userEmb as Float32Array;
-    m.itemEmb = a.itemEmb as Float32Array;
-    m.itemBias = a.itemBias as Float32Array;
-    m.userEmbAcc = a.userEmbAcc as Float32Array;
-    m.itemEmbAcc = a.itemEmbAcc as Float32Array;
-    m.itemBiasAcc = a.itemBiasAcc as Float32Array;
+    const names = (k: string) => (Array.isArray(s.state[k]) ? s.state[k].map(String) : []);
+    const features = (prefix: "user" | "item", nRows: number, metaNames: string[]): FeatureMatrix => {
+      const indptr = snapshotArray(s, `${prefix}FeatPtr`, Int32Array, file, nRows + 1);
+      const nnz = indptr[nRows];
+      return matrix(
+        nRows,
+        indptr,
+        snapshotArray(s, `${prefix}FeatIdx`, Int32Array, file, nnz),
+        snapshotArray(s, `${prefix}FeatW`, Float32Array, file, nnz),
+        metaNames,
+      );
+    };
+    m.uf = features("user", s.nUsers, names("userFeatureNames"));
+    m.itf = features("item", s.nItems, names("itemFeatureNames"));
+    m.userEmb = snapshotArray(s, "userEmb", Float32Array, file, m.uf.nFeatures * d);
+    m.itemEmb = snapshotArray(s, "itemEmb", Float32Array, file, m.itf.nFeatures * d);
+    m.itemBias = snapshotArray(s, "itemBias", Float32Array, file, m.itf.nFeatures);
+    m.userEmbAcc = snapshotArray(s, "userEmbAcc", Float32Array, file, m.userEmb.length);
+    m.itemEmbAcc = snapshotArray(s, "itemEmbAcc", Float32Array, file, m.itemEmb.length);
+    m.itemBiasAcc = snapshotArray(s, "itemBiasAcc", Float32Array, file, m.itemBias.length);
     m.epochsDone = Number(s.state.epochsDone ?? 0);
     m.seed = typeof s.state.seed === "number" ? s.state.seed : undefined;
     m.refresh();

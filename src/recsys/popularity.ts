@@ -1,6 +1,14 @@
+import { z } from "zod";
 import { DataFormatError } from "../core/index.js";
 import type { Interactions } from "../data/index.js";
+import { modelSettings } from "./model-settings.js";
 import type { FitOptions, ModelSnapshot, Recommender } from "./recommender.js";
+import { snapshotArray } from "./snapshot-arrays.js";
+
+/** Popularity has no hyperparameters (any key is an error). */
+export type PopularityConfig = Record<string, never>;
+
+export const POPULARITY_SETTINGS = modelSettings("popularity", z.object({}), (): PopularityConfig => ({}));
 
 /**
  * Most-popular baseline: every user gets the same scores, the number of training interactions of each
@@ -9,6 +17,8 @@ import type { FitOptions, ModelSnapshot, Recommender } from "./recommender.js";
  */
 export class Popularity implements Recommender {
   readonly name = "popularity";
+  readonly iterative = false;
+  readonly config: PopularityConfig = {};
   private counts: Float32Array = new Float32Array(0);
   nUsers = 0;
   nItems = 0;
@@ -43,11 +53,16 @@ export class Popularity implements Recommender {
     };
   }
 
-  static restore(s: ModelSnapshot): Popularity {
+  /** Nothing to release. */
+  dispose(): void {}
+
+  /** Rebuild from a model file's snapshot (`file` names it in errors). */
+  static restore(s: ModelSnapshot, file = "model file"): Popularity {
+    POPULARITY_SETTINGS.fromFile(s.config, file);
     const m = new Popularity();
     m.nUsers = s.nUsers;
     m.nItems = s.nItems;
-    m.counts = s.arrays.counts as Float32Array;
+    m.counts = snapshotArray(s, "counts", Float32Array, file, s.nItems);
     return m;
   }
 }

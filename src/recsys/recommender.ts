@@ -41,20 +41,69 @@ export interface ModelSnapshot {
   state: Record<string, unknown>;
 }
 
+/** One epoch of an iterative model's training. */
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  seconds: number;
+  validation?: Record<string, number>;
+}
+
+/** What an iterative model's last `fit` did (see runTrainingLoop). */
+export interface TrainingSummary {
+  epochsDone: number;
+  stoppedBy: "epochs" | "patience" | "aborted";
+  history: EpochRecord[];
+  /** Best validation so far (when validating). */
+  best?: { epoch: number; metrics: Record<string, number> };
+  lastLoss: number;
+  seconds: number;
+}
+
 /**
- * One interface for every recommender (DESIGN.md "Core contracts"). Scores are "higher is better";
- * the shared evaluator masks training items itself.
+ * What ranking needs from a model (the evaluator, candidate lists, eval systems): scores, higher is
+ * better; the callers mask training items themselves.
  */
-export interface Recommender {
-  /** Model name as used on the command line: "popularity", "itemknn", "bpr-mf", "lightfm", "lightgcn". */
+export interface ScoringModel {
   readonly name: string;
-  fit(train: Interactions, opts: FitOptions): Promise<void> | void;
   /** Write the score of every item for user `u` into `out` (length nItems). */
   scoreUser(u: number, out: Float32Array): void;
-  /** Optional fast path: scores of many users at once, row-major users.length × nItems. */
-  scoreUsers?(users: Int32Array, out: Float32Array): void;
-  /** Parameters, config and training state for the model file (src/recsys/model-file.ts). */
-  snapshot?(): ModelSnapshot;
-  /** Release worker threads or native memory (models with kernels); scoring may still work afterwards. */
-  dispose?(): void;
+  /** Scores of many users at once, row-major users.length × nItems. */
+  scoreUsers(users: Int32Array, out: Float32Array): void;
+}
+
+/**
+ * One interface for every recommender (DESIGN.md "Core contracts"): fit, score, snapshot for the model
+ * file (src/recsys/model-file.ts; the registry restores it), dispose. Every model implements all of it.
+ */
+export interface Recommender extends ScoringModel {
+  /** Model name as used on the command line: "popularity", "itemknn", "bpr-mf", "lightfm", "lightgcn". */
+  readonly name: string;
+  /** The hyperparameters applied (defaults filled in), as the model's settings schema resolved them. */
+  readonly config: Readonly<object>;
+  /** Trained epoch by epoch (then it is an IterativeRecommender). */
+  readonly iterative: boolean;
+  fit(train: Interactions, opts: FitOptions): Promise<void> | void;
+  /** Parameters, config and training state for the model file. */
+  snapshot(): ModelSnapshot;
+  /** Release worker threads or kernel memory; scoring still works afterwards. */
+  dispose(): void;
+}
+
+/**
+ * A model trained epoch by epoch in the shared training loop (BPR-MF, LightFM, LightGCN): it resumes
+ * from `epochsDone` (a checkpoint) up to `epochs`, and reports its last training.
+ */
+export interface IterativeRecommender extends Recommender {
+  readonly iterative: true;
+  /** Epochs finished (a restored checkpoint continues from here). */
+  readonly epochsDone: number;
+  /** The epoch target of `fit` (the `epochs` hyperparameter; may be raised before resuming). */
+  epochs: number;
+  /** The last `fit`'s summary (undefined before training in this process). */
+  readonly lastTraining: TrainingSummary | undefined;
+}
+
+export function isIterative(model: Recommender): model is IterativeRecommender {
+  return model.iterative;
 }

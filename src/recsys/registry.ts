@@ -1,9 +1,9 @@
-import { UsageError } from "../core/index.js";
+import { DataFormatError, UsageError } from "../core/index.js";
 import type { Catalog, Interactions } from "../data/index.js";
-import { BPR_MF_DEFAULTS, BprMf, type BprMfConfig } from "./bpr-mf.js";
-import { ITEMKNN_DEFAULTS, ItemKnn, type ItemKnnConfig } from "./itemknn.js";
-import { LIGHTFM_DEFAULTS, LightFm, type LightFmConfig } from "./lightfm.js";
-import { LIGHTGCN_DEFAULTS, LightGCN, type LightGCNConfig } from "./lightgcn/index.js";
+import { BPR_MF_SETTINGS, BprMf } from "./bpr-mf.js";
+import { ITEMKNN_SETTINGS, ItemKnn } from "./itemknn.js";
+import { LIGHTFM_SETTINGS, LightFm } from "./lightfm.js";
+import { LIGHTGCN_SETTINGS, LightGCN } from "./lightgcn/index.js";
 import {
   type DatasetFingerprint,
   datasetFingerprint,
@@ -11,7 +11,8 @@ import {
   readModelFile,
   writeModelFile,
 } from "./model-file.js";
-import { Popularity } from "./popularity.js";
+import type { ModelSettings } from "./model-settings.js";
+import { POPULARITY_SETTINGS, Popularity } from "./popularity.js";
 import type { ModelSnapshot, Recommender } from "./recommender.js";
 
 /** What a model may need besides its hyperparameters: the catalogue (features), or null for id-only splits. */
@@ -25,65 +26,77 @@ export interface ModelFactory {
   description: string;
   /** Trained epoch by epoch (supports --epochs, --eval-every, --patience, resumable checkpoints). */
   iterative: boolean;
+  /** The hyperparameters' schema: names, defaults, validation. */
+  settings: ModelSettings<object>;
   /** Hyperparameters and their defaults (the config keys `create` accepts). */
   defaults: Record<string, unknown>;
+  /** A new model; the config is validated (UsageError naming the key) and completed with defaults. */
   create(config: Record<string, unknown>, ctx: ModelContext): Recommender;
-  restore(snapshot: ModelSnapshot, ctx: ModelContext): Recommender;
+  /** Rebuild a model from a model file's snapshot, validating it (DataFormatError naming `file`). */
+  restore(snapshot: ModelSnapshot, ctx: ModelContext, file?: string): Recommender;
 }
 
-function restoreLightGCN(s: ModelSnapshot): Recommender {
-  // LightGCN lives in ./lightgcn/ (its own module); prefer its own restore when it provides one.
-  const withRestore = LightGCN as unknown as { restore?: (s: ModelSnapshot) => Recommender };
-  if (typeof withRestore.restore === "function") return withRestore.restore(s);
-  const m = new LightGCN(s.config as Partial<LightGCNConfig>);
-  const e = s.arrays.embeddings;
-  if (!(e instanceof Float32Array))
-    throw new UsageError('lightgcn model file has no float32 array "embeddings"');
-  m.setEmbeddings(s.nUsers, s.nItems, e);
-  return m;
+/** One model's definition with its own config type, erased to a ModelFactory for the registry. */
+function define<C extends object>(def: {
+  name: string;
+  description: string;
+  iterative: boolean;
+  settings: ModelSettings<C>;
+  create(config: C, ctx: ModelContext): Recommender;
+  restore(snapshot: ModelSnapshot, file: string, ctx: ModelContext): Recommender;
+}): ModelFactory {
+  return {
+    name: def.name,
+    description: def.description,
+    iterative: def.iterative,
+    settings: def.settings,
+    defaults: Object.fromEntries(Object.entries(def.settings.defaults)),
+    create: (config, ctx) => def.create(def.settings.resolve(config), ctx),
+    restore: (snapshot, ctx, file = "model file") => def.restore(snapshot, file, ctx),
+  };
 }
 
 const FACTORIES: ModelFactory[] = [
-  {
+  define({
     name: "popularity",
     description: "most popular items (training interactions per item; ties by lower item id)",
     iterative: false,
-    defaults: {},
+    settings: POPULARITY_SETTINGS,
     create: () => new Popularity(),
-    restore: (s) => Popularity.restore(s),
-  },
-  {
+    restore: (s, file) => Popularity.restore(s, file),
+  }),
+  define({
     name: "itemknn",
     description: "item-based kNN, cosine similarity with shrinkage",
     iterative: false,
-    defaults: { ...ITEMKNN_DEFAULTS },
-    create: (c) => new ItemKnn(c as Partial<ItemKnnConfig>),
-    restore: (s) => ItemKnn.restore(s),
-  },
-  {
+    settings: ITEMKNN_SETTINGS,
+    create: (c) => new ItemKnn(c),
+    restore: (s, file) => ItemKnn.restore(s, file),
+  }),
+  define({
     name: "bpr-mf",
     description: "matrix factorisation with BPR loss (SGD)",
     iterative: true,
-    defaults: { ...BPR_MF_DEFAULTS },
-    create: (c) => new BprMf(c as Partial<BprMfConfig>),
-    restore: (s) => BprMf.restore(s),
-  },
-  {
+    settings: BPR_MF_SETTINGS,
+    create: (c) => new BprMf(c),
+    restore: (s, file) => BprMf.restore(s, file),
+  }),
+  define({
     name: "lightfm",
     description: "LightFM-style hybrid: user/item feature embeddings, WARP or BPR loss (Adagrad)",
     iterative: true,
-    defaults: { ...LIGHTFM_DEFAULTS },
-    create: (c, ctx) => new LightFm(c as Partial<LightFmConfig>, ctx.catalog),
-    restore: (s) => LightFm.restore(s),
-  },
-  {
+    settings: LIGHTFM_SETTINGS,
+    create: (c, ctx) => new LightFm(c, ctx.catalog),
+    restore: (s, file) => LightFm.restore(s, file),
+  }),
+  define({
     name: "lightgcn",
     description: "LightGCN (He et al., 2020) with the reference training procedure",
     iterative: true,
-    defaults: { ...LIGHTGCN_DEFAULTS },
-    create: (c) => new LightGCN(c as Partial<LightGCNConfig>),
-    restore: (s) => restoreLightGCN(s),
-  },
+    settings: LIGHTGCN_SETTINGS,
+    create: (c) => new LightGCN(c),
+    restore: (s, file) => LightGCN.restore(s, file),
+  }),
 ];
 
 /** Model names in display order. */
@@ -96,33 +109,23 @@ export function modelFactory(name: string): ModelFactory {
 }
 
 /**
- * Check hyperparameter keys against a model's defaults (a typo is a usage error naming the valid keys)
- * and convert string values to the default's type.
+ * Check hyperparameter keys and values as given (e.g. `--set key=value` strings, converted to numbers
+ * where numbers are expected): a typo is a UsageError naming the valid keys. Returns only the keys given.
  */
-export function parseModelConfig(
+export function parseModelConfig(name: string, raw: Record<string, unknown>): Record<string, unknown> {
+  return modelFactory(name).settings.check(raw);
+}
+
+/**
+ * The config a model would apply for `params` (defaults filled in, LightGCN's variant presets
+ * applied), after validating it with the model's schema: a UsageError names an unknown key (listing
+ * the valid ones) or a bad value. For experiment files and manifests, which record what was applied.
+ */
+export function resolveRecommenderConfig(
   name: string,
-  raw: Record<string, string | number>,
+  params: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  const f = modelFactory(name);
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    if (!(key in f.defaults)) {
-      const known = Object.keys(f.defaults);
-      throw new UsageError(
-        `${name} has no setting "${key}"${known.length ? ` (settings: ${known.join(", ")})` : " (it has no settings)"}`,
-      );
-    }
-    const def = f.defaults[key];
-    if (typeof def === "number") {
-      const n = typeof value === "number" ? value : Number(value);
-      if (typeof value === "string" && (value.trim() === "" || !Number.isFinite(n)))
-        throw new UsageError(`${name}: ${key} must be a number, got "${value}"`);
-      out[key] = n;
-    } else {
-      out[key] = String(value);
-    }
-  }
-  return out;
+  return { ...modelFactory(name).settings.resolve(params) };
 }
 
 /** Create an untrained model by name. */
@@ -151,7 +154,6 @@ export function saveModel(
   train: Interactions,
   dataset: string | null,
 ): void {
-  if (!model.snapshot) throw new UsageError(`${model.name} cannot be saved (it has no snapshot support yet)`);
   const snap = model.snapshot();
   const csr = train.byUser;
   const arrays = { ...snap.arrays, "train.indptr": csr.indptr, "train.indices": csr.indices };
@@ -169,7 +171,14 @@ export function loadModel(
   opts: { checkTrain?: boolean } = {},
 ): { model: Recommender; file: ModelFile; trainItems: TrainItems | null } {
   const file = readModelFile(path, expect, opts);
-  const model = modelFactory(file.header.model).restore(file.snapshot, ctx);
+  const name = file.header.model;
+  if (!MODEL_NAMES.includes(name)) {
+    throw new DataFormatError(
+      { file: path, field: "model" },
+      `unknown model "${name}" (this recalpaca knows: ${MODEL_NAMES.join(", ")})`,
+    );
+  }
+  const model = modelFactory(name).restore(file.snapshot, ctx, path);
   const indptr = file.snapshot.arrays["train.indptr"];
   const indices = file.snapshot.arrays["train.indices"];
   const trainItems =

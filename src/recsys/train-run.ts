@@ -2,9 +2,8 @@ import { DataFormatError, InterruptedError, type ProgressCallback, UsageError } 
 import type { Catalog, Interactions } from "../data/index.js";
 import { type EvaluationResult, evaluateModel } from "./evaluator.js";
 import { datasetFingerprint } from "./model-file.js";
-import type { Recommender } from "./recommender.js";
+import { isIterative, type Recommender, type TrainingSummary } from "./recommender.js";
 import { createModel, loadModel, modelFactory, saveModel } from "./registry.js";
-import type { TrainingSummary } from "./training-loop.js";
 import { carveValidation } from "./validation-split.js";
 
 /** One training run as `recalpaca recsys train` does it (also usable from pipelines). */
@@ -73,8 +72,8 @@ export async function trainAndEvaluate(o: TrainRunOptions): Promise<TrainRunResu
       const extra = Object.keys(o.config).filter((k) => k !== "epochs");
       if (extra.length)
         throw new UsageError(`on --resume only --epochs may change (got ${extra.join(", ")})`);
-      const cfg = (model as unknown as { config?: { epochs?: number } }).config;
-      if (cfg && typeof o.config.epochs === "number") cfg.epochs = o.config.epochs;
+      const { epochs } = factory.settings.check({ epochs: o.config.epochs });
+      if (isIterative(model) && typeof epochs === "number") model.epochs = epochs;
     }
   } else {
     model = createModel(o.model, o.config ?? {}, ctx);
@@ -96,7 +95,7 @@ export async function trainAndEvaluate(o: TrainRunOptions): Promise<TrainRunResu
       onCheckpoint: () => save(),
     });
   } catch (err) {
-    if (err instanceof InterruptedError && model.snapshot) {
+    if (err instanceof InterruptedError) {
       save();
       model.dispose?.();
       throw new InterruptedError(`${err.message}; checkpoint saved to ${o.out} (continue with --resume)`);
@@ -105,7 +104,7 @@ export async function trainAndEvaluate(o: TrainRunOptions): Promise<TrainRunResu
     throw err;
   }
   const fitSeconds = (performance.now() - t0) / 1000;
-  const summary = (model as unknown as { lastTraining?: TrainingSummary }).lastTraining ?? null;
+  const summary: TrainingSummary | null = isIterative(model) ? (model.lastTraining ?? null) : null;
   if (o.signal?.aborted) {
     if (!summary) save(); // non-iterative models stop only between phases
     model.dispose?.();
@@ -116,14 +115,14 @@ export async function trainAndEvaluate(o: TrainRunOptions): Promise<TrainRunResu
   }
   const evaluation = evaluateModel(model, o.train, o.test, { ks: o.ks });
   save();
-  const snapConfig = model.snapshot ? model.snapshot().config : { ...(o.config ?? {}) };
+  const applied = { ...model.config };
   model.dispose?.();
   const epochSeconds = summary?.history.map((h) => h.seconds).sort((a, b) => a - b) ?? [];
   return {
     model: o.model,
     out: o.out,
     dataset,
-    config: snapConfig,
+    config: applied,
     epochsDone: summary?.epochsDone ?? null,
     stoppedBy: summary?.stoppedBy ?? null,
     bestValidation: summary?.best ?? null,

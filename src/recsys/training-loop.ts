@@ -1,7 +1,9 @@
 import { ExitCode, type ProgressCallback, RecalpacaError } from "../core/index.js";
 import type { Interactions } from "../data/index.js";
 import { evaluateModel } from "./evaluator.js";
-import type { FitOptions, Recommender } from "./recommender.js";
+import type { EpochRecord, FitOptions, ScoringModel, TrainingSummary } from "./recommender.js";
+
+export type { EpochRecord, TrainingSummary } from "./recommender.js";
 
 /**
  * The shared epoch loop of the iterative models (BPR-MF, LightFM, LightGCN).
@@ -46,23 +48,6 @@ export interface TrainingLoopSpec {
   monitor?: string;
   keepBest?(): void;
   restoreBest?(): void;
-}
-
-export interface EpochRecord {
-  epoch: number;
-  loss: number;
-  seconds: number;
-  validation?: Record<string, number>;
-}
-
-export interface TrainingSummary {
-  epochsDone: number;
-  stoppedBy: "epochs" | "patience" | "aborted";
-  history: EpochRecord[];
-  /** Best validation so far (when validating). */
-  best?: { epoch: number; metrics: Record<string, number> };
-  lastLoss: number;
-  seconds: number;
 }
 
 /** Training produced a non-finite loss (exit 2: usually a learning rate too high for the data). */
@@ -137,7 +122,7 @@ export async function runTrainingLoop(spec: TrainingLoopSpec): Promise<TrainingS
 
 /** A validator for `runTrainingLoop`: Recall/NDCG/Precision@K of `model` on `validation`, masking `train`. */
 export function makeValidator(
-  model: Recommender,
+  model: ScoringModel,
   train: Interactions,
   validation: Interactions | undefined,
   k = 20,

@@ -18,7 +18,7 @@ import type { RunRecord, SystemContext, SystemResult } from "../../src/eval/syst
 import { buildTestSet } from "../../src/eval/testset-build.js";
 import type { LlmBackend, LlmRequest, LlmResult } from "../../src/llm/index.js";
 import { hitRateAtK, mrrAtK, ndcgAtK, precisionAtK, recallAtK } from "../../src/metrics/index.js";
-import type { Recommender } from "../../src/recsys/index.js";
+import type { ScoringModel } from "../../src/recsys/index.js";
 import { tinyCandidates, tinyWorld } from "./testset-build-fixture.js";
 
 const world = tinyWorld();
@@ -143,11 +143,13 @@ describe("baselines over the candidates", () => {
 
   it("a trained recommender re-ranks the candidates or ranks the catalogue without rated items", async () => {
     // scores = item id: higher ids first
-    const model: Recommender = {
+    const model: ScoringModel = {
       name: "by-id",
-      fit: () => {},
       scoreUser: (_u, out) => {
         for (let i = 0; i < out.length; i++) out[i] = i;
+      },
+      scoreUsers: (users, out) => {
+        for (let i = 0; i < out.length; i++) out[i] = i % (out.length / users.length);
       },
     };
     const c = lists(await recommenderSystem({ name: "m", model }).run(ctx));

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain .mjs build script without type declarations
 import { buildGemmWasm } from "../../scripts/build-finetune-wasm.mjs";
-import { Rng } from "../../src/core/index.js";
+import { Rng, WasmKernelError } from "../../src/core/index.js";
 import { tsKernels } from "../../src/finetune/kernels/gemm.js";
 import { WasmGemm } from "../../src/finetune/kernels/wasm-runtime.js";
 
@@ -135,5 +135,39 @@ describe("WebAssembly SIMD GEMM", () => {
     two.nt(y, x, W, 40, 96, 64, false);
     tsKernels.nt(ref, x, W, 40, 96, 64, false);
     expect(maxRel(y, ref)).toBeLessThan(2e-5);
+  });
+
+  it("a trap (operands beyond the memory) throws a WasmKernelError naming the kernel, on 1 and 2 threads, instead of hanging", async () => {
+    for (const threads of [1, 2]) {
+      const g = new WasmGemm(threads);
+      try {
+        const A = g.alloc(64);
+        const B = g.alloc(64 * 64);
+        const C = g.alloc(64);
+        // 2^16 rows of A and C: 16 MiB past arrays in a memory of about 1 MiB, on nearly every band of rows
+        let caught: unknown;
+        try {
+          g.nt(C, A, B, 1 << 16, 64, 64, false);
+        } catch (err) {
+          caught = err;
+        }
+        expect(caught).toBeInstanceOf(WasmKernelError);
+        expect((caught as Error).message).toMatch(
+          /^fine-tuning kernels: kernel "nt" failed on (the calling thread|worker thread 1): RuntimeError: memory access out of bounds/,
+        );
+        expect(() => g.nn(C, A, B, 1 << 16, 64, 64, true)).toThrow(/kernel "nns" failed/);
+        // still usable afterwards, and still equal to the reference
+        const rng = new Rng(9, "gemm/after-trap");
+        const x = rand(40 * 64, rng);
+        const W = rand(96 * 64, rng);
+        const y = new Float32Array(40 * 96);
+        const ref = new Float32Array(40 * 96);
+        g.nt(y, x, W, 40, 96, 64, false);
+        tsKernels.nt(ref, x, W, 40, 96, 64, false);
+        expect(maxRel(y, ref)).toBeLessThan(2e-5);
+      } finally {
+        await g.dispose();
+      }
+    }
   });
 });

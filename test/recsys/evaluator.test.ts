@@ -1,24 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { Interactions, readSplitDir } from "../../src/data/index.js";
 import { ndcgAtK } from "../../src/metrics/index.js";
-import { carveValidation, evaluateModel, Popularity, type Recommender } from "../../src/recsys/index.js";
+import { carveValidation, evaluateModel, Popularity, type ScoringModel } from "../../src/recsys/index.js";
 import { dataPath } from "../support/env.js";
 
-/** A model with a fixed score table (users × items), with or without the batch path. */
-function fixedModel(table: number[][], batch: boolean): Recommender {
+/** A model with a fixed score table (users × items). */
+function fixedModel(table: number[][]): ScoringModel {
   const nItems = table[0].length;
-  const m: Recommender = {
+  return {
     name: "fixed",
-    fit() {},
     scoreUser(u, out) {
       out.set(table[u]);
     },
-  };
-  if (batch)
-    m.scoreUsers = (users, out) => {
+    scoreUsers(users, out) {
       for (const [j, u] of users.entries()) out.set(table[u], j * nItems);
-    };
-  return m;
+    },
+  };
 }
 
 describe("full-ranking evaluator, hand-computed", () => {
@@ -30,9 +27,9 @@ describe("full-ranking evaluator, hand-computed", () => {
     [1, 1, 1, 1, 1], // user 1: train 2 masked → all tied → 0,1,3,4 → hit at rank 1
     [0, 0, 0, 0, 0],
   ];
-  for (const batch of [false, true]) {
-    it(`masks training items, ranks unseen items and averages over users with test items (batch ${batch})`, () => {
-      const r = evaluateModel(fixedModel(table, batch), train, test, { ks: [1, 2, 3] });
+  for (const batchUsers of [1, 256]) {
+    it(`masks training items, ranks unseen items and averages over users with test items (${batchUsers} users per call)`, () => {
+      const r = evaluateModel(fixedModel(table), train, test, { ks: [1, 2, 3], batchUsers });
       expect(Array.from(r.users)).toEqual([0, 1]);
       expect(r.perUser["precision@2"][0]).toBe(0.5);
       expect(r.perUser["recall@3"][0]).toBe(1);
@@ -47,10 +44,8 @@ describe("full-ranking evaluator, hand-computed", () => {
 
   it("rejects train and test of different sizes and bad cut-offs", () => {
     const other = Interactions.from(3, 6, [0], [5]);
-    expect(() => evaluateModel(fixedModel(table, true), train, other)).toThrow(/one catalogue/);
-    expect(() => evaluateModel(fixedModel(table, true), train, test, { ks: [0] })).toThrow(
-      /positive integers/,
-    );
+    expect(() => evaluateModel(fixedModel(table), train, other)).toThrow(/one catalogue/);
+    expect(() => evaluateModel(fixedModel(table), train, test, { ks: [0] })).toThrow(/positive integers/);
   });
 });
 

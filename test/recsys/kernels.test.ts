@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Rng } from "../../src/core/index.js";
+import { Rng, WasmKernelError } from "../../src/core/index.js";
 import {
   type AdamParams,
   adamRange,
@@ -150,24 +150,39 @@ describe("spmm", () => {
     });
   }
 
-  it("reports a failing kernel (out-of-bounds column) from any thread and stays usable", () => {
-    const w = new WasmKernels(2);
-    try {
-      const n = 64;
-      const bad = w.uploadCsr(
-        Array.from({ length: n + 1 }, (_, r) => r),
-        Array.from({ length: n }, (_, r) => (r === n - 1 ? 1 << 20 : r)),
-        new Array(n).fill(1),
-      );
-      const x = w.allocF32(n * 64);
-      const y = w.allocF32(n * 64);
-      expect(() => w.spmm(bad, 64, x, y)).toThrow();
-      const good = w.uploadCsr([0, 1, 2], [1, 0], [2, 3]);
-      x[64] = 1.5;
-      w.spmm(good, 64, x, y);
-      expect(y[0]).toBe(3);
-    } finally {
-      w.dispose();
+  it("a trap (out-of-bounds column) throws a WasmKernelError naming the kernel, on 1 and 2 threads, and the kernels stay usable", () => {
+    for (const threads of [1, 2]) {
+      const w = new WasmKernels(threads);
+      try {
+        const n = 64;
+        // every row reads a column far beyond the memory, so whichever thread takes a chunk traps
+        const bad = w.uploadCsr(
+          Array.from({ length: n + 1 }, (_, r) => r),
+          Array.from({ length: n }, () => 1 << 20),
+          new Array(n).fill(1),
+        );
+        const x = w.allocF32(n * 64);
+        const y = w.allocF32(n * 64);
+        let caught: unknown;
+        try {
+          w.spmm(bad, 64, x, y);
+        } catch (err) {
+          caught = err;
+        }
+        expect(caught).toBeInstanceOf(WasmKernelError);
+        expect((caught as Error).message).toMatch(
+          /^recsys kernels: kernel "spmm_v16" failed on (the calling thread|worker thread 1): RuntimeError: memory access out of bounds/,
+        );
+        expect(() => w.bprScatter(w.allocI32(3).fill(1 << 22), 1, w.allocF32(1), x, y, 64)).toThrow(
+          /kernel "bpr_scatter" failed on the calling thread/,
+        );
+        const good = w.uploadCsr([0, 1, 2], [1, 0], [2, 3]);
+        x[64] = 1.5;
+        w.spmm(good, 64, x, y);
+        expect(y[0]).toBe(3);
+      } finally {
+        w.dispose();
+      }
     }
   });
 

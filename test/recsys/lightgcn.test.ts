@@ -7,9 +7,9 @@ import { createKernels, TsKernels, WasmKernels } from "../../src/recsys/kernels/
 import {
   BprSampler,
   buildNormalizedGraph,
+  LIGHTGCN_SETTINGS,
   LightGCN,
   LightGCNTrainer,
-  resolveLightGCNConfig,
 } from "../../src/recsys/lightgcn/index.js";
 import { datasetFingerprint, decodeModelFile, encodeModelFile } from "../../src/recsys/model-file.js";
 import { DATA_DIR, dataPath } from "../support/env.js";
@@ -116,13 +116,13 @@ function referenceLoss(
 
 describe("LightGCN config", () => {
   it("defaults are the reference hyperparameters; the seed variant is 4 layers, batch 1024; explicit values win", () => {
-    const c = resolveLightGCNConfig();
+    const c = LIGHTGCN_SETTINGS.resolve({});
     expect([c.dims, c.layers, c.lr, c.decay, c.batchSize, c.initStd]).toEqual([64, 3, 1e-3, 1e-4, 2048, 0.1]);
-    const s = resolveLightGCNConfig({ variant: "seed" });
+    const s = LIGHTGCN_SETTINGS.resolve({ variant: "seed" });
     expect([s.layers, s.batchSize]).toEqual([4, 1024]);
-    expect(resolveLightGCNConfig({ variant: "seed", layers: 2 }).layers).toBe(2);
-    expect(() => resolveLightGCNConfig({ layers: -1 })).toThrow(/layers/);
-    expect(() => resolveLightGCNConfig({ variant: "x" as "seed" })).toThrow(/variant/);
+    expect(LIGHTGCN_SETTINGS.resolve({ variant: "seed", layers: 2 }).layers).toBe(2);
+    expect(() => LIGHTGCN_SETTINGS.resolve({ layers: -1 })).toThrow(/layers/);
+    expect(() => LIGHTGCN_SETTINGS.resolve({ variant: "x" as "seed" })).toThrow(/variant/);
   });
 });
 
@@ -180,7 +180,7 @@ describe("LightGCN gradient", () => {
       const d = 4;
       const layers = 2;
       const decay = 0.05;
-      const config = resolveLightGCNConfig({
+      const config = LIGHTGCN_SETTINGS.resolve({
         dims: d,
         layers,
         decay,
@@ -246,7 +246,7 @@ describe("LightGCN training", () => {
     // The cache-blocked SpMM (forced here with 1 KiB column blocks) gives the same bits too.
     const blocked = new WasmKernels(2, 1);
     try {
-      const t = new LightGCNTrainer(train, resolveLightGCNConfig(base), blocked, 5);
+      const t = new LightGCNTrainer(train, LIGHTGCN_SETTINGS.resolve(base), blocked, 5);
       t.runEpoch();
       t.runEpoch();
       expect(Buffer.from(t.finalEmbeddings().buffer).equals(want)).toBe(true);

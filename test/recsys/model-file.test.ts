@@ -5,9 +5,11 @@ import { describe, expect, it } from "vitest";
 import { DataFormatError } from "../../src/core/index.js";
 import { Interactions } from "../../src/data/index.js";
 import {
+  BprMf,
   datasetFingerprint,
   decodeModelFile,
   encodeModelFile,
+  loadModel,
   MODEL_FILE_VERSION,
   type ModelSnapshot,
   readModelFile,
@@ -101,5 +103,57 @@ describe("model file", () => {
       /fingerprint/,
     );
     expect(readFileSync(path, "utf8")).toBe("old");
+  });
+
+  it("a restored model's config and arrays are checked: a bad file is a DataFormatError (exit 3) naming file and field", async () => {
+    const m = new BprMf({ dims: 2, epochs: 1 });
+    await m.fit(train, { seed: 3 });
+    const good = m.snapshot();
+    const fp = datasetFingerprint(train, null);
+    const cases: Array<[string, ModelSnapshot, RegExp]> = [
+      [
+        "typo",
+        { ...good, config: { ...good.config, dimz: 2 } },
+        /field "config\.dimz": bpr-mf has no setting "dimz"/,
+      ],
+      [
+        "bad value",
+        { ...good, config: { ...good.config, dims: -2 } },
+        /field "config\.dims": bpr-mf: dims must be an integer ≥ 1, got -2/,
+      ],
+      [
+        "short array",
+        { ...good, arrays: { ...good.arrays, Q: new Float32Array(3) } },
+        /field "Q": bpr-mf model file: 3 values, expected 8/,
+      ],
+      [
+        "wrong type",
+        { ...good, arrays: { ...good.arrays, bias: new Int32Array(4) } },
+        /field "bias": bpr-mf model file: expected a float32 array/,
+      ],
+      [
+        "missing array",
+        { ...good, arrays: { P: good.arrays.P, Q: good.arrays.Q } },
+        /field "bias": bpr-mf model file has no array "bias"/,
+      ],
+      ["unknown model", { ...good, model: "svd" }, /field "model": unknown model "svd"/],
+    ];
+    for (const [label, bad, message] of cases) {
+      const path = join(dir, `bad-${label.replace(" ", "-")}.model`);
+      writeModelFile(path, bad, fp);
+      let caught: unknown;
+      try {
+        loadModel(path);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught, label).toBeInstanceOf(DataFormatError);
+      expect((caught as DataFormatError).exitCode).toBe(3);
+      expect((caught as Error).message, label).toContain(path);
+      expect((caught as Error).message, label).toMatch(message);
+    }
+    const path = join(dir, "good.model");
+    writeModelFile(path, good, fp);
+    expect(loadModel(path).model.config).toEqual({ dims: 2, epochs: 1, lr: 0.05, reg: 0.02, initStd: 0.1 });
   });
 });

@@ -1,5 +1,5 @@
 import { UsageError } from "../../core/index.js";
-import { type Recommender, recommendForUser } from "../../recsys/index.js";
+import { recommendForUser, type ScoringModel } from "../../recsys/index.js";
 import type { EvalSystem, RunRecord, SystemContext } from "./types.js";
 
 /**
@@ -10,7 +10,7 @@ import type { EvalSystem, RunRecord, SystemContext } from "./types.js";
 
 export interface RecommenderSystemOptions {
   name: string;
-  model: Recommender;
+  model: ScoringModel;
   /** "candidates" (default) or "full". */
   scope?: "candidates" | "full";
   /** Per-user training items stored with the model (CSR), used for "full" besides `ctx.train`. */

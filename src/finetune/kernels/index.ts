@@ -1,21 +1,13 @@
-import type { Scratch } from "../model/llama-lora-model.js";
-import { type GemmKernels, tsKernels } from "./gemm.js";
+import { tsKernels } from "./gemm.js";
+import type { KernelRuntime } from "./types.js";
+import { createWasmRuntime } from "./wasm-runtime.js";
 
-/** Kernels plus the allocator whose arrays they work on fastest (WASM memory for the WASM kernels). */
-export interface KernelRuntime {
-  kern: GemmKernels;
-  alloc(n: number): Float32Array;
-  /** Arena for activations where the kernels read them without copying (WASM only). */
-  scratch?: Scratch;
-  dispose(): Promise<void>;
-}
-
+/** The kernels by name: "ts" (plain TypeScript reference) or "wasm" (SIMD on `threads` threads). */
 export async function createKernelRuntime(kind: "ts" | "wasm", threads: number): Promise<KernelRuntime> {
-  if (kind === "wasm") {
-    const { createWasmRuntime } = await import("./wasm-runtime.js");
-    return createWasmRuntime(threads);
-  }
+  if (kind === "wasm") return createWasmRuntime(threads);
   return { kern: tsKernels, alloc: (n) => new Float32Array(n), dispose: async () => {} };
 }
 
-export { type GemmKernels, tsKernels } from "./gemm.js";
+export { tsKernels } from "./gemm.js";
+export type { GemmKernels, KernelRuntime, Scratch, Vec, VecCtor } from "./types.js";
+export { gemmModule, WasmGemm } from "./wasm-runtime.js";

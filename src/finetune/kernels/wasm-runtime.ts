@@ -1,12 +1,7 @@
-import { readFileSync } from "node:fs";
-import { Worker } from "node:worker_threads";
-import type { Scratch } from "../model/llama-lora-model.js";
-import type { Vec } from "../model/llama-weights.js";
-import { type GemmKernels, tsKernels } from "./gemm.js";
-import type { KernelRuntime } from "./index.js";
+import { compileWasmFile, type WasmModule, WasmPool } from "../../core/index.js";
+import { tsKernels } from "./gemm.js";
+import type { GemmKernels, KernelRuntime, Scratch, Vec } from "./types.js";
 
-const PAGE = 65536;
-const CONTROL_BYTES = 4096;
 /** Below this many multiply-adds a call runs on the calling thread only. */
 const PARALLEL_MIN_WORK = 1 << 22;
 
@@ -55,6 +50,9 @@ interface GemmExports {
   ): void;
 }
 
+/** The exports run in parallel (pool function names). */
+const GEMM_FUNCTIONS = ["nt", "nns", "ew"] as const;
+
 /** Below this many elements an elementwise kernel runs on the calling thread only. */
 const PARALLEL_MIN_ELEMENTS = 1 << 14;
 const f32Bits = new Float32Array(1);
@@ -64,46 +62,28 @@ function bitsOf(x: number): number {
   return i32Bits[0];
 }
 
-/** The slice of the WebAssembly JS API used here (the project's lib setting has no WebAssembly types). */
-interface WasmMemory {
-  readonly buffer: SharedArrayBuffer;
-  grow(pages: number): number;
-}
-type WasmModule = object;
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => { exports: object };
-  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-let compiled: WasmModule | undefined;
 /** gemm.wasm, compiled once per process (regenerate it from gemm.wat with scripts/build-finetune-wasm.mjs). */
 export function gemmModule(): WasmModule {
-  compiled ??= new WA.Module(readFileSync(new URL("./gemm.wasm", import.meta.url)));
-  return compiled;
+  return compileWasmFile(new URL("./gemm.wasm", import.meta.url));
 }
 
 /**
- * WebAssembly SIMD kernels over one shared memory: the model's weights are allocated in it (one copy),
- * other operands are copied into scratch space. With threads > 1, worker threads instantiate the same
- * module on the same memory and each computes a band of output rows; the caller blocks on Atomics
- * until they finish, so the kernels stay synchronous. Each output element is computed by one thread in
- * a fixed order, so results do not depend on the number of threads. The exp-heavy and other elementwise
- * loops of the model (softmax, SwiGLU, RMSNorm, dropout, head slices) run the same way, row bands on
- * both threads (gemm.wat's `ew`); they decline arrays outside this memory, and the model then runs its
- * TypeScript reference loops.
+ * WebAssembly SIMD kernels on the shared worker pool of src/core (one shared memory): the model's weights
+ * are allocated in it (one copy), other operands are copied into scratch space. With threads > 1, the
+ * pool's worker threads run the same module on the same memory and take bands of output rows (or
+ * columns); the caller takes bands too and returns when all are done, so the kernels stay synchronous.
+ * Each output element is computed by one thread in a fixed order, so results do not depend on the number
+ * of threads. The exp-heavy and other elementwise loops of the model (softmax, SwiGLU, RMSNorm, dropout,
+ * head slices) run the same way, row bands on every thread (gemm.wat's `ew`); they decline arrays outside
+ * this memory, and the model then runs its TypeScript reference loops. A trap on any thread (e.g. an
+ * operand beyond the memory) is a WasmKernelError naming the kernel and the thread's message.
  */
 export class WasmGemm implements GemmKernels {
   readonly name: string;
-  readonly memory: WasmMemory;
+  private readonly pool: WasmPool;
   private readonly ex: GemmExports;
-  private readonly ctl: Int32Array;
-  private readonly workers: Worker[] = [];
-  private readonly buffers = new Set<ArrayBufferLike>();
   /** Threads used per call (≤ the threads started); benchmarks lower it to compare 1 and 2 cores. */
   activeThreads: number;
-  private top = CONTROL_BYTES;
   private slots: Array<{ ptr: number; bytes: number }> = [
     { ptr: 0, bytes: 0 },
     { ptr: 0, bytes: 0 },
@@ -113,36 +93,19 @@ export class WasmGemm implements GemmKernels {
   constructor(readonly threads: number) {
     this.name = `wasm-simd×${threads}`;
     this.activeThreads = threads;
-    this.memory = new WA.Memory({ initial: 16, maximum: 65536, shared: true });
-    this.buffers.add(this.memory.buffer);
-    const instance = new WA.Instance(gemmModule(), { env: { memory: this.memory } });
-    this.ex = instance.exports as GemmExports;
-    this.ctl = new Int32Array(this.memory.buffer, 0, CONTROL_BYTES / 4);
-    for (let w = 1; w < threads; w++) {
-      const worker = new Worker(new URL("./gemm-worker.mjs", import.meta.url), {
-        workerData: { memory: this.memory, module: gemmModule(), slot: w },
-      });
-      worker.unref();
-      this.workers.push(worker);
-    }
+    this.pool = new WasmPool({
+      name: "fine-tuning kernels",
+      module: gemmModule(),
+      functions: GEMM_FUNCTIONS,
+      threads,
+    });
+    const { nt, nns, ew } = this.pool.exports;
+    this.ex = { nt, nns, ew };
   }
 
   /** Bytes [ptr, ptr + bytes) of fresh, zeroed memory, 16-byte aligned. */
   private reserve(bytes: number): number {
-    const ptr = Math.ceil(this.top / 16) * 16;
-    const end = ptr + bytes;
-    const have = this.memory.buffer.byteLength;
-    if (end > have) {
-      const pages = Math.ceil((end - have) / PAGE);
-      try {
-        this.memory.grow(Math.max(pages, Math.min(pages * 2, 65536 - have / PAGE)));
-      } catch {
-        this.memory.grow(pages);
-      }
-      this.buffers.add(this.memory.buffer);
-    }
-    this.top = end;
-    return ptr;
+    return this.pool.reserve(bytes, 16);
   }
 
   private chunks: Array<{ ptr: number; bytes: number }> = [];
@@ -173,7 +136,7 @@ export class WasmGemm implements GemmKernels {
     for (;;) {
       const c = this.chunks[this.chunk];
       if (c && this.offset + bytes <= c.bytes) {
-        const v = new Float32Array(this.memory.buffer, c.ptr + this.offset, n);
+        const v = this.pool.f32(c.ptr + this.offset, n);
         this.offset += bytes;
         return v;
       }
@@ -191,12 +154,11 @@ export class WasmGemm implements GemmKernels {
 
   /** A float32 array living in the shared memory (used for the model weights). */
   alloc(n: number): Float32Array {
-    const ptr = this.reserve(n * 4);
-    return new Float32Array(this.memory.buffer, ptr, n);
+    return this.pool.f32(this.reserve(n * 4), n);
   }
 
   private f32(ptr: number, n: number): Float32Array {
-    return new Float32Array(this.memory.buffer, ptr, n);
+    return this.pool.f32(ptr, n);
   }
 
   /** Pointer to `v`'s data in wasm memory, copying it into scratch slot `slot` when it lives elsewhere. */
@@ -231,34 +193,32 @@ export class WasmGemm implements GemmKernels {
     tri = 0,
   ): void {
     const a = acc ? 1 : 0;
-    const n = Math.min(this.activeThreads, this.workers.length + 1);
+    const n = Math.min(this.activeThreads, this.pool.workerCount + 1);
     if (n <= 1 || M * N * K < PARALLEL_MIN_WORK || (M < 4 && N < 64)) {
-      if (op === 0) this.ex.nt(C, A, B, M, N, K, a, 0, M, 0, N, tri);
-      else this.ex.nns(C, A, B, M, N, K, a, 0, M, sai, sak, 0, N, tri);
+      try {
+        if (op === 0) this.ex.nt(C, A, B, M, N, K, a, 0, M, 0, N, tri);
+        else this.ex.nns(C, A, B, M, N, K, a, 0, M, sai, sak, 0, N, tri);
+      } catch (err) {
+        throw this.pool.failure(op === 0 ? "nt" : "nns", 0, err);
+      }
       return;
     }
-    const c = this.ctl;
     // columns when B (N×K) outweighs A (M×K) and there are enough 16-wide strips to share
-    const byCols = N > M && N >= 32 * n && !tri ? 1 : 0;
-    const extent = byCols ? N : M;
+    const byCols = N > M && N >= 32 * n && !tri;
     const tile = byCols
       ? 16 * Math.max(1, Math.ceil(N / (16 * n * 4)))
       : Math.max(2, Math.min(64, 2 * Math.ceil(M / (n * 8 * 2))));
-    c.set([op, C, A, B, M, N, K, a, sai, sak, tile, byCols, tri], 2);
-    Atomics.store(c, 1, 0);
-    for (let w = 1; w < n; w++) {
-      Atomics.store(c, w * 32, 1);
-      Atomics.notify(c, w * 32);
-    }
-    for (;;) {
-      const u0 = Atomics.add(c, 1, tile);
-      if (u0 >= extent) break;
-      const u1 = Math.min(extent, u0 + tile);
-      const [i0, i1, j0, j1] = byCols ? [0, M, u0, u1] : [u0, u1, 0, N];
-      if (op === 0) this.ex.nt(C, A, B, M, N, K, a, i0, i1, j0, j1, tri);
-      else this.ex.nns(C, A, B, M, N, K, a, i0, i1, sai, sak, j0, j1, tri);
-    }
-    this.join(n);
+    // nt(C, A, B, M, N, K, acc, i0, i1, j0, j1, tri); nns(C, A, B, M, N, K, acc, i0, i1, sai, sak, j0, j1, tri)
+    const args =
+      op === 0 ? [C, A, B, M, N, K, a, 0, M, 0, N, tri] : [C, A, B, M, N, K, a, 0, M, sai, sak, 0, N, tri];
+    const colLo = op === 0 ? 9 : 11;
+    this.pool.run(op === 0 ? "nt" : "nns", args, {
+      lo: byCols ? colLo : 7,
+      hi: byCols ? colLo + 1 : 8,
+      extent: byCols ? N : M,
+      tile,
+      threads: n,
+    });
   }
 
   /**
@@ -277,34 +237,31 @@ export class WasmGemm implements GemmKernels {
     rows: number,
     X = 0,
   ): void {
-    const n = Math.min(this.activeThreads, this.workers.length + 1);
+    const n = Math.min(this.activeThreads, this.pool.workerCount + 1);
     if (n <= 1 || rows < 2 || rows * N < PARALLEL_MIN_ELEMENTS) {
-      this.ex.ew(op, C, A, B, M, N, K, 0, rows, X);
+      this.ewSerial(op, C, A, B, M, N, K, rows, X);
       return;
     }
-    const c = this.ctl;
     const tile = Math.max(1, Math.ceil(rows / (n * 8)));
-    c.set([op, C, A, B, M, N, K, rows, X, 0, tile, 0, 0], 2); // the row count goes in the acc word, X in sai
-    Atomics.store(c, 1, 0);
-    for (let w = 1; w < n; w++) {
-      Atomics.store(c, w * 32, 1);
-      Atomics.notify(c, w * 32);
-    }
-    for (;;) {
-      const u0 = Atomics.add(c, 1, tile);
-      if (u0 >= rows) break;
-      this.ex.ew(op, C, A, B, M, N, K, u0, Math.min(rows, u0 + tile), X);
-    }
-    this.join(n);
+    // ew(op, C, A, B, M, N, K, i0, i1, X)
+    this.pool.run("ew", [op, C, A, B, M, N, K, 0, rows, X], { lo: 7, hi: 8, extent: rows, tile, threads: n });
   }
 
-  private join(n: number): void {
-    const c = this.ctl;
-    for (let w = 1; w < n; w++) {
-      const s = w * 32;
-      if (Atomics.compareExchange(c, s, 1, 0) === 1) continue; // never started: cancelled
-      while (Atomics.load(c, s) !== 2) Atomics.wait(c, s, 4);
-      Atomics.store(c, s, 0);
+  private ewSerial(
+    op: number,
+    C: number,
+    A: number,
+    B: number,
+    M: number,
+    N: number,
+    K: number,
+    rows: number,
+    X: number,
+  ): void {
+    try {
+      this.ex.ew(op, C, A, B, M, N, K, 0, rows, X);
+    } catch (err) {
+      throw this.pool.failure(`ew (op ${op})`, 0, err);
     }
   }
 
@@ -312,15 +269,8 @@ export class WasmGemm implements GemmKernels {
     return vs.every((v) => v instanceof Float32Array && this.owns(v.buffer));
   }
 
-  /**
-   * Whether `b` is (a view of) this memory. The engine may hand out a new buffer object for the same
-   * shared memory (seen under vitest), so an unknown buffer is compared with the current one.
-   */
   private owns(b: ArrayBufferLike): boolean {
-    if (this.buffers.has(b)) return true;
-    if (b !== this.memory.buffer) return false;
-    this.buffers.add(b);
-    return true;
+    return this.pool.owns(b);
   }
 
   /** a = g·σ(g)·u and, with sg, sg = σ(g) (float32 SIMD exp), over `rows` rows of `width`. */
@@ -410,7 +360,7 @@ export class WasmGemm implements GemmKernels {
     const yp = y.byteOffset + 4 * yOff;
     const xp = x.byteOffset + 4 * xOff;
     // narrow copies (head slices) are too short to be worth waking a worker
-    if (width < 256) this.ex.ew(op, yp, xp, 0, sx, width, sy, 0, rows, 0);
+    if (width < 256) this.ewSerial(op, yp, xp, 0, sx, width, sy, rows, 0);
     else this.runEw(op, yp, xp, 0, sx, width, sy, rows);
     return true;
   }
@@ -429,7 +379,7 @@ export class WasmGemm implements GemmKernels {
       this.statsPtr = this.reserve(this.statsRows * 16);
     }
     this.runEw(4, L.byteOffset, this.statsPtr, 0, 0, width, bitsOf(weight), rows);
-    return new Float64Array(this.memory.buffer, this.statsPtr, 2 * rows).slice();
+    return new Float64Array(this.pool.memory.buffer, this.statsPtr, 2 * rows).slice();
   }
 
   private gemm(
@@ -494,14 +444,8 @@ export class WasmGemm implements GemmKernels {
       tsKernels.tn(C, A, B, M, N, K, acc);
   }
 
-  async dispose(): Promise<void> {
-    this.workers.forEach((_, i) => {
-      const b = (i + 1) * 32;
-      Atomics.store(this.ctl, b, 3);
-      Atomics.notify(this.ctl, b);
-    });
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    this.workers.length = 0;
+  dispose(): Promise<void> {
+    return this.pool.dispose();
   }
 }
 

@@ -1,5 +1,5 @@
 import { DataFormatError } from "../../core/index.js";
-import type { GgufFile, GgufValue } from "../../llm/gguf/index.js";
+import type { GgufFile, GgufValue } from "../../llm/index.js";
 
 /** Hyperparameters of a llama-architecture model, from GGUF metadata (names as in llama.cpp). */
 export interface LlamaConfig {

@@ -1,18 +1,11 @@
 import { Rng } from "../../core/index.js";
-import type { GemmKernels } from "../kernels/gemm.js";
+import type { GemmKernels, Scratch, Vec, VecCtor } from "../kernels/index.js";
 import type { LlamaConfig } from "./llama-config.js";
-import type { LayerWeights, LlamaWeights, Projection, Vec, VecCtor } from "./llama-weights.js";
+import type { LayerWeights, LlamaWeights, Projection } from "./llama-weights.js";
 import type { LoraPair, LoraParams } from "./lora-params.js";
 
-/** A resettable arena for temporaries (zeroed on alloc); mark/release free everything allocated since. */
-export interface Scratch {
-  alloc(n: number): Float32Array;
-  /** Like alloc, without zeroing: for buffers the caller overwrites completely. */
-  allocUninit?(n: number): Float32Array;
-  mark(): number;
-  release(mark: number): void;
-  reset(): void;
-}
+/** The activation arena (defined with the kernels, below the model). */
+export type { Scratch } from "../kernels/index.js";
 
 export interface ModelOptions {
   /** Arena for activations (e.g. in WebAssembly memory, so kernels need no copies). Float32 only. */

@@ -1,10 +1,10 @@
 import { DataFormatError } from "../../core/index.js";
-import { type GgufFile, readTensorData } from "../../llm/gguf/index.js";
+import { type GgufFile, readTensorData } from "../../llm/index.js";
+import type { Vec } from "../kernels/index.js";
 import type { LlamaConfig } from "./llama-config.js";
 
-/** A float array the model code works on: float32 for training, float64 for the reference checks. */
-export type Vec = Float32Array | Float64Array;
-export type VecCtor = Float32ArrayConstructor | Float64ArrayConstructor;
+/** The model's float arrays (defined with the kernels, below the model). */
+export type { Vec, VecCtor } from "../kernels/index.js";
 
 /** The projections LoRA can adapt, by short name → GGUF tensor suffix. */
 export const PROJECTIONS = {

@@ -1,6 +1,7 @@
 import type { Rng } from "../../core/index.js";
+import type { Vec, VecCtor } from "../kernels/index.js";
 import type { LlamaConfig } from "./llama-config.js";
-import { PROJECTIONS, type Projection, projectionShape, type Vec, type VecCtor } from "./llama-weights.js";
+import { PROJECTIONS, type Projection, projectionShape } from "./llama-weights.js";
 
 /** One LoRA pair on a projection: ΔW = scale · B·A, A [r][nIn], B [nOut][r]. */
 export interface LoraPair {

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { DataFormatError } from "../../core/index.js";
-import { readGgufFile, readTensorData, writeGgufFile } from "../../llm/gguf/index.js";
+import { readGgufFile, readTensorData, writeGgufFile } from "../../llm/index.js";
 import type { EvalRecord, StepRecord } from "../engine.js";
 import type { Vec } from "../model/llama-weights.js";
 import type { LoraParams } from "../model/lora-params.js";

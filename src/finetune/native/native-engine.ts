@@ -9,7 +9,7 @@ import {
   UsageError,
   writeJsonAtomic,
 } from "../../core/index.js";
-import { DEQUANTISABLE_TYPES, type GgufFile, readGgufFile, writeLoraAdapter } from "../../llm/gguf/index.js";
+import { DEQUANTISABLE_TYPES, type GgufFile, readGgufFile, writeLoraAdapter } from "../../llm/index.js";
 import { type EncodedData, type EncodedExample, encodeExamples } from "../data/encode.js";
 import { type Example, readExamples } from "../data/examples.js";
 import type {

@@ -3,7 +3,13 @@ import { join } from "node:path";
 import type { ExperimentConfig } from "../../config/index.js";
 import { AtomicLineWriter, writeJsonAtomic } from "../../core/index.js";
 import { readSplitDir } from "../../data/index.js";
-import { candidateLists, loadModel, readModelFile, trainAndEvaluate } from "../../recsys/index.js";
+import {
+  candidateLists,
+  loadModel,
+  readModelFile,
+  resolveRecommenderConfig,
+  trainAndEvaluate,
+} from "../../recsys/index.js";
 import type { StageDefinition } from "../stage-runner.js";
 import { loadExperimentData, type PipelineEnv } from "./load-data.js";
 
@@ -17,22 +23,25 @@ export const CANDIDATES_FILE = "candidates.jsonl";
  */
 export function recsysStage(config: ExperimentConfig, env: PipelineEnv): StageDefinition {
   const r = config.recsys;
+  const iterative = r.model !== "popularity" && r.model !== "itemknn";
+  // Validated here, before any stage runs (an unknown key is a usage error listing the valid ones); the
+  // manifest records the config the model applies, defaults included.
+  const applied = resolveRecommenderConfig(r.model, iterative ? { ...r.params, epochs: r.epochs } : r.params);
   return {
     name: "recsys",
-    config: r,
+    config: { ...r, params: applied },
     dependsOn: ["split"],
     async run(ctx) {
       const { catalog } = await loadExperimentData(config.data, env);
       const split = readSplitDir(ctx.stageDirs.split, { nUsers: catalog.nUsers, nItems: catalog.nItems });
       const out = join(ctx.workDir, MODEL_FILE);
-      const iterative = r.model !== "popularity" && r.model !== "itemknn";
       // A checkpoint left by an interrupted attempt: continue from it instead of starting over.
       const resume = iterative && existsSync(out);
       const resumedFrom = resume ? Number(readModelFile(out).header.state.epochsDone ?? 0) : 0;
       const result = await trainAndEvaluate({
         model: r.model,
         // On resume the checkpoint holds the hyperparameters; only the epoch target is passed.
-        config: resume ? { epochs: r.epochs } : { ...r.params, ...(iterative ? { epochs: r.epochs } : {}) },
+        config: resume ? { epochs: r.epochs } : applied,
         train: split.train,
         test: split.test,
         catalog,

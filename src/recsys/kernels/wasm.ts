@@ -1,66 +1,30 @@
-import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { compileWasmFile, type WasmModule, WasmPool } from "../../core/index.js";
 import { adamRange, bprDotsRange, bprFinishRange, bprScatterRange, spmmRows } from "./ts.js";
 import type { AdamParams, CsrMatrix, Kernels, Scorer } from "./types.js";
 import { WASM_FUNCTIONS } from "./wat.js";
 
-const PAGE = 65536;
-// Control block layout (Int32 indices), shared with worker.mjs.
-const GEN = 0;
-const WORK = 1;
-const NCHUNKS = 2;
-const FN = 3;
-const NARGS = 4;
-const DONE = 5;
-const FAILED = 6;
-const BOUNDS = 64;
-const MAX_CHUNKS = 4096;
 /** Busy-wait iterations before sleeping on a futex (short: the machine's cores are shared). */
 const SPIN = 4000;
 
-// The project's TypeScript lib settings (ES2023, no DOM) do not declare WebAssembly; these are the parts used.
-/** A compiled WebAssembly module (opaque). */
-export type WasmModule = object;
-interface WasmMemory {
-  readonly buffer: ArrayBufferLike;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-let compiled: WasmModule | undefined;
-
 /** The committed kernels.wasm, compiled once per process. */
 export function kernelsModule(): WasmModule {
-  compiled ??= new WA.Module(readFileSync(new URL("./kernels.wasm", import.meta.url)));
-  return compiled;
+  return compileWasmFile(new URL("./kernels.wasm", import.meta.url));
 }
 
 type WasmFunction = (typeof WASM_FUNCTIONS)[number];
-type Exports = Record<WasmFunction, (...a: number[]) => void>;
 
 /**
- * WebAssembly SIMD kernels on one shared memory, run by the calling thread plus `threads − 1` worker
- * threads. A parallel call is cut into chunks of rows (balanced by work); threads take chunks from a
- * shared counter, so a busy core slows nothing down more than it must, and since each row is computed
- * whole by whichever thread takes it, in a fixed order, results do not depend on the thread count.
+ * WebAssembly SIMD kernels on the shared worker pool of src/core (one shared memory, the calling thread
+ * plus `threads − 1` worker threads). A parallel call is cut into chunks of rows (balanced by work);
+ * threads take chunks from a shared counter, so a busy core slows nothing down more than it must, and
+ * since each row is computed whole by whichever thread takes it, in a fixed order, results do not depend
+ * on the thread count. A trap in any thread is a WasmKernelError naming the kernel (never a hang).
  */
 export class WasmKernels implements Kernels {
   readonly name = "wasm";
   readonly threads: number;
-  private readonly memory: WasmMemory;
-  private readonly fns: Exports;
-  private readonly workers: Worker[] = [];
-  private readonly control: Int32Array;
-  private readonly args: Float64Array;
-  private top = 64; // bytes; address 0 stays unused so that 0 can mean "absent"
-  private gen = 0;
-  private disposed = false;
+  private readonly pool: WasmPool;
 
   /**
    * @param threads calling thread + workers; 0 = one per core (at most 8)
@@ -72,63 +36,36 @@ export class WasmKernels implements Kernels {
     readonly tileKiB = 384,
   ) {
     this.threads = Math.max(1, threads > 0 ? threads : Math.min(8, availableParallelism()));
-    this.memory = new WA.Memory({ initial: 16, maximum: 65536, shared: true });
-    const instance = new WA.Instance(kernelsModule(), { env: { memory: this.memory } });
-    this.fns = instance.exports as unknown as Exports;
-    const control = new SharedArrayBuffer(4 * (BOUNDS + MAX_CHUNKS + 1));
-    this.control = new Int32Array(control);
-    this.args = new Float64Array(control, 64, 16);
-    for (let t = 1; t < this.threads; t++) {
-      const w = new Worker(new URL("./worker.mjs", import.meta.url), {
-        workerData: {
-          module: kernelsModule(),
-          memory: this.memory,
-          control,
-          functions: [...WASM_FUNCTIONS],
-          spin: SPIN,
-        },
-      });
-      w.unref();
-      this.workers.push(w);
-    }
+    this.pool = new WasmPool({
+      name: "recsys kernels",
+      module: kernelsModule(),
+      functions: WASM_FUNCTIONS,
+      threads: this.threads,
+      spin: SPIN,
+    });
   }
 
   /** Bytes reserved so far in the shared memory. */
   get memoryBytes(): number {
-    return this.memory.buffer.byteLength;
+    return this.pool.memoryBytes;
   }
 
-  private alloc(bytes: number): number {
-    const at = (this.top + 63) & ~63;
-    const end = at + bytes;
-    const have = this.memory.buffer.byteLength;
-    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
-    this.top = end;
-    return at;
-  }
-
-  private readonly buffers = new WeakSet<ArrayBufferLike>();
-
-  private buffer(): ArrayBufferLike {
-    const b = this.memory.buffer;
-    this.buffers.add(b);
-    return b;
+  /** Worker threads of the pool (0 when single-threaded or disposed). */
+  private get workers(): number {
+    return this.pool.workerCount;
   }
 
   allocF32(n: number): Float32Array {
-    const at = this.alloc(4 * n);
-    return new Float32Array(this.buffer(), at, n);
+    return this.pool.f32(this.pool.reserve(4 * n, 64), n);
   }
 
   allocI32(n: number): Int32Array {
-    const at = this.alloc(4 * n);
-    return new Int32Array(this.buffer(), at, n);
+    return this.pool.i32(this.pool.reserve(4 * n, 64), n);
   }
 
-  /** Byte address of a kernel-owned view (after memory.grow older views keep their older buffer object). */
+  /** Byte address of a kernel-owned view. */
   private ptr(a: Float32Array | Int32Array): number {
-    if (!this.buffers.has(a.buffer))
-      throw new Error("wasm kernels: buffer was not allocated by these kernels");
+    if (!this.pool.owns(a.buffer)) throw new Error("wasm kernels: buffer was not allocated by these kernels");
     return a.byteOffset;
   }
 
@@ -142,54 +79,9 @@ export class WasmKernels implements Kernels {
     return { nRows: indptr.length - 1, indptr: ip, indices: ix, values: vs };
   }
 
-  /** Run fns[fn](bounds[c], bounds[c+1], ...args) for every chunk c, on all threads. */
+  /** Run fn(bounds[c], bounds[c+1], ...args) for every chunk c, on all threads. */
   private parallel(name: WasmFunction, bounds: Int32Array, args: number[]): void {
-    const fn = WASM_FUNCTIONS.indexOf(name);
-    const nChunks = bounds.length - 1;
-    if (nChunks <= 0) return;
-    const f = this.fns[WASM_FUNCTIONS[fn]];
-    if (this.workers.length === 0 || nChunks === 1) {
-      for (let c = 0; c < nChunks; c++) f(bounds[c], bounds[c + 1], ...args);
-      return;
-    }
-    if (nChunks > MAX_CHUNKS) throw new RangeError(`wasm kernels: ${nChunks} chunks, at most ${MAX_CHUNKS}`);
-    const ctl = this.control;
-    ctl.set(bounds, BOUNDS);
-    for (let i = 0; i < args.length; i++) this.args[i] = args[i];
-    ctl[FN] = fn;
-    ctl[NARGS] = args.length;
-    ctl[NCHUNKS] = nChunks;
-    ctl[DONE] = 0;
-    this.gen = (this.gen + 1) | 0;
-    const tag = this.gen & 0xffff;
-    Atomics.store(ctl, WORK, tag << 16);
-    Atomics.store(ctl, GEN, this.gen);
-    Atomics.notify(ctl, GEN);
-    let failure: unknown;
-    for (;;) {
-      const w = Atomics.load(ctl, WORK);
-      const chunk = w & 0xffff;
-      if (chunk >= nChunks) break;
-      if (Atomics.compareExchange(ctl, WORK, w, w + 1) !== w) continue;
-      try {
-        f(bounds[chunk], bounds[chunk + 1], ...args);
-      } catch (err) {
-        // Finish the round (workers still hold chunks of it) before reporting.
-        failure ??= err;
-      }
-      Atomics.add(ctl, DONE, 1);
-    }
-    let done = Atomics.load(ctl, DONE);
-    for (let s = 0; done < nChunks && s < SPIN; s++) done = Atomics.load(ctl, DONE);
-    while (done < nChunks) {
-      Atomics.wait(ctl, DONE, done, 50);
-      done = Atomics.load(ctl, DONE);
-    }
-    if (failure !== undefined) throw failure;
-    if (Atomics.load(ctl, FAILED)) {
-      ctl[FAILED] = 0;
-      throw new Error(`wasm kernels: ${WASM_FUNCTIONS[fn]} failed in a worker thread`);
-    }
+    this.pool.run(name, [0, 0, ...args], { lo: 0, hi: 1, bounds });
   }
 
   private readonly boundsCache = new WeakMap<Int32Array, Int32Array>();
@@ -232,7 +124,7 @@ export class WasmKernels implements Kernels {
     const n = a.nRows;
     const nnz = a.indptr[n];
     const want =
-      this.workers.length === 0 ? 1 : Math.min(MAX_CHUNKS, Math.max(1, Math.min(n, 16 * this.threads)));
+      this.workers === 0 ? 1 : Math.min(WasmPool.maxChunks, Math.max(1, Math.min(n, 16 * this.threads)));
     const total = nnz + 4 * n;
     const out = [0];
     for (let r = 0, next = 1; r < n && next < want; r++) {
@@ -249,7 +141,7 @@ export class WasmKernels implements Kernels {
 
   /** Even chunks of [0, n) with boundaries at multiples of `align`. */
   private evenChunks(n: number, align: number, perThread = 4): Int32Array {
-    const want = this.workers.length === 0 ? 1 : perThread * this.threads;
+    const want = this.workers === 0 ? 1 : perThread * this.threads;
     const out = [0];
     for (let c = 1; c < want; c++) {
       const at = Math.floor((n * c) / want / align) * align;
@@ -403,7 +295,16 @@ export class WasmKernels implements Kernels {
       bprScatterRange(triples, coef, sum, grad, d, 0, count);
       return;
     }
-    this.fns.bpr_scatter(0, count, this.ptr(triples), this.ptr(coef), this.ptr(sum), this.ptr(grad), d);
+    this.pool.call(
+      "bpr_scatter",
+      0,
+      count,
+      this.ptr(triples),
+      this.ptr(coef),
+      this.ptr(sum),
+      this.ptr(grad),
+      d,
+    );
   }
 
   bprFinish(
@@ -419,7 +320,8 @@ export class WasmKernels implements Kernels {
       bprFinishRange(triples, e0, h, grad, r, d, 0, count);
       return;
     }
-    this.fns.bpr_finish(
+    this.pool.call(
+      "bpr_finish",
       0,
       count,
       this.ptr(triples),
@@ -470,18 +372,6 @@ export class WasmKernels implements Kernels {
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    if (this.workers.length > 0) {
-      const ctl = this.control;
-      ctl[FN] = -1;
-      ctl[NCHUNKS] = 0;
-      this.gen = (this.gen + 1) | 0;
-      Atomics.store(ctl, WORK, (this.gen & 0xffff) << 16);
-      Atomics.store(ctl, GEN, this.gen);
-      Atomics.notify(ctl, GEN);
-      for (const w of this.workers) void w.terminate();
-      this.workers.length = 0;
-    }
+    void this.pool.dispose();
   }
 }

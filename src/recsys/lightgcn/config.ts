@@ -1,4 +1,5 @@
-import { UsageError } from "../../core/index.js";
+import { z } from "zod";
+import { choiceSetting, intSetting, modelSettings, numberSetting } from "../model-settings.js";
 
 /**
  * LightGCN hyperparameters. Defaults are the reference implementation's (the authors' PyTorch code):
@@ -34,49 +35,42 @@ export interface LightGCNConfig {
   variant: "reference" | "seed";
 }
 
-export const LIGHTGCN_DEFAULTS: LightGCNConfig = {
-  dims: 64,
-  layers: 3,
-  lr: 1e-3,
-  decay: 1e-4,
-  batchSize: 2048,
-  initStd: 0.1,
-  epochs: 400,
-  threads: 0,
-  backend: "wasm",
-  variant: "reference",
-};
-
 /** Presets by variant name: only the fields the variant changes. */
 export const LIGHTGCN_VARIANTS: Record<LightGCNConfig["variant"], Partial<LightGCNConfig>> = {
   reference: {},
   seed: { layers: 4, batchSize: 1024 },
 };
 
-/** Defaults ← variant preset ← explicit options; validated. */
-export function resolveLightGCNConfig(config: Partial<LightGCNConfig> = {}): LightGCNConfig {
-  const variant = config.variant ?? LIGHTGCN_DEFAULTS.variant;
-  const preset = LIGHTGCN_VARIANTS[variant];
-  if (!preset)
-    throw new UsageError(`lightgcn: unknown variant "${variant}" (expected "reference" or "seed")`);
-  const defined = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
-  const c: LightGCNConfig = { ...LIGHTGCN_DEFAULTS, ...preset, ...defined, variant };
-  const positiveInt = (name: keyof LightGCNConfig, min: number) => {
-    const v = c[name] as number;
-    if (!Number.isInteger(v) || v < min)
-      throw new UsageError(`lightgcn: ${name} must be an integer ≥ ${min}, got ${v}`);
-  };
-  positiveInt("dims", 1);
-  positiveInt("layers", 0);
-  positiveInt("batchSize", 1);
-  positiveInt("epochs", 0);
-  positiveInt("threads", 0);
-  for (const name of ["lr", "decay", "initStd"] as const) {
-    if (!Number.isFinite(c[name]) || c[name] < 0)
-      throw new UsageError(`lightgcn: ${name} must be a number ≥ 0, got ${c[name]}`);
-  }
-  if (c.backend !== "wasm" && c.backend !== "ts") {
-    throw new UsageError(`lightgcn: backend must be "wasm" or "ts", got "${c.backend}"`);
-  }
-  return c;
-}
+/** Defaults ← variant preset ← explicit options (layers and batch size default through the variant). */
+export const LIGHTGCN_SETTINGS = modelSettings(
+  "lightgcn",
+  z.object({
+    dims: intSetting(1).default(64),
+    layers: intSetting(0).optional(),
+    lr: numberSetting(0).default(1e-3),
+    decay: numberSetting(0).default(1e-4),
+    batchSize: intSetting(1).optional(),
+    initStd: numberSetting(0).default(0.1),
+    epochs: intSetting(0).default(400),
+    threads: intSetting(0).default(0),
+    backend: choiceSetting(["wasm", "ts"]).default("wasm"),
+    variant: choiceSetting(["reference", "seed"]).default("reference"),
+  }),
+  (c): LightGCNConfig => {
+    const preset = LIGHTGCN_VARIANTS[c.variant];
+    return {
+      dims: c.dims,
+      layers: c.layers ?? preset.layers ?? 3,
+      lr: c.lr,
+      decay: c.decay,
+      batchSize: c.batchSize ?? preset.batchSize ?? 2048,
+      initStd: c.initStd,
+      epochs: c.epochs,
+      threads: c.threads,
+      backend: c.backend,
+      variant: c.variant,
+    };
+  },
+);
+
+export const LIGHTGCN_DEFAULTS: LightGCNConfig = LIGHTGCN_SETTINGS.defaults;

@@ -1,8 +1,8 @@
 export {
   LIGHTGCN_DEFAULTS,
+  LIGHTGCN_SETTINGS,
   LIGHTGCN_VARIANTS,
   type LightGCNConfig,
-  resolveLightGCNConfig,
 } from "./config.js";
 export { buildNormalizedGraph, type NormalizedGraph } from "./graph.js";
 export { LightGCN } from "./model.js";

@@ -2,9 +2,10 @@ import { DataFormatError, UsageError } from "../../core/index.js";
 import type { Interactions } from "../../data/index.js";
 import { createKernels } from "../kernels/index.js";
 import type { Kernels, Scorer } from "../kernels/types.js";
-import type { FitOptions, ModelSnapshot, Recommender } from "../recommender.js";
-import { makeValidator, runTrainingLoop, type TrainingSummary } from "../training-loop.js";
-import { type LightGCNConfig, resolveLightGCNConfig } from "./config.js";
+import type { FitOptions, IterativeRecommender, ModelSnapshot, TrainingSummary } from "../recommender.js";
+import { optionalSnapshotArray, snapshotArray } from "../snapshot-arrays.js";
+import { makeValidator, runTrainingLoop } from "../training-loop.js";
+import { LIGHTGCN_SETTINGS, type LightGCNConfig } from "./config.js";
 import { type EpochStats, LightGCNTrainer } from "./trainer.js";
 
 /**
@@ -13,8 +14,9 @@ import { type EpochStats, LightGCNTrainer } from "./trainer.js";
  * `runTrainingLoop` (epochs, --eval-every, --patience, checkpoints); checkpoints hold the layer-0
  * embeddings and the Adam moments, so a resumed run equals an uninterrupted one.
  */
-export class LightGCN implements Recommender {
+export class LightGCN implements IterativeRecommender {
   readonly name = "lightgcn";
+  readonly iterative = true;
   readonly config: LightGCNConfig;
   nUsers = 0;
   nItems = 0;
@@ -34,7 +36,15 @@ export class LightGCN implements Recommender {
   private pending: { e0: Float32Array; m: Float32Array; v: Float32Array; step: number } | null = null;
 
   constructor(config: Partial<LightGCNConfig> = {}) {
-    this.config = resolveLightGCNConfig(config);
+    this.config = LIGHTGCN_SETTINGS.resolve(config);
+  }
+
+  get epochs(): number {
+    return this.config.epochs;
+  }
+
+  set epochs(n: number) {
+    this.config.epochs = LIGHTGCN_SETTINGS.resolve({ ...this.config, epochs: n }).epochs;
   }
 
   /** Set up training state (graph, sampler, initial embeddings) without running epochs. */
@@ -202,27 +212,16 @@ export class LightGCN implements Recommender {
     };
   }
 
-  static restore(s: ModelSnapshot): LightGCN {
-    const m = new LightGCN(s.config as Partial<LightGCNConfig>);
-    const f32 = (name: string): Float32Array | undefined => {
-      const a = s.arrays[name];
-      if (a === undefined) return undefined;
-      if (!(a instanceof Float32Array))
-        throw new DataFormatError({ field: name }, "lightgcn model file: expected a float32 array");
-      return a;
-    };
-    const e = f32("embeddings");
-    if (!e)
-      throw new DataFormatError(
-        { field: "embeddings" },
-        'lightgcn model file has no float32 array "embeddings"',
-      );
-    m.setEmbeddings(s.nUsers, s.nItems, e);
+  /** Rebuild from a model file's snapshot (`file` names it in errors). */
+  static restore(s: ModelSnapshot, file = "model file"): LightGCN {
+    const m = new LightGCN(LIGHTGCN_SETTINGS.fromFile(s.config, file));
+    const n = (s.nUsers + s.nItems) * m.config.dims;
+    m.setEmbeddings(s.nUsers, s.nItems, snapshotArray(s, "embeddings", Float32Array, file, n));
     m.epochsDone = Number(s.state.epochsDone ?? 0);
     m.seed = typeof s.state.seed === "number" ? s.state.seed : undefined;
-    const e0 = f32("e0");
-    const am = f32("adamM");
-    const av = f32("adamV");
+    const e0 = optionalSnapshotArray(s, "e0", Float32Array, file, n);
+    const am = optionalSnapshotArray(s, "adamM", Float32Array, file, n);
+    const av = optionalSnapshotArray(s, "adamV", Float32Array, file, n);
     if (e0 && am && av) m.pending = { e0, m: am, v: av, step: Number(s.state.step ?? 0) };
     return m;
   }
