@@ -1,6 +1,7 @@
 import { DataFormatError, Rng, UsageError } from "../core/index.js";
 import {
   type Catalog,
+  distinctTitles,
   type Interactions,
   type SourceId,
   type Split,
@@ -103,7 +104,10 @@ export interface BuildRecordsResult {
   records: DraftRecord[];
   users: Map<number, UserContext>;
   eligibleUsers: number;
-  /** Candidate entries left out because the user rated them or they are held out (or share a held-out title). */
+  /**
+   * Candidate entries left out because the user rated them or they are held out (or share a held-out
+   * title, or a higher-ranked candidate's title).
+   */
   candidatesFiltered: number;
 }
 
@@ -209,15 +213,21 @@ export function buildSubsetRecords(opts: BuildRecordsOptions): BuildRecordsResul
     const p = pools(u);
     if (p.liked.length < minLiked) continue;
     const ranked: number[] = [];
+    const titles = new Set<string>();
     for (const i of opts.candidates.get(u) ?? []) {
       if (i < 0 || i >= catalog.nItems)
         throw new DataFormatError({ field: "candidates" }, `item ${i} (user ${u}) is outside the catalogue`);
       if (ranked.length >= n) break;
-      if (p.ctx.rated.has(i) || p.ctx.heldOut.has(i) || p.heldOutTitles.has(catalog.items[i].key)) {
+      if (ranked.includes(i)) continue;
+      const title = catalog.items[i].key;
+      // Of two candidates with one title (duplicate catalogue entries) only the higher-ranked stays:
+      // neither the prompt nor an answer can tell them apart.
+      if (p.ctx.rated.has(i) || p.ctx.heldOut.has(i) || p.heldOutTitles.has(title) || titles.has(title)) {
         candidatesFiltered++;
         continue;
       }
-      if (!ranked.includes(i)) ranked.push(i);
+      titles.add(title);
+      ranked.push(i);
     }
     if (ranked.length < k) continue;
     eligible.push({ u, pools: p, ranked });
@@ -276,7 +286,7 @@ export function buildSubsetRecords(opts: BuildRecordsOptions): BuildRecordsResul
       (xs ?? []).map((x) => ids.get(x)).filter((x): x is number => x !== undefined);
     const leaks: string[] = [];
     let hint: string | null = null;
-    const candidates = [...e.ranked];
+    let candidates = [...e.ranked];
     const hintParts: string[] = [];
     if (!subset.showCandidates) {
       hintParts.push(
@@ -290,7 +300,7 @@ export function buildSubsetRecords(opts: BuildRecordsOptions): BuildRecordsResul
       hintParts.push(
         `The user is known to like: ${e.pools.heldOutLiked.map((i) => display(catalog, i)).join("; ")}.`,
       );
-      for (const i of e.pools.heldOutLiked) if (!candidates.includes(i)) candidates.push(i);
+      candidates = distinctTitles([...candidates, ...e.pools.heldOutLiked], catalog);
     }
     if (hintParts.length > 0) hint = hintParts.join("\n\n");
     records.push({

@@ -29,8 +29,8 @@ import { type TestSetDocument, TestSetDocumentSchema } from "./testset-file.js";
  *   liked; history = the ratings that are not held out ("not-test", the default) or only the training
  *   pairs ("train"), without items sharing a held-out item's title;
  * - candidates = the named recommender's list (trained on the training split, training items
- *   excluded), in its order, minus items the history shows, cut to `candidatesPerUser`; shown in a
- *   seeded shuffle or kept in rank order;
+ *   excluded), in its order, minus items the history shows and items whose title a higher-ranked
+ *   candidate already has, cut to `candidatesPerUser`; shown in a seeded shuffle or kept in rank order;
  * - top-1 = the first of those: the recommender's own first pick, chosen without reading the test
  *   data. It MAY be a test item (that is a correct prediction, not a leak). With `seedLeak` it is the
  *   seed's leaky one: the first testGT item in the recommender's list (and users without one are
@@ -85,6 +85,8 @@ export interface BuildSummary {
   eligibleUsers: number;
   /** Candidates removed because the history shows them (rated but not in the split's train). */
   candidatesDroppedAsRated: number;
+  /** Candidates left out because a higher-ranked candidate has the same title (duplicate catalogue entries). */
+  candidatesDroppedSameTitle: number;
   /** Records whose top-1 is a test item (for an honest build: the recommender's precision@1). */
   top1IsTest: number;
   /** Records whose prompt lost history items to the token budget. */
@@ -171,6 +173,7 @@ export function buildTestSet(opts: BuildTestSetOptions): {
     ranked: number[];
     top1: number;
     dropped: number;
+    sameTitle: number;
   }
   const eligible: Prepared[] = [];
   let sameTitleDropped = 0;
@@ -187,7 +190,9 @@ export function buildTestSet(opts: BuildTestSetOptions): {
     if (history.liked.length < minLiked) continue;
     const trainItems = new Set(split.train.itemsOf(u));
     const ranked: number[] = [];
+    const titles = new Set<string>();
     let dropped = 0;
+    let sameTitle = 0;
     for (const i of list.items) {
       if (i < 0 || i >= catalog.nItems)
         throw new DataFormatError({ field: "candidates" }, `item ${i} (user ${u}) is outside the catalogue`);
@@ -201,7 +206,15 @@ export function buildTestSet(opts: BuildTestSetOptions): {
         dropped++;
         continue;
       }
-      if (!ranked.includes(i)) ranked.push(i);
+      if (ranked.includes(i)) continue;
+      // Of two items with one title (duplicate catalogue entries), only the higher-ranked is shown:
+      // a prompt or an answer cannot tell them apart.
+      if (titles.has(catalog.items[i].key)) {
+        sameTitle++;
+        continue;
+      }
+      titles.add(catalog.items[i].key);
+      ranked.push(i);
     }
     if (ranked.length < minCandidates || ranked.length === 0) continue;
     const testSet = new Set(testGT);
@@ -211,7 +224,7 @@ export function buildTestSet(opts: BuildTestSetOptions): {
       if (leaky === undefined) continue;
       top1 = leaky;
     }
-    eligible.push({ u, history, testGT, ranked, top1, dropped });
+    eligible.push({ u, history, testGT, ranked, top1, dropped, sameTitle });
   }
   if (eligible.length < opts.users)
     throw new UsageError(
@@ -225,6 +238,7 @@ export function buildTestSet(opts: BuildTestSetOptions): {
   const summary: BuildSummary = {
     eligibleUsers: eligible.length,
     candidatesDroppedAsRated: 0,
+    candidatesDroppedSameTitle: 0,
     top1IsTest: 0,
     promptsReduced: 0,
     historySameTitleDropped: sameTitleDropped,
@@ -232,6 +246,7 @@ export function buildTestSet(opts: BuildTestSetOptions): {
   const records = picked.map((p) => {
     const src: SourceId = catalog.users[p.u].sourceId;
     summary.candidatesDroppedAsRated += p.dropped;
+    summary.candidatesDroppedSameTitle += p.sameTitle;
     const display = [...p.ranked];
     if (shuffle) new Rng(seed, `testset/candidates/${src}`).shuffle(display);
     const itemsOf = new Map<PromptItem, number>();
