@@ -1,26 +1,28 @@
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadExperimentFile } from "../config/index.js";
-import { DataFormatError, Rng, UsageError } from "../core/index.js";
+import { DataFormatError, UsageError } from "../core/index.js";
 import { DATASET_NAMES, type DatasetName, isDatasetName } from "../data/index.js";
 import {
   buildInstructionDataset,
   type DatasetBuildOptions,
   type DatasetSection,
   datasetStats,
+  llmTeacher,
   parseDatasetSection,
   parseRecordsOption,
   readCandidateLists,
   readProvenanceJsonl,
   recordCounts,
-  runnerTeacher,
   SUBSET_NAMES,
   SUBSETS,
   type SubsetName,
+  TEACHER_DEFAULTS,
   validateAlpacaFile,
   writeDatasetStats,
 } from "../dataset/index.js";
 import { readPoolFile } from "../instruct/index.js";
+import type { OpenedLlm } from "../llm/index.js";
 import { type CliContext, contextOf, intOption, numberOption } from "./context.js";
 import { info, printResult, progressBar } from "./output.js";
 
@@ -97,10 +99,9 @@ export function register(program: Command): void {
     .option("--llm-model <name>", "remote model name")
     .option(
       "--retries <n>",
-      "LLM teacher: retries after an invalid answer, with the validation feedback",
-      "2",
+      `LLM teacher: retries after an invalid answer, with the validation feedback (default ${TEACHER_DEFAULTS.retries})`,
     )
-    .option("--max-tokens <n>", "LLM teacher: max tokens per answer", "512")
+    .option("--max-tokens <n>", `LLM teacher: max tokens per answer (default ${TEACHER_DEFAULTS.maxTokens})`)
     .option("--concurrency <n>", "LLM teacher: requests in flight (default 4; 1 for a .gguf)")
     .option("--cache <db>", "LLM teacher: generation cache (default <cache-dir>/generations.sqlite)")
     .option("--threads <n>", "LLM teacher: CPU threads of a local .gguf model (default all cores)")
@@ -125,7 +126,7 @@ export function register(program: Command): void {
       "--seed-leak",
       "compat: name held-out liked items to the teacher (SEED.md §7); flags every record it touches",
     )
-    .option("--validation-share <x>", "share of users whose records go to validation.json", "0.1")
+    .option("--validation-share <x>", "share of users whose records go to validation.json (default 0.1)")
     .option("--max-liked <n>", "liked items shown per prompt (seeded sample; default 20)")
     .option("--candidates-per-record <n>", "candidates per record (default 20)")
     .option(
@@ -278,32 +279,27 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
   };
   process.on("SIGINT", onSigint);
   const bar = progressBar(ctx);
-  const closers: Array<() => Promise<void> | void> = [];
+  let opened: OpenedLlm | undefined;
   try {
     let teacher: DatasetBuildOptions["teacher"] = { kind: "offline" };
     if (llmName) {
-      const llm = await import("../llm/index.js");
-      const backend = await llm.createBackend({
+      const { openLlm } = await import("../llm/index.js");
+      const llmModel = o.llmModel ?? section.llmModel;
+      opened = await openLlm({
         llm: llmName,
-        ...((o.llmModel ?? section.llmModel) !== undefined
-          ? { llmModel: o.llmModel ?? section.llmModel }
-          : {}),
+        ...(llmModel !== undefined ? { llmModel } : {}),
         ...(o.threads !== undefined ? { threads: intOption("--threads", o.threads, 1) as number } : {}),
-        maxRetries: 0,
+        ...(o.cache !== undefined ? { cache: o.cache } : {}),
+        cacheDir: ctx.cacheDir,
+        ...(o.concurrency !== undefined ? { concurrency: intOption("--concurrency", o.concurrency, 1) } : {}),
+        seed,
       });
-      closers.push(() => backend.close());
-      const cache = new llm.GenerationCache(o.cache ?? join(ctx.cacheDir, "generations.sqlite"));
-      closers.push(() => cache.close());
-      teacher = {
-        kind: "llm",
-        model: runnerTeacher(backend, {
-          cache,
-          concurrency: intOption("--concurrency", o.concurrency, 1) ?? (backend.kind === "llama-cpp" ? 1 : 4),
-          rng: new Rng(seed, "runner/backoff"),
-        }),
-        retries: intOption("--retries", o.retries, 0) ?? section.retries ?? 2,
-        maxTokens: intOption("--max-tokens", o.maxTokens, 1) ?? section.maxTokens ?? 512,
-      };
+      const retries = intOption("--retries", o.retries, 0) ?? section.retries;
+      const maxTokens = intOption("--max-tokens", o.maxTokens, 1) ?? section.maxTokens;
+      teacher = llmTeacher(opened, {
+        ...(retries !== undefined ? { retries } : {}),
+        ...(maxTokens !== undefined ? { maxTokens } : {}),
+      });
     }
     info(
       ctx,
@@ -328,8 +324,10 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
       templates: template,
       instructionPools,
       seedLeak: Boolean(o.seedLeak ?? section.seedLeak),
-      validationShare:
-        numberOption("--validation-share", o.validationShare, 0, 0.99) ?? section.validationShare ?? 0.1,
+      ...optionalNumber(
+        "validationShare",
+        numberOption("--validation-share", o.validationShare, 0, 0.99) ?? section.validationShare,
+      ),
       ...optionalInt("maxLiked", o.maxLiked, section.maxLiked),
       ...optionalInt("candidatesPerRecord", o.candidatesPerRecord, section.candidatesPerRecord),
       ...optionalInt("maxPromptTokens", o.maxPromptTokens, section.maxPromptTokens),
@@ -357,8 +355,12 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
   } finally {
     bar.finish();
     process.off("SIGINT", onSigint);
-    for (const c of closers.reverse()) await c();
+    await opened?.close();
   }
+}
+
+function optionalNumber(key: string, value: number | undefined): Record<string, number> {
+  return value === undefined ? {} : { [key]: value };
 }
 
 function optionalInt(

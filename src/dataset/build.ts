@@ -32,13 +32,8 @@ import { OFFLINE_TEACHER, offlineAnswer, popularityShares } from "./offline-teac
 import { type ProvenanceRecord, writeProvenanceJsonl } from "./provenance.js";
 import { buildSubsetRecords, type DraftRecord, type UserContext } from "./records.js";
 import { SUBSET_NAMES, SUBSETS, type SubsetName, type SubsetSpec } from "./subsets.js";
-import { runTeacherLoop, type TeacherModel, type TeacherOutcome } from "./teacher.js";
+import { runTeacherLoop, TEACHER_DEFAULTS, type TeacherChoice, type TeacherOutcome } from "./teacher.js";
 import { validateAnswer } from "./validate-answer.js";
-
-/** The teacher: the offline knowledge-based explainer (default) or an LLM through the validated loop. */
-export type TeacherChoice =
-  | { kind: "offline" }
-  | { kind: "llm"; model: TeacherModel; retries?: number; maxTokens?: number; temperature?: number };
 
 export interface DatasetBuildOptions {
   outDir: string;
@@ -364,7 +359,7 @@ export async function buildInstructionDataset(opts: DatasetBuildOptions): Promis
           validate,
           seed: opts.seed,
           ...(teacher.retries !== undefined ? { retries: teacher.retries } : {}),
-          maxTokens: teacher.maxTokens ?? 512,
+          maxTokens: teacher.maxTokens ?? TEACHER_DEFAULTS.maxTokens,
           sampling: { temperature: teacher.temperature ?? 0, seed: opts.seed },
           withYear: (r) => !r.template.includes("anime"),
           ...(opts.signal ? { signal: opts.signal } : {}),

@@ -4,7 +4,6 @@ export {
   type DatasetBuildOptions,
   type DatasetBuildSummary,
   type SubsetSummary,
-  type TeacherChoice,
 } from "./build.js";
 export { readCandidateLists } from "./candidates-file.js";
 export {
@@ -52,10 +51,13 @@ export {
 } from "./subsets.js";
 export {
   functionTeacher,
+  llmTeacher,
   runnerTeacher,
   runTeacherLoop,
+  TEACHER_DEFAULTS,
   TEACHER_SYSTEM,
   type TeacherAttempt,
+  type TeacherChoice,
   type TeacherLoopOptions,
   type TeacherModel,
   type TeacherOutcome,

@@ -62,6 +62,7 @@ export {
   seedPromptLists,
   seedTestSet,
 } from "./seed-testset.js";
+export { ANSWER_MAX_TOKENS } from "./systems/llm.js";
 export {
   BASELINES,
   makeSystems,

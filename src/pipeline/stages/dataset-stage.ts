@@ -1,18 +1,17 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ExperimentConfig } from "../../config/index.js";
-import { Rng } from "../../core/index.js";
 import type { DatasetName } from "../../data/index.js";
 import {
   type AlpacaRecord,
   buildInstructionDataset,
   type DatasetBuildOptions,
   datasetStats,
+  llmTeacher,
   parseDatasetSection,
   readCandidateLists,
   readProvenanceJsonl,
   recordCounts,
-  runnerTeacher,
   subsetsOf,
   writeDatasetStats,
 } from "../../dataset/index.js";
@@ -37,29 +36,21 @@ export function datasetStage(config: ExperimentConfig, env: PipelineEnv): StageD
     dependsOn: ["split", "candidates"],
     async run(ctx): Promise<Record<string, number>> {
       if (subsets.length === 0) return { records: 0 };
-      const closers: Array<() => Promise<void> | void> = [];
+      let opened: import("../../llm/index.js").OpenedLlm | undefined;
       try {
         let teacher: DatasetBuildOptions["teacher"] = { kind: "offline" };
         if (section.llm) {
-          const llm = await import("../../llm/index.js");
-          const backend = await llm.createBackend({
+          const { openLlm } = await import("../../llm/index.js");
+          opened = await openLlm({
             llm: section.llm,
             ...(section.llmModel ? { llmModel: section.llmModel } : {}),
-            maxRetries: 0,
+            cache: join(ctx.workDir, ".cache.sqlite"),
+            seed: ctx.seed,
           });
-          closers.push(() => backend.close());
-          const cache = new llm.GenerationCache(join(ctx.workDir, ".cache.sqlite"));
-          closers.push(() => cache.close());
-          teacher = {
-            kind: "llm",
-            model: runnerTeacher(backend, {
-              cache,
-              concurrency: backend.kind === "llama-cpp" ? 1 : 4,
-              rng: new Rng(ctx.seed, "runner/backoff"),
-            }),
-            retries: section.retries ?? 2,
-            maxTokens: section.maxTokens ?? 512,
-          };
+          teacher = llmTeacher(opened, {
+            ...(section.retries !== undefined ? { retries: section.retries } : {}),
+            ...(section.maxTokens !== undefined ? { maxTokens: section.maxTokens } : {}),
+          });
         }
         const loaded = await loadExperimentData(config.data, env);
         const summary = await buildInstructionDataset({
@@ -99,7 +90,7 @@ export function datasetStage(config: ExperimentConfig, env: PipelineEnv): StageD
           rejected: summary.rejected,
         };
       } finally {
-        for (const close of closers.reverse()) await close();
+        await opened?.close();
       }
     },
   };

@@ -91,22 +91,17 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
       const split = readSplitDir(ctx.stageDirs.split, { nUsers: catalog.nUsers, nItems: catalog.nItems });
       const testsetPath = join(ctx.stageDirs.testset, TESTSET_FILE);
       const { document, testSet } = readRunTestSet(testsetPath, catalog);
-      const closers: Array<() => Promise<void> | void> = [];
+      let opened: import("../../llm/index.js").OpenedLlm | undefined;
       try {
-        let backend: import("../../llm/index.js").LlmBackend | undefined;
-        let cache: import("../../llm/index.js").GenerationCache | undefined;
         // specs name an LLM system exactly when eval.llm is set (checked when the stage was defined)
         if (e.llm) {
-          const llm = await import("../../llm/index.js");
-          backend = await llm.createBackend({
+          const { openLlm } = await import("../../llm/index.js");
+          opened = await openLlm({
             llm: e.llm,
             ...(e.llmModel ? { llmModel: e.llmModel } : {}),
             ...(e.threads ? { threads: e.threads } : {}),
-            maxRetries: 0,
+            cache: join(ctx.workDir, ".cache.sqlite"),
           });
-          closers.push(() => backend?.close());
-          cache = new llm.GenerationCache(join(ctx.workDir, ".cache.sqlite"));
-          closers.push(() => cache?.close());
         }
         const { loadModel } = await import("../../recsys/index.js");
         // The trained model's row is named after it, unless a baseline already has that name.
@@ -117,9 +112,13 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
             s === "recsys" ? `${recsysField}=recsys:${join(ctx.stageDirs.recsys, MODEL_FILE)}` : s,
           ),
           {
-            backend,
+            backend: opened?.backend,
             haveTrain: true,
-            llm: { maxTokens: e.maxTokens, sampling: { temperature: 0, seed: ctx.seed }, cache },
+            llm: {
+              maxTokens: e.maxTokens,
+              sampling: { temperature: 0, seed: ctx.seed },
+              ...(opened ? { cache: opened.cache, concurrency: opened.runner.concurrency } : {}),
+            },
             loadRecommender: (path) => {
               const { model, trainItems } = loadModel(path, undefined, { catalog });
               return { model, trainItems };
@@ -148,7 +147,7 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
         writeFileAtomic(join(ctx.workDir, RESULTS_FILE), `${reportMarkdown(run.report)}\n`);
         return { systems: run.report.systems.length, records: document.records.length };
       } finally {
-        for (const close of closers.reverse()) await close();
+        await opened?.close();
       }
     },
   };
