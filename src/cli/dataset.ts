@@ -5,17 +5,17 @@ import { DataFormatError, UsageError } from "../core/index.js";
 import { DATASET_NAMES, type DatasetName, isDatasetName } from "../data/index.js";
 import {
   buildInstructionDataset,
+  checkDatasetPaths,
   type DatasetBuildOptions,
   type DatasetSection,
   datasetStats,
   llmTeacher,
   parseDatasetSection,
   parseRecordsOption,
+  planDataset,
   readCandidateLists,
   readProvenanceJsonl,
-  recordCounts,
   SUBSET_NAMES,
-  SUBSETS,
   type SubsetName,
   TEACHER_DEFAULTS,
   validateAlpacaFile,
@@ -223,39 +223,72 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
   let section: DatasetSection = {};
   let seed = ctx.seed;
   let base = process.cwd();
+  // Without an experiment file every dataset is a candidate; with one, its data.dataset (as `run` reads it).
+  let defaultDatasets: readonly DatasetName[] = DATASET_NAMES;
   if (o.config) {
     const exp = loadExperimentFile(o.config);
     section = parseDatasetSection(exp.dataset, o.config);
     seed = exp.seed;
     base = dirname(resolve(o.config));
+    defaultDatasets = isDatasetName(exp.data.dataset) ? [exp.data.dataset] : [];
   }
   const rel = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const out = o.out ?? (section.out ? rel(section.out) : undefined);
   if (!out)
     throw new UsageError("dataset build needs --out <dir> (or `out:` in the config's dataset section)");
-  const datasets =
-    (list("--datasets", o.datasets, DATASET_NAMES) as DatasetName[] | undefined) ?? section.datasets;
-  let subsets = (list("--subsets", o.subsets, SUBSET_NAMES) as SubsetName[] | undefined) ??
-    section.subsets ?? [...SUBSET_NAMES];
-  if (datasets) subsets = subsets.filter((s) => datasets.includes(SUBSETS[s].dataset));
-  if (subsets.length === 0) throw new UsageError("no subset selected (check --datasets/--subsets)");
-  const records = o.records !== undefined ? parseRecordsOption(o.records) : section.records;
-  const counts = recordCounts(subsets, records);
+  const flagDatasets = list("--datasets", o.datasets, DATASET_NAMES) as DatasetName[] | undefined;
+  const flagSubsets = list("--subsets", o.subsets, SUBSET_NAMES) as SubsetName[] | undefined;
+  const flagRecords = o.records !== undefined ? parseRecordsOption(o.records) : undefined;
+  const fromConfig = (key: string) => `${o.config}: field dataset.${key}`;
+  // The one reading of datasets/subsets/records, shared with the pipeline's dataset stage.
+  const { subsets, counts } = planDataset(
+    {
+      ...((flagDatasets ?? section.datasets) ? { datasets: flagDatasets ?? section.datasets } : {}),
+      ...((flagSubsets ?? section.subsets) ? { subsets: flagSubsets ?? section.subsets } : {}),
+      ...((flagRecords ?? section.records) !== undefined ? { records: flagRecords ?? section.records } : {}),
+    },
+    {
+      defaultDatasets,
+      label: (key) =>
+        ({ datasets: flagDatasets, subsets: flagSubsets, records: flagRecords })[key] !== undefined
+          ? `--${key}`
+          : fromConfig(key),
+    },
+  );
+  if (subsets.length === 0)
+    throw new UsageError(
+      `no subset selected (check --datasets/--subsets${o.config ? `, or data.dataset of ${o.config}` : ""})`,
+    );
   const template = o.template ?? section.template ?? "clean";
   if (template !== "clean" && template !== "compat")
     throw new UsageError(`--template must be clean or compat, got "${template}"`);
-  const splitDirs = { ...(section.splits ?? {}), ...pairs("--split", o.split, DATASET_NAMES) } as Record<
-    string,
-    string
-  >;
-  const candidateFiles = {
-    ...(section.candidates ?? {}),
-    ...pairs("--candidates", o.candidates, DATASET_NAMES),
-  } as Record<string, string>;
-  const poolFiles = {
-    ...(section.pools ?? {}),
-    ...pairs("--pool", o.pool, ["movies", "books", "anime"]),
-  } as Record<string, string>;
+  // Every file and folder is checked before anything is built (exit 4 names the field and the path).
+  const flagSplits = pairs("--split", o.split, DATASET_NAMES);
+  const flagCandidates = pairs("--candidates", o.candidates, DATASET_NAMES);
+  const flagPools = pairs("--pool", o.pool, ["movies", "books", "anime"]);
+  if (o.config)
+    checkDatasetPaths(
+      {
+        ...(section.splits ? { splits: section.splits } : {}),
+        ...(section.candidates ? { candidates: section.candidates } : {}),
+        ...(section.pools ? { pools: section.pools } : {}),
+        ...(o.llm === undefined && section.llm !== undefined ? { llm: section.llm } : {}),
+      },
+      { source: o.config, resolve: rel, field: (k, key) => `field dataset.${k}${key ? `.${key}` : ""}` },
+    );
+  const flagName = { splits: "--split", candidates: "--candidates", pools: "--pool", llm: "--llm" } as const;
+  checkDatasetPaths(
+    {
+      splits: flagSplits,
+      candidates: flagCandidates,
+      pools: flagPools,
+      ...(o.llm !== undefined ? { llm: o.llm } : {}),
+    },
+    { source: "dataset build", resolve: rel, field: (k, key) => `${flagName[k]}${key ? ` ${key}=…` : ""}` },
+  );
+  const splitDirs = { ...(section.splits ?? {}), ...flagSplits } as Record<string, string>;
+  const candidateFiles = { ...(section.candidates ?? {}), ...flagCandidates } as Record<string, string>;
+  const poolFiles = { ...(section.pools ?? {}), ...flagPools } as Record<string, string>;
   const candidates: DatasetBuildOptions["candidates"] = {};
   const candidatesSource: DatasetBuildOptions["candidatesSource"] = {};
   for (const [d, f] of Object.entries(candidateFiles)) {

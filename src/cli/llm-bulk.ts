@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
 import { InterruptedError, LlmRequestError, UsageError, writeFileAtomic } from "../core/index.js";
 import type {

@@ -7,10 +7,15 @@ export {
 } from "./build.js";
 export { readCandidateLists } from "./candidates-file.js";
 export {
+  checkDatasetPaths,
+  type DatasetPaths,
+  type DatasetPlan,
   type DatasetSection,
+  type DatasetSelection,
   datasetSectionSchema,
   parseDatasetSection,
   parseRecordsOption,
+  planDataset,
   recordCounts,
 } from "./config.js";
 export { type ChatExample, splitByUser, toChatExample, writeAlpacaJson, writeChatJsonl } from "./exports.js";

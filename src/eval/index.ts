@@ -65,6 +65,7 @@ export {
 export { ANSWER_MAX_TOKENS } from "./systems/llm.js";
 export {
   BASELINES,
+  checkSystemSpec,
   makeSystems,
   parseSystemSpec,
   SYSTEM_KINDS,

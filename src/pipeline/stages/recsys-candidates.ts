@@ -15,11 +15,16 @@ export const CANDIDATES_FILE = "candidates.jsonl";
  * ranking, training items masked), write `model.bin` and `metrics.json`. An interrupted run keeps its
  * checkpoint in the work folder and resumes from it.
  */
-export function recsysStage(config: ExperimentConfig, env: PipelineEnv): StageDefinition {
+export function recsysStage(
+  config: ExperimentConfig,
+  env: PipelineEnv,
+  /** The hyperparameters as applied (`resolveRecsysParams`): what the manifest records. */
+  params: Record<string, unknown>,
+): StageDefinition {
   const r = config.recsys;
   return {
     name: "recsys",
-    config: r,
+    config: { ...r, params },
     dependsOn: ["split"],
     async run(ctx) {
       const { catalog } = await loadExperimentData(config.data, env);
@@ -32,7 +37,7 @@ export function recsysStage(config: ExperimentConfig, env: PipelineEnv): StageDe
       const result = await trainAndEvaluate({
         model: r.model,
         // On resume the checkpoint holds the hyperparameters; only the epoch target is passed.
-        config: resume ? { epochs: r.epochs } : { ...r.params, ...(iterative ? { epochs: r.epochs } : {}) },
+        config: resume ? { epochs: r.epochs } : params,
         train: split.train,
         test: split.test,
         catalog,

@@ -1,12 +1,11 @@
 import { join } from "node:path";
 import type { ExperimentConfig } from "../../config/index.js";
-import { UsageError, writeFileAtomic, writeJsonAtomic } from "../../core/index.js";
+import { writeFileAtomic, writeJsonAtomic } from "../../core/index.js";
 import { readSplitDir } from "../../data/index.js";
 import {
   BASELINES,
   buildTestSet,
   makeSystems,
-  parseSystemSpec,
   readCandidatesFile,
   readRunTestSet,
   reportMarkdown,
@@ -14,7 +13,6 @@ import {
   writeRunOutputs,
   writeTestSet,
 } from "../../eval/index.js";
-import { templateNames } from "../../prompts/index.js";
 import type { StageDefinition } from "../stage-runner.js";
 import { loadExperimentData, type PipelineEnv } from "./load-data.js";
 import { CANDIDATES_FILE, MODEL_FILE } from "./recsys-candidates.js";
@@ -25,13 +23,6 @@ export const RESULTS_FILE = "results.md";
 /** `testset`: N users' records with held-out liked items as ground truth; leak checks run inside the builder. */
 export function testsetStage(config: ExperimentConfig, env: PipelineEnv): StageDefinition {
   const t = config.testset;
-  if (!templateNames().includes(t.template)) {
-    throw new UsageError(
-      `experiment: field testset.template: expected one of ${templateNames()
-        .map((n) => JSON.stringify(n))
-        .join(", ")}, got ${JSON.stringify(t.template)}`,
-    );
-  }
   return {
     name: "testset",
     config: { ...t, candidatesPerUser: config.candidates.n },
@@ -66,22 +57,13 @@ export function testsetStage(config: ExperimentConfig, env: PipelineEnv): StageD
  * cache in the work folder so an interrupted run resumes), score them with the standard protocol and
  * write `results.md` (the table with confidence intervals), `report.json`, `outputs.jsonl`, `details.jsonl`.
  */
-export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefinition {
+export function evalStage(
+  config: ExperimentConfig,
+  env: PipelineEnv,
+  /** System specs as checked by `checkExperiment` (`llm` added when eval.llm is set). */
+  specs: readonly string[],
+): StageDefinition {
   const e = config.eval;
-  for (const [i, spec] of e.systems.entries()) {
-    try {
-      parseSystemSpec(spec);
-    } catch (err) {
-      throw new UsageError(`experiment: field eval.systems.${i}: ${(err as Error).message}`);
-    }
-  }
-  const needsLlm = e.systems.some((s) => /^(?:[^=]+=)?(llm|chatrec)(?::|$)/.test(s));
-  if (needsLlm && !e.llm) {
-    throw new UsageError(
-      "experiment: field eval.llm: the llm and chatrec systems need a model (a .gguf path or an http(s) base URL)",
-    );
-  }
-  const specs = [...e.systems, ...(e.llm && !e.systems.some((s) => /(^|=)llm(:|$)/.test(s)) ? ["llm"] : [])];
   return {
     name: "eval",
     config: { ...e, systems: specs },
@@ -93,7 +75,7 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
       const { document, testSet } = readRunTestSet(testsetPath, catalog);
       let opened: import("../../llm/index.js").OpenedLlm | undefined;
       try {
-        // specs name an LLM system exactly when eval.llm is set (checked when the stage was defined)
+        // specs name an LLM system exactly when eval.llm is set (checkExperiment)
         if (e.llm) {
           const { openLlm } = await import("../../llm/index.js");
           opened = await openLlm({
