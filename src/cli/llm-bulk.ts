@@ -331,7 +331,19 @@ export function readJsonObject(arg: string): Record<string, unknown> {
   }
 }
 
-function localModelSpec(o: BulkOptions, parseLoraArg: (arg: string) => { path: string; scale: number }) {
+/** Flags of a local .gguf model (`llm generate`, bulk generation, `llm serve`). */
+export interface LocalModelFlags {
+  threads?: string;
+  contextSize?: string;
+  gpu?: boolean;
+  lora?: string[];
+}
+
+/** The backend settings of those flags (the llm module's parseLoraArg is passed in: it is loaded on use). */
+export function localModelSpec(
+  o: LocalModelFlags,
+  parseLoraArg: (arg: string) => { path: string; scale: number },
+) {
   const spec: {
     threads?: number;
     contextSize?: number;
