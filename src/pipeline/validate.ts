@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   type DataSection,
@@ -20,8 +19,7 @@ import { checkSystemSpec } from "../eval/index.js";
 import { isRemoteLlm } from "../llm/index.js";
 import { templateNames } from "../prompts/index.js";
 import { createModel, modelFactory, parseModelConfig } from "../recsys/index.js";
-import type { PipelineEnv } from "./stages/load-data.js";
-import { resolvePath } from "./stages/load-data.js";
+import { locateDataFiles, type PipelineEnv, resolvePath } from "./stages/load-data.js";
 
 /** What the stages run with once an experiment passed validation: the settings as applied. */
 export interface CheckedExperiment {
@@ -147,9 +145,9 @@ function checkData(data: DataSection, env: PipelineEnv, source: string): void {
     );
     return;
   }
-  const dirs = [env.dataDir, env.cacheDir].filter((d): d is string => !!d).map((d) => join(d, name));
-  if (dirs.some((d) => files.every((f) => existsSync(join(d, f))))) return;
+  if (Object.keys(locateDataFiles(data, env)).length > 0) return;
   if (isDownloadable(name) && data.download) return; // the data stage downloads it
+  const dirs = [env.dataDir, env.cacheDir].filter((d): d is string => !!d).map((d) => join(d, name));
   const looked = dirs.map((d) => `${d}/`).join(", ") || "no folder (no --data-dir, no cache folder)";
   throw new MissingResourceError(
     `${source}: field data.dataset: ${name} needs ${files.join(", ")}, not found in ${looked}; ${
