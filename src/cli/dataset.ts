@@ -1,26 +1,28 @@
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadExperimentFile } from "../config/index.js";
-import { DataFormatError, Rng, UsageError } from "../core/index.js";
+import { DataFormatError, UsageError } from "../core/index.js";
 import { DATASET_NAMES, type DatasetName, isDatasetName } from "../data/index.js";
 import {
   buildInstructionDataset,
+  checkDatasetPaths,
   type DatasetBuildOptions,
   type DatasetSection,
   datasetStats,
+  llmTeacher,
   parseDatasetSection,
   parseRecordsOption,
+  planDataset,
   readCandidateLists,
   readProvenanceJsonl,
-  recordCounts,
-  runnerTeacher,
   SUBSET_NAMES,
-  SUBSETS,
   type SubsetName,
+  TEACHER_DEFAULTS,
   validateAlpacaFile,
   writeDatasetStats,
 } from "../dataset/index.js";
 import { readPoolFile } from "../instruct/index.js";
+import type { OpenedLlm } from "../llm/index.js";
 import { type CliContext, contextOf, intOption, numberOption } from "./context.js";
 import { info, printResult, progressBar } from "./output.js";
 
@@ -97,10 +99,9 @@ export function register(program: Command): void {
     .option("--llm-model <name>", "remote model name")
     .option(
       "--retries <n>",
-      "LLM teacher: retries after an invalid answer, with the validation feedback",
-      "2",
+      `LLM teacher: retries after an invalid answer, with the validation feedback (default ${TEACHER_DEFAULTS.retries})`,
     )
-    .option("--max-tokens <n>", "LLM teacher: max tokens per answer", "512")
+    .option("--max-tokens <n>", `LLM teacher: max tokens per answer (default ${TEACHER_DEFAULTS.maxTokens})`)
     .option("--concurrency <n>", "LLM teacher: requests in flight (default 4; 1 for a .gguf)")
     .option("--cache <db>", "LLM teacher: generation cache (default <cache-dir>/generations.sqlite)")
     .option("--threads <n>", "LLM teacher: CPU threads of a local .gguf model (default all cores)")
@@ -125,7 +126,7 @@ export function register(program: Command): void {
       "--seed-leak",
       "compat: name held-out liked items to the teacher (SEED.md §7); flags every record it touches",
     )
-    .option("--validation-share <x>", "share of users whose records go to validation.json", "0.1")
+    .option("--validation-share <x>", "share of users whose records go to validation.json (default 0.1)")
     .option("--max-liked <n>", "liked items shown per prompt (seeded sample; default 20)")
     .option("--candidates-per-record <n>", "candidates per record (default 20)")
     .option(
@@ -222,39 +223,72 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
   let section: DatasetSection = {};
   let seed = ctx.seed;
   let base = process.cwd();
+  // Without an experiment file every dataset is a candidate; with one, its data.dataset (as `run` reads it).
+  let defaultDatasets: readonly DatasetName[] = DATASET_NAMES;
   if (o.config) {
     const exp = loadExperimentFile(o.config);
     section = parseDatasetSection(exp.dataset, o.config);
     seed = exp.seed;
     base = dirname(resolve(o.config));
+    defaultDatasets = isDatasetName(exp.data.dataset) ? [exp.data.dataset] : [];
   }
   const rel = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const out = o.out ?? (section.out ? rel(section.out) : undefined);
   if (!out)
     throw new UsageError("dataset build needs --out <dir> (or `out:` in the config's dataset section)");
-  const datasets =
-    (list("--datasets", o.datasets, DATASET_NAMES) as DatasetName[] | undefined) ?? section.datasets;
-  let subsets = (list("--subsets", o.subsets, SUBSET_NAMES) as SubsetName[] | undefined) ??
-    section.subsets ?? [...SUBSET_NAMES];
-  if (datasets) subsets = subsets.filter((s) => datasets.includes(SUBSETS[s].dataset));
-  if (subsets.length === 0) throw new UsageError("no subset selected (check --datasets/--subsets)");
-  const records = o.records !== undefined ? parseRecordsOption(o.records) : section.records;
-  const counts = recordCounts(subsets, records);
+  const flagDatasets = list("--datasets", o.datasets, DATASET_NAMES) as DatasetName[] | undefined;
+  const flagSubsets = list("--subsets", o.subsets, SUBSET_NAMES) as SubsetName[] | undefined;
+  const flagRecords = o.records !== undefined ? parseRecordsOption(o.records) : undefined;
+  const fromConfig = (key: string) => `${o.config}: field dataset.${key}`;
+  // The one reading of datasets/subsets/records, shared with the pipeline's dataset stage.
+  const { subsets, counts } = planDataset(
+    {
+      ...((flagDatasets ?? section.datasets) ? { datasets: flagDatasets ?? section.datasets } : {}),
+      ...((flagSubsets ?? section.subsets) ? { subsets: flagSubsets ?? section.subsets } : {}),
+      ...((flagRecords ?? section.records) !== undefined ? { records: flagRecords ?? section.records } : {}),
+    },
+    {
+      defaultDatasets,
+      label: (key) =>
+        ({ datasets: flagDatasets, subsets: flagSubsets, records: flagRecords })[key] !== undefined
+          ? `--${key}`
+          : fromConfig(key),
+    },
+  );
+  if (subsets.length === 0)
+    throw new UsageError(
+      `no subset selected (check --datasets/--subsets${o.config ? `, or data.dataset of ${o.config}` : ""})`,
+    );
   const template = o.template ?? section.template ?? "clean";
   if (template !== "clean" && template !== "compat")
     throw new UsageError(`--template must be clean or compat, got "${template}"`);
-  const splitDirs = { ...(section.splits ?? {}), ...pairs("--split", o.split, DATASET_NAMES) } as Record<
-    string,
-    string
-  >;
-  const candidateFiles = {
-    ...(section.candidates ?? {}),
-    ...pairs("--candidates", o.candidates, DATASET_NAMES),
-  } as Record<string, string>;
-  const poolFiles = {
-    ...(section.pools ?? {}),
-    ...pairs("--pool", o.pool, ["movies", "books", "anime"]),
-  } as Record<string, string>;
+  // Every file and folder is checked before anything is built (exit 4 names the field and the path).
+  const flagSplits = pairs("--split", o.split, DATASET_NAMES);
+  const flagCandidates = pairs("--candidates", o.candidates, DATASET_NAMES);
+  const flagPools = pairs("--pool", o.pool, ["movies", "books", "anime"]);
+  if (o.config)
+    checkDatasetPaths(
+      {
+        ...(section.splits ? { splits: section.splits } : {}),
+        ...(section.candidates ? { candidates: section.candidates } : {}),
+        ...(section.pools ? { pools: section.pools } : {}),
+        ...(o.llm === undefined && section.llm !== undefined ? { llm: section.llm } : {}),
+      },
+      { source: o.config, resolve: rel, field: (k, key) => `field dataset.${k}${key ? `.${key}` : ""}` },
+    );
+  const flagName = { splits: "--split", candidates: "--candidates", pools: "--pool", llm: "--llm" } as const;
+  checkDatasetPaths(
+    {
+      splits: flagSplits,
+      candidates: flagCandidates,
+      pools: flagPools,
+      ...(o.llm !== undefined ? { llm: o.llm } : {}),
+    },
+    { source: "dataset build", resolve: rel, field: (k, key) => `${flagName[k]}${key ? ` ${key}=…` : ""}` },
+  );
+  const splitDirs = { ...(section.splits ?? {}), ...flagSplits } as Record<string, string>;
+  const candidateFiles = { ...(section.candidates ?? {}), ...flagCandidates } as Record<string, string>;
+  const poolFiles = { ...(section.pools ?? {}), ...flagPools } as Record<string, string>;
   const candidates: DatasetBuildOptions["candidates"] = {};
   const candidatesSource: DatasetBuildOptions["candidatesSource"] = {};
   for (const [d, f] of Object.entries(candidateFiles)) {
@@ -278,32 +312,27 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
   };
   process.on("SIGINT", onSigint);
   const bar = progressBar(ctx);
-  const closers: Array<() => Promise<void> | void> = [];
+  let opened: OpenedLlm | undefined;
   try {
     let teacher: DatasetBuildOptions["teacher"] = { kind: "offline" };
     if (llmName) {
-      const llm = await import("../llm/index.js");
-      const backend = await llm.createBackend({
+      const { openLlm } = await import("../llm/index.js");
+      const llmModel = o.llmModel ?? section.llmModel;
+      opened = await openLlm({
         llm: llmName,
-        ...((o.llmModel ?? section.llmModel) !== undefined
-          ? { llmModel: o.llmModel ?? section.llmModel }
-          : {}),
+        ...(llmModel !== undefined ? { llmModel } : {}),
         ...(o.threads !== undefined ? { threads: intOption("--threads", o.threads, 1) as number } : {}),
-        maxRetries: 0,
+        ...(o.cache !== undefined ? { cache: o.cache } : {}),
+        cacheDir: ctx.cacheDir,
+        ...(o.concurrency !== undefined ? { concurrency: intOption("--concurrency", o.concurrency, 1) } : {}),
+        seed,
       });
-      closers.push(() => backend.close());
-      const cache = new llm.GenerationCache(o.cache ?? join(ctx.cacheDir, "generations.sqlite"));
-      closers.push(() => cache.close());
-      teacher = {
-        kind: "llm",
-        model: runnerTeacher(backend, {
-          cache,
-          concurrency: intOption("--concurrency", o.concurrency, 1) ?? (backend.kind === "llama-cpp" ? 1 : 4),
-          rng: new Rng(seed, "runner/backoff"),
-        }),
-        retries: intOption("--retries", o.retries, 0) ?? section.retries ?? 2,
-        maxTokens: intOption("--max-tokens", o.maxTokens, 1) ?? section.maxTokens ?? 512,
-      };
+      const retries = intOption("--retries", o.retries, 0) ?? section.retries;
+      const maxTokens = intOption("--max-tokens", o.maxTokens, 1) ?? section.maxTokens;
+      teacher = llmTeacher(opened, {
+        ...(retries !== undefined ? { retries } : {}),
+        ...(maxTokens !== undefined ? { maxTokens } : {}),
+      });
     }
     info(
       ctx,
@@ -328,8 +357,10 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
       templates: template,
       instructionPools,
       seedLeak: Boolean(o.seedLeak ?? section.seedLeak),
-      validationShare:
-        numberOption("--validation-share", o.validationShare, 0, 0.99) ?? section.validationShare ?? 0.1,
+      ...optionalNumber(
+        "validationShare",
+        numberOption("--validation-share", o.validationShare, 0, 0.99) ?? section.validationShare,
+      ),
       ...optionalInt("maxLiked", o.maxLiked, section.maxLiked),
       ...optionalInt("candidatesPerRecord", o.candidatesPerRecord, section.candidatesPerRecord),
       ...optionalInt("maxPromptTokens", o.maxPromptTokens, section.maxPromptTokens),
@@ -357,8 +388,12 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
   } finally {
     bar.finish();
     process.off("SIGINT", onSigint);
-    for (const c of closers.reverse()) await c();
+    await opened?.close();
   }
+}
+
+function optionalNumber(key: string, value: number | undefined): Record<string, number> {
+  return value === undefined ? {} : { [key]: value };
 }
 
 function optionalInt(

@@ -53,6 +53,7 @@ export function register(program: Command): void {
       );
       const result = await runAndReport(ctx, config, {
         baseDir: process.cwd(),
+        source: "demo",
         runsDir: opts.runsDir,
         force: opts.force,
       });

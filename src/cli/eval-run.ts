@@ -1,8 +1,9 @@
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { UsageError, writeFileAtomic } from "../core/index.js";
 import { type DatasetName, isDatasetName, loadDataset, readSplitDir } from "../data/index.js";
 import {
+  ANSWER_MAX_TOKENS,
   makeSystems,
   readRunTestSet,
   readTestSet,
@@ -11,7 +12,7 @@ import {
   SYSTEM_KINDS,
   writeRunOutputs,
 } from "../eval/index.js";
-import { createBackend, GenerationCache, type LlmBackend } from "../llm/index.js";
+import { type OpenedLlm, openLlm } from "../llm/index.js";
 import { datasetFingerprint, loadModel } from "../recsys/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
 import { info, printResult, progressBar } from "./output.js";
@@ -59,7 +60,7 @@ export function registerEvalRun(evalCommand: Command): void {
     .option("--llm-model <name>", "model name on a remote server")
     .option("--context-size <n>", "embedded model: context size in tokens")
     .option("--threads <n>", "embedded model: CPU threads")
-    .option("--max-tokens <n>", "answer length limit in tokens", "256")
+    .option("--max-tokens <n>", "answer length limit in tokens", String(ANSWER_MAX_TOKENS))
     .option("--temperature <t>", "sampling temperature (0 = greedy)", "0")
     .option("--concurrency <n>", "requests in flight (default 1 embedded, 4 remote)")
     .option("--cache <db>", "SQLite generation cache (default <cache-dir>/generations.sqlite)")
@@ -89,21 +90,18 @@ export function registerEvalRun(evalCommand: Command): void {
         ? readSplitDir(resolve(flags.split), { nUsers: catalog.nUsers, nItems: catalog.nItems })
         : undefined;
       const needsLlm = flags.system.some((s) => /^(?:[^=]+=)?(llm|chatrec)(?::|$)/.test(s));
-      let backend: LlmBackend | undefined;
-      let cache: GenerationCache | undefined;
+      let opened: OpenedLlm | undefined;
       if (needsLlm) {
         if (!flags.llm) throw new UsageError("llm and chatrec systems need --llm <model.gguf | http(s) URL>");
-        backend = await createBackend({
+        opened = await openLlm({
           llm: flags.llm,
           llmModel: flags.llmModel,
           contextSize: intOption("--context-size", flags.contextSize, 16),
           threads: intOption("--threads", flags.threads, 1),
-          maxRetries: 0,
+          cache: typeof flags.cache === "string" ? flags.cache : flags.cache === false ? false : undefined,
+          cacheDir: ctx.cacheDir,
+          concurrency: intOption("--concurrency", flags.concurrency, 1),
         });
-        if (flags.cache !== false)
-          cache = new GenerationCache(
-            typeof flags.cache === "string" ? flags.cache : join(ctx.cacheDir, "generations.sqlite"),
-          );
       }
       const ac = new AbortController();
       const onSigint = () => {
@@ -116,13 +114,13 @@ export function registerEvalRun(evalCommand: Command): void {
       process.on("SIGINT", onSigint);
       try {
         const systems = makeSystems(flags.system, {
-          backend,
+          backend: opened?.backend,
           haveTrain: split !== undefined,
           llm: {
             maxTokens: intOption("--max-tokens", flags.maxTokens, 1),
             sampling: { temperature: numberOption("--temperature", flags.temperature, 0, 2), seed: ctx.seed },
-            concurrency: intOption("--concurrency", flags.concurrency, 1),
-            cache,
+            concurrency: opened?.runner.concurrency,
+            cache: opened?.cache,
           },
           loadRecommender: (path) => {
             // With --split, a model trained on other data is a clear error (its fingerprint differs).
@@ -153,8 +151,7 @@ export function registerEvalRun(evalCommand: Command): void {
         );
       } finally {
         process.off("SIGINT", onSigint);
-        cache?.close();
-        await backend?.close();
+        await opened?.close();
       }
     });
 }

@@ -63,14 +63,16 @@ export function register(program: Command): void {
       const temperature = numberOption("--temperature", o.temperature, 0, 2) as number;
       const maxTokens = intOption("--max-tokens", o.maxTokens, 1) as number;
       const llm = await import("../llm/index.js");
-      const { join } = await import("node:path");
-      const backend = await llm.createBackend({
+      // One request per round: the rounds depend on each other.
+      const opened = await llm.openLlm({
         llm: o.llm,
         ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
         ...(o.threads !== undefined ? { threads: intOption("--threads", o.threads, 1) as number } : {}),
-        maxRetries: 0,
+        ...(o.cache !== undefined ? { cache: o.cache } : {}),
+        cacheDir: ctx.cacheDir,
+        concurrency: 1,
       });
-      const cache = new llm.GenerationCache(o.cache ?? join(ctx.cacheDir, "generations.sqlite"));
+      const { backend } = opened;
       try {
         const before = pool.entries.length;
         // Each round goes through the runner (retries, cache): a rerun replays cached proposals.
@@ -87,7 +89,7 @@ export function register(program: Command): void {
                   request: { prompt, maxTokens, sampling: { temperature, seed: ctx.seed + round } },
                 },
               ],
-              { cache, concurrency: 1 },
+              opened.runner,
             );
             const out = s.outcomes[0];
             if (out?.status !== "ok" || !out.result)
@@ -107,8 +109,7 @@ export function register(program: Command): void {
             `${grown.domain}: ${added} added, ${rejected} rejected in ${rounds} rounds; ${grown.entries.length} entries → ${o.out}`,
         );
       } finally {
-        cache.close();
-        await backend.close();
+        await opened.close();
       }
     });
 

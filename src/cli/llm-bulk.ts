@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
-import { InterruptedError, LlmRequestError, Rng, UsageError, writeFileAtomic } from "../core/index.js";
+import { InterruptedError, LlmRequestError, UsageError, writeFileAtomic } from "../core/index.js";
 import type {
   JobEstimate,
   LlmRequest,
@@ -31,7 +30,7 @@ export function addBulkGenerateOptions(cmd: Command): Command {
       "full",
     )
     .option("--timeout-ms <ms>", "bulk: per-attempt timeout", "120000")
-    .option("--retries <n>", "bulk: retries per request after the first attempt", "6")
+    .option("--retries <n>", "bulk: retries per request after the first attempt (default 6)")
     .option("--grace-ms <ms>", "bulk: after Ctrl-C, how long in-flight requests may finish", "30000")
     .option(
       "--prices <file>",
@@ -52,7 +51,7 @@ interface BulkOptions {
   cache?: string;
   cacheSync: string;
   timeoutMs: string;
-  retries: string;
+  retries?: string;
   graceMs: string;
   prices?: string;
   pollMs: string;
@@ -103,7 +102,7 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
   if (o.cacheSync !== "full" && o.cacheSync !== "normal") {
     throw new UsageError(`--cache-sync must be full or normal, got "${o.cacheSync}"`);
   }
-  const cache = new llm.GenerationCache(o.cache ?? join(ctx.cacheDir, "generations.sqlite"), {
+  const cache = new llm.GenerationCache(o.cache ?? llm.generationCachePath(ctx.cacheDir), {
     synchronous: o.cacheSync,
   });
   try {
@@ -157,33 +156,39 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
           onProgress: bar,
         });
       } else {
-        const backend = await llm.createBackend({
+        // The cache is already open (the dry run needs it without a backend): none from openLlm.
+        const opened = await llm.openLlm({
           llm: o.llm,
           ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
           ...localModelSpec(o, llm.parseLoraArg),
-          maxRetries: 0, // the runner retries, with backoff, jitter and Retry-After
           timeoutMs,
+          cache: false,
+          ...(o.concurrency !== undefined
+            ? { concurrency: intOption("--concurrency", o.concurrency, 1) }
+            : {}),
+          seed: ctx.seed,
         });
+        const { backend } = opened;
         try {
           const estimate = llm.estimateJob(backend, requests, { cache, prices });
           info(ctx, describeStart(estimate));
           summary = await llm.runGeneration(backend, items, {
-            concurrency:
-              intOption("--concurrency", o.concurrency, 1) ?? (backend.kind === "llama-cpp" ? 1 : 4),
+            ...opened.runner,
             requestsPerMinute: numberOption("--rpm", o.rpm, 1e-9),
             tokensPerMinute: numberOption("--tpm", o.tpm, 1e-9),
-            retry: { maxRetries: intOption("--retries", o.retries, 0) ?? 6 },
+            ...(o.retries !== undefined
+              ? { retry: { maxRetries: intOption("--retries", o.retries, 0) } }
+              : {}),
             timeoutMs,
             graceMs,
             cache,
             prices,
             maxCostUsd,
             signal: controller.signal,
-            rng: new Rng(ctx.seed, "runner/backoff"),
             onProgress: bar,
           });
         } finally {
-          await backend.close();
+          await opened.close();
         }
       }
     } finally {
@@ -326,7 +331,19 @@ export function readJsonObject(arg: string): Record<string, unknown> {
   }
 }
 
-function localModelSpec(o: BulkOptions, parseLoraArg: (arg: string) => { path: string; scale: number }) {
+/** Flags of a local .gguf model (`llm generate`, bulk generation, `llm serve`). */
+export interface LocalModelFlags {
+  threads?: string;
+  contextSize?: string;
+  gpu?: boolean;
+  lora?: string[];
+}
+
+/** The backend settings of those flags (the llm module's parseLoraArg is passed in: it is loaded on use). */
+export function localModelSpec(
+  o: LocalModelFlags,
+  parseLoraArg: (arg: string) => { path: string; scale: number },
+) {
   const spec: {
     threads?: number;
     contextSize?: number;

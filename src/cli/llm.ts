@@ -8,7 +8,6 @@ import {
   ggufSummary,
   isRemoteLlm,
   type LlmRequest,
-  type LoraAdapterRef,
   listGgufFiles,
   parseLoraArg,
   startServer,
@@ -16,6 +15,8 @@ import {
 import { type CliContext, contextOf, intOption } from "./context.js";
 import {
   addBulkGenerateOptions,
+  type LocalModelFlags,
+  localModelSpec,
   readJsonObject,
   requestDefaults,
   runBulkGenerate,
@@ -26,7 +27,7 @@ import { info, printResult, progressBar } from "./output.js";
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** Options every command that loads a local model shares. */
-function addLocalModelOptions(cmd: Command): Command {
+function addLocalModelFlags(cmd: Command): Command {
   return cmd
     .option("--threads <n>", "CPU threads for a .gguf model (default: all cores, never more)")
     .option(
@@ -41,25 +42,7 @@ function addLocalModelOptions(cmd: Command): Command {
     );
 }
 
-interface LocalModelOptions {
-  threads?: string;
-  contextSize?: string;
-  gpu?: boolean;
-  lora?: string[];
-}
-
-async function localModelSpec(o: LocalModelOptions) {
-  const spec: { threads?: number; contextSize?: number; gpu?: boolean; loras?: LoraAdapterRef[] } = {};
-  const threads = intOption("--threads", o.threads, 1);
-  if (threads !== undefined) spec.threads = threads;
-  const contextSize = intOption("--context-size", o.contextSize, 16);
-  if (contextSize !== undefined) spec.contextSize = contextSize;
-  if (o.gpu) spec.gpu = true;
-  if (o.lora && o.lora.length > 0) spec.loras = o.lora.map(parseLoraArg);
-  return spec;
-}
-
-interface GenerateOptions extends LocalModelOptions, SamplingFlags {
+interface GenerateOptions extends LocalModelFlags, SamplingFlags {
   llm?: string;
   llmModel?: string;
   prompt?: string;
@@ -118,7 +101,7 @@ async function generate(cmd: Command): Promise<void> {
   const backend = await createBackend({
     llm: o.llm,
     ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
-    ...(await localModelSpec(o)),
+    ...localModelSpec(o, parseLoraArg),
   });
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -150,7 +133,7 @@ async function generate(cmd: Command): Promise<void> {
   }
 }
 
-interface ServeOptions extends LocalModelOptions {
+interface ServeOptions extends LocalModelFlags {
   gguf?: string;
   port: string;
   host: string;
@@ -168,7 +151,7 @@ async function serve(cmd: Command): Promise<void> {
   const backend = await createBackend({
     llm: o.gguf,
     ...(o.modelName !== undefined ? { llmModel: o.modelName } : {}),
-    ...(await localModelSpec(o)),
+    ...localModelSpec(o, parseLoraArg),
   });
   const server = await startServer({ backend, host: o.host, port, queue });
   const loopback = o.host === "127.0.0.1" || o.host === "::1" || o.host === "localhost";
@@ -308,7 +291,7 @@ export function register(program: Command): void {
       "--grammar <file>",
       "constrain the output to a GBNF grammar (.gguf models and llama.cpp-style servers)",
     );
-  addLocalModelOptions(gen);
+  addLocalModelFlags(gen);
   addBulkGenerateOptions(gen);
   gen.action(async (_opts: unknown, cmd: Command) => generate(cmd));
 
@@ -320,7 +303,7 @@ export function register(program: Command): void {
     .option("--host <address>", "interface to bind", "127.0.0.1")
     .option("--queue <n>", "requests that may wait while one runs; more get HTTP 429", "8")
     .option("--model-name <name>", "model id to report (default: the file name and adapters)");
-  addLocalModelOptions(srv);
+  addLocalModelFlags(srv);
   srv.action(async (_opts: unknown, cmd: Command) => serve(cmd));
 
   const models = group

@@ -21,6 +21,7 @@ export function register(program: Command): void {
       if (seedFlag) config.seed = ctx.seed;
       await runAndReport(ctx, config, {
         baseDir: dirname(resolve(file)),
+        source: file,
         runsDir: opts.runsDir,
         force: opts.force,
       });
@@ -31,7 +32,7 @@ export function register(program: Command): void {
 export async function runAndReport(
   ctx: CliContext,
   config: Parameters<typeof runExperiment>[0],
-  o: { baseDir: string; runsDir: string; force?: string },
+  o: { baseDir: string; runsDir: string; force?: string; source?: string },
 ) {
   const bar = progressBar(ctx);
   const result = await withInterrupt((signal) =>
@@ -40,6 +41,7 @@ export async function runAndReport(
       { dataDir: ctx.dataDir, modelsDir: ctx.modelsDir, cacheDir: ctx.cacheDir, baseDir: o.baseDir },
       {
         runsDir: resolve(o.runsDir),
+        ...(o.source !== undefined ? { source: o.source } : {}),
         force: o.force,
         signal,
         onProgress: bar,

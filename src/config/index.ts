@@ -1,4 +1,5 @@
 export { formatZodError, loadExperimentFile, validateExperiment } from "./load.js";
+export { type NamedPath, requireFile, requireFolder } from "./paths.js";
 export {
   type CandidatesSection,
   candidatesSectionSchema,

@@ -1,5 +1,6 @@
 // Public surface of the data layer: other modules import only from here.
 export { Catalog, type CatalogItem, type CatalogUser, type SourceId } from "./catalog.js";
+export { distinctTitles } from "./distinct-titles.js";
 export {
   type DownloadableDataset,
   type DownloadOptions,
@@ -73,3 +74,10 @@ export {
   TRAILING_ARTICLES,
   titleKey,
 } from "./titles.js";
+export {
+  type HistoryRule,
+  type UserHistories,
+  type UserHistory,
+  type UserHistoryOptions,
+  userHistories,
+} from "./user-history.js";

@@ -21,6 +21,8 @@ import {
   type Split,
   splitInteractions,
   thresholdsFor,
+  type UserHistories,
+  userHistories,
 } from "../data/index.js";
 import { candidateLists, createModel } from "../recsys/index.js";
 import type { AlpacaRecord } from "./alpaca.js";
@@ -30,13 +32,8 @@ import { OFFLINE_TEACHER, offlineAnswer, popularityShares } from "./offline-teac
 import { type ProvenanceRecord, writeProvenanceJsonl } from "./provenance.js";
 import { buildSubsetRecords, type DraftRecord, type UserContext } from "./records.js";
 import { SUBSET_NAMES, SUBSETS, type SubsetName, type SubsetSpec } from "./subsets.js";
-import { runTeacherLoop, type TeacherModel, type TeacherOutcome } from "./teacher.js";
+import { runTeacherLoop, TEACHER_DEFAULTS, type TeacherChoice, type TeacherOutcome } from "./teacher.js";
 import { validateAnswer } from "./validate-answer.js";
-
-/** The teacher: the offline knowledge-based explainer (default) or an LLM through the validated loop. */
-export type TeacherChoice =
-  | { kind: "offline" }
-  | { kind: "llm"; model: TeacherModel; retries?: number; maxTokens?: number; temperature?: number };
 
 export interface DatasetBuildOptions {
   outDir: string;
@@ -125,6 +122,8 @@ interface LoadedSource {
   ratings: Interactions;
   split: Split;
   splitName: string;
+  /** The users' histories under the split: the one leak rule (src/data/user-history.ts). */
+  histories: UserHistories;
 }
 
 const NOUNS: Record<string, string> = { movies: "movies", books: "books", anime: "anime" };
@@ -152,11 +151,14 @@ async function loadSource(name: DatasetName, opts: DatasetBuildOptions): Promise
         interactions: "all",
         dataset: name,
       });
+  const thresholds = thresholdsFor(name);
+  if (!thresholds) throw new UsageError(`no rating thresholds for ${name}`);
   return {
     catalog,
     ratings: interactions,
     split,
     splitName: dir ?? `user-ratio 0.2, all ratings, seed ${opts.seed}`,
+    histories: userHistories({ catalog, ratings: interactions, split, thresholds, rule: "not-test" }),
   };
 }
 
@@ -164,14 +166,8 @@ async function loadSource(name: DatasetName, opts: DatasetBuildOptions): Promise
 function likedTraining(src: LoadedSource, name: DatasetName): Interactions {
   const t = thresholdsFor(name);
   if (!t) throw new UsageError(`no rating thresholds for ${name}`);
-  const nItems = src.ratings.nItems;
-  const test = new Set<number>();
-  for (let p = 0; p < src.split.test.length; p++)
-    test.add(src.split.test.users[p] * nItems + src.split.test.items[p]);
-  return src.ratings.filter(
-    (p) =>
-      isLiked(src.ratings.ratings[p], t) && !test.has(src.ratings.users[p] * nItems + src.ratings.items[p]),
-  );
+  const r = src.ratings;
+  return r.filter((p) => isLiked(r.ratings[p], t) && !src.histories.isHeldOut(r.users[p], r.items[p]));
 }
 
 /**
@@ -312,6 +308,7 @@ export async function buildInstructionDataset(opts: DatasetBuildOptions): Promis
         catalog: src.catalog,
         ratings: src.ratings,
         split: src.split,
+        histories: src.histories,
         candidates: lists,
         count,
         seed: opts.seed,
@@ -362,7 +359,7 @@ export async function buildInstructionDataset(opts: DatasetBuildOptions): Promis
           validate,
           seed: opts.seed,
           ...(teacher.retries !== undefined ? { retries: teacher.retries } : {}),
-          maxTokens: teacher.maxTokens ?? 512,
+          maxTokens: teacher.maxTokens ?? TEACHER_DEFAULTS.maxTokens,
           sampling: { temperature: teacher.temperature ?? 0, seed: opts.seed },
           withYear: (r) => !r.template.includes("anime"),
           ...(opts.signal ? { signal: opts.signal } : {}),

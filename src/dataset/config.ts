@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { formatZodError } from "../config/index.js";
+import { formatZodError, requireFile, requireFolder } from "../config/index.js";
 import { UsageError } from "../core/index.js";
-import { DATASET_NAMES } from "../data/index.js";
+import { DATASET_NAMES, type DatasetName } from "../data/index.js";
+import { isRemoteLlm } from "../llm/index.js";
 import { SUBSET_NAMES, SUBSETS, type SubsetName } from "./subsets.js";
 
 /** The `dataset:` section of an experiment file (every key optional; flags override it). */
@@ -91,4 +92,108 @@ export function parseRecordsOption(value: string): number | Partial<Record<Subse
     out[m[1] as SubsetName] = Number(m[2]);
   }
   return out;
+}
+
+/** Which datasets, subsets and record counts a build asks for (a dataset section, flags laid over it). */
+export interface DatasetSelection {
+  datasets?: readonly DatasetName[];
+  subsets?: readonly SubsetName[];
+  records?: number | Partial<Record<SubsetName, number>>;
+}
+
+/** What a build makes: the datasets, their subsets (in SUBSET_NAMES order) and records per subset. */
+export interface DatasetPlan {
+  datasets: DatasetName[];
+  subsets: SubsetName[];
+  counts: Record<SubsetName, number>;
+}
+
+/**
+ * The one reading of `datasets`, `subsets` and `records`, shared by `dataset build` (flags and
+ * `--config`) and the pipeline's dataset stage, so one section gives the same counts in both:
+ *
+ * - subsets: the selection's; else every subset of `datasets`, which default to `defaultDatasets` (an
+ *   experiment file's `data.dataset`; all four datasets without an experiment file);
+ * - datasets: the selection's, else those of the chosen subsets; a chosen subset of a dataset that is
+ *   not chosen is an error;
+ * - records: a total scales the original's mix over the chosen subsets (`recordCounts`); per-subset
+ *   counts must name chosen subsets, the others get their default count.
+ *
+ * `label` names where each key came from in messages ("experiment.yaml: field dataset.subsets", "--subsets").
+ */
+export function planDataset(
+  sel: DatasetSelection,
+  opts: {
+    defaultDatasets: readonly DatasetName[];
+    label: (key: "datasets" | "subsets" | "records") => string;
+  },
+): DatasetPlan {
+  let datasets: DatasetName[];
+  let subsets: SubsetName[];
+  if (sel.subsets !== undefined) {
+    const chosen = new Set(sel.subsets);
+    subsets = SUBSET_NAMES.filter((s) => chosen.has(s));
+    datasets = sel.datasets ? [...sel.datasets] : [...new Set(subsets.map((s) => SUBSETS[s].dataset))];
+    for (const s of subsets)
+      if (!datasets.includes(SUBSETS[s].dataset))
+        throw new UsageError(
+          `${opts.label("subsets")}: ${s} is a subset of ${SUBSETS[s].dataset}, which is not among the datasets (${datasets.join(", ")})`,
+        );
+  } else {
+    datasets = [...(sel.datasets ?? opts.defaultDatasets)];
+    subsets = SUBSET_NAMES.filter((s) => datasets.includes(SUBSETS[s].dataset));
+  }
+  if (sel.records !== undefined && typeof sel.records === "object") {
+    for (const s of Object.keys(sel.records) as SubsetName[])
+      if (!subsets.includes(s))
+        throw new UsageError(
+          `${opts.label("records")}: ${s} is not built here (subsets: ${subsets.join(", ") || "none"}); add it to the subsets or datasets`,
+        );
+  }
+  return { datasets, subsets, counts: recordCounts(subsets, sel.records) };
+}
+
+/** Files and folders a dataset section (or the matching flags) names. */
+export interface DatasetPaths {
+  splits?: Partial<Record<string, string>>;
+  candidates?: Partial<Record<string, string>>;
+  pools?: Partial<Record<string, string>>;
+  llm?: string;
+}
+
+/**
+ * Check before anything is built that every file and folder exists: split folders (with train.txt and
+ * test.txt), candidate files, instruction pools, a teacher model file (an http(s) URL is not checked).
+ * A missing one is a MissingResourceError (exit 4) naming the field and the path.
+ */
+export function checkDatasetPaths(
+  paths: DatasetPaths,
+  opts: {
+    source: string;
+    /** A relative path → the path to check (split, candidate and pool paths). */
+    resolve: (path: string) => string;
+    /** The field in messages: ("candidates", "ml-100k") → "field dataset.candidates.ml-100k". */
+    field: (kind: keyof DatasetPaths, key?: string) => string;
+  },
+): void {
+  const at = (kind: keyof DatasetPaths, key: string, path: string, what: string) => ({
+    source: opts.source,
+    field: opts.field(kind, key),
+    path,
+    resolved: opts.resolve(path),
+    what,
+  });
+  for (const [k, p] of Object.entries(paths.splits ?? {}))
+    if (p !== undefined) requireFolder(at("splits", k, p, "split folder"), ["train.txt", "test.txt"]);
+  for (const [k, p] of Object.entries(paths.candidates ?? {}))
+    if (p !== undefined) requireFile(at("candidates", k, p, "candidates file"));
+  for (const [k, p] of Object.entries(paths.pools ?? {}))
+    if (p !== undefined) requireFile(at("pools", k, p, "instruction pool"));
+  if (paths.llm !== undefined && !isRemoteLlm(paths.llm))
+    requireFile({
+      source: opts.source,
+      field: opts.field("llm"),
+      path: paths.llm,
+      what: "teacher model (.gguf file or http(s) URL)",
+    });
 }

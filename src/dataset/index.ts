@@ -4,14 +4,18 @@ export {
   type DatasetBuildOptions,
   type DatasetBuildSummary,
   type SubsetSummary,
-  type TeacherChoice,
 } from "./build.js";
 export { readCandidateLists } from "./candidates-file.js";
 export {
+  checkDatasetPaths,
+  type DatasetPaths,
+  type DatasetPlan,
   type DatasetSection,
+  type DatasetSelection,
   datasetSectionSchema,
   parseDatasetSection,
   parseRecordsOption,
+  planDataset,
   recordCounts,
 } from "./config.js";
 export { type ChatExample, splitByUser, toChatExample, writeAlpacaJson, writeChatJsonl } from "./exports.js";
@@ -52,10 +56,13 @@ export {
 } from "./subsets.js";
 export {
   functionTeacher,
+  llmTeacher,
   runnerTeacher,
   runTeacherLoop,
+  TEACHER_DEFAULTS,
   TEACHER_SYSTEM,
   type TeacherAttempt,
+  type TeacherChoice,
   type TeacherLoopOptions,
   type TeacherModel,
   type TeacherOutcome,

@@ -1,4 +1,4 @@
-import type { Catalog, CatalogItem } from "../data/index.js";
+import { type Catalog, type CatalogItem, distinctTitles } from "../data/index.js";
 import { formatNumberedAnswer } from "../prompts/index.js";
 import type { DraftRecord } from "./records.js";
 
@@ -114,7 +114,8 @@ export function offlineReason(
 /**
  * The offline teacher (the default when no LLM is configured): the recommender's top `selectCount`
  * picks among the record's candidates, in its order, each with a metadata reason, written in the clean
- * numbered answer format.
+ * numbered answer format. Titles, not only ids, are distinct: of two candidates with the same
+ * normalised title (duplicate catalogue entries) only the first can be a pick.
  */
 export function offlineAnswer(
   record: DraftRecord,
@@ -122,7 +123,7 @@ export function offlineAnswer(
   noun: string,
 ): string {
   const { catalog, itemCounts, shares } = knowledge;
-  const picks = record.candidates.slice(0, record.selectCount);
+  const picks = distinctTitles(record.candidates, catalog).slice(0, record.selectCount);
   return formatNumberedAnswer(
     picks.map((i) => ({
       title: catalog.items[i].title,

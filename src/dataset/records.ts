@@ -1,12 +1,13 @@
 import { DataFormatError, Rng, UsageError } from "../core/index.js";
 import {
   type Catalog,
+  distinctTitles,
   type Interactions,
-  isDisliked,
-  isLiked,
   type SourceId,
   type Split,
   thresholdsFor,
+  type UserHistories,
+  userHistories,
 } from "../data/index.js";
 import { SEED_INSTRUCTIONS } from "../instruct/index.js";
 import {
@@ -66,6 +67,8 @@ export interface BuildRecordsOptions {
   ratings: Interactions;
   /** Train/test pairs; only the training side feeds prompts. */
   split: Split;
+  /** The users' histories under `split` ("not-test" rule), when the caller already has them. */
+  histories?: UserHistories;
   /**
    * The recommender's ranked list per dense user (best first), from a model trained on `split.train`
    * with training items excluded. Any recommender works; `build.ts` makes one when none is given.
@@ -101,7 +104,10 @@ export interface BuildRecordsResult {
   records: DraftRecord[];
   users: Map<number, UserContext>;
   eligibleUsers: number;
-  /** Candidate entries left out because the user rated them or they are held out (or share a held-out title). */
+  /**
+   * Candidate entries left out because the user rated them or they are held out (or share a held-out
+   * title, or a higher-ranked candidate's title).
+   */
   candidatesFiltered: number;
 }
 
@@ -133,54 +139,34 @@ interface UserPools {
   disliked1: number[];
   ctx: UserContext;
   heldOutLiked: number[];
+  heldOutTitles: Set<string>;
 }
 
+/** Each user's pools by the data layer's one leak rule (`userHistories`, "not-test"). */
 function userPools(opts: BuildRecordsOptions): (u: number) => UserPools {
-  const { ratings, split, catalog } = opts;
   const t = thresholdsFor(opts.subset.dataset);
   if (!t) throw new UsageError(`no rating thresholds for dataset ${opts.subset.dataset}`);
-  if (split.train.nItems !== ratings.nItems || split.train.nUsers !== ratings.nUsers)
-    throw new UsageError(
-      `the split is ${split.train.nUsers} users × ${split.train.nItems} items but the ratings are ${ratings.nUsers} × ${ratings.nItems}`,
-    );
-  const nItems = ratings.nItems;
-  const testKeys = new Set<number>();
-  for (let p = 0; p < split.test.length; p++)
-    testKeys.add(split.test.users[p] * nItems + split.test.items[p]);
-  const byUser = ratings.byUser;
-  return (u) => {
-    const positions: number[] = [];
-    const heldOut = new Set<number>(split.test.itemsOf(u));
-    const heldOutLiked: number[] = [];
-    for (let j = byUser.indptr[u]; j < byUser.indptr[u + 1]; j++) {
-      const p = byUser.order[j];
-      if (testKeys.has(u * nItems + byUser.indices[j])) {
-        if (isLiked(ratings.ratings[p], t)) heldOutLiked.push(ratings.items[p]);
-      } else positions.push(p);
-    }
-    // Time order (ties by item id), as the history is shown.
-    positions.sort((a, b) => {
-      const d = (ratings.timestamps[a] || 0) - (ratings.timestamps[b] || 0);
-      return d !== 0 ? d : ratings.items[a] - ratings.items[b];
+  const histories =
+    opts.histories ??
+    userHistories({
+      catalog: opts.catalog,
+      ratings: opts.ratings,
+      split: opts.split,
+      thresholds: t,
+      rule: "not-test",
     });
-    const heldKeys = new Set(Array.from(heldOut, (i) => catalog.items[i].key));
-    const pools: UserPools = {
-      liked: [],
-      disliked2: [],
-      disliked1: [],
-      ctx: { rated: new Set(), heldOut },
-      heldOutLiked,
+  if (histories.rule !== "not-test")
+    throw new UsageError(`dataset records use the "not-test" history rule, got "${histories.rule}"`);
+  return (u) => {
+    const h = histories.of(u);
+    return {
+      liked: h.liked,
+      disliked2: h.disliked2,
+      disliked1: h.disliked1,
+      ctx: { rated: h.rated, heldOut: new Set(h.heldOut) },
+      heldOutLiked: h.heldOutLiked,
+      heldOutTitles: h.heldOutTitles,
     };
-    for (const p of positions) {
-      const i = ratings.items[p];
-      const r = ratings.ratings[p];
-      pools.ctx.rated.add(i);
-      // A history item sharing its title with a held-out item would name a test title: left out.
-      if (heldKeys.has(catalog.items[i].key)) continue;
-      if (isLiked(r, t)) pools.liked.push(i);
-      else if (isDisliked(r, t)) (r >= 2 ? pools.disliked2 : pools.disliked1).push(i);
-    }
-    return pools;
   };
 }
 
@@ -226,17 +212,22 @@ export function buildSubsetRecords(opts: BuildRecordsOptions): BuildRecordsResul
       throw new DataFormatError({ field: "candidates" }, `user ${u} is outside the catalogue`);
     const p = pools(u);
     if (p.liked.length < minLiked) continue;
-    const heldKeys = new Set(Array.from(p.ctx.heldOut, (i) => catalog.items[i].key));
     const ranked: number[] = [];
+    const titles = new Set<string>();
     for (const i of opts.candidates.get(u) ?? []) {
       if (i < 0 || i >= catalog.nItems)
         throw new DataFormatError({ field: "candidates" }, `item ${i} (user ${u}) is outside the catalogue`);
       if (ranked.length >= n) break;
-      if (p.ctx.rated.has(i) || p.ctx.heldOut.has(i) || heldKeys.has(catalog.items[i].key)) {
+      if (ranked.includes(i)) continue;
+      const title = catalog.items[i].key;
+      // Of two candidates with one title (duplicate catalogue entries) only the higher-ranked stays:
+      // neither the prompt nor an answer can tell them apart.
+      if (p.ctx.rated.has(i) || p.ctx.heldOut.has(i) || p.heldOutTitles.has(title) || titles.has(title)) {
         candidatesFiltered++;
         continue;
       }
-      if (!ranked.includes(i)) ranked.push(i);
+      titles.add(title);
+      ranked.push(i);
     }
     if (ranked.length < k) continue;
     eligible.push({ u, pools: p, ranked });
@@ -295,7 +286,7 @@ export function buildSubsetRecords(opts: BuildRecordsOptions): BuildRecordsResul
       (xs ?? []).map((x) => ids.get(x)).filter((x): x is number => x !== undefined);
     const leaks: string[] = [];
     let hint: string | null = null;
-    const candidates = [...e.ranked];
+    let candidates = [...e.ranked];
     const hintParts: string[] = [];
     if (!subset.showCandidates) {
       hintParts.push(
@@ -309,7 +300,7 @@ export function buildSubsetRecords(opts: BuildRecordsOptions): BuildRecordsResul
       hintParts.push(
         `The user is known to like: ${e.pools.heldOutLiked.map((i) => display(catalog, i)).join("; ")}.`,
       );
-      for (const i of e.pools.heldOutLiked) if (!candidates.includes(i)) candidates.push(i);
+      candidates = distinctTitles([...candidates, ...e.pools.heldOutLiked], catalog);
     }
     if (hintParts.length > 0) hint = hintParts.join("\n\n");
     records.push({

@@ -4,6 +4,7 @@ import {
   type GenerationCache,
   type LlmBackend,
   type LlmRequest,
+  type OpenedLlm,
   type RunnerItem,
   type RunnerOptions,
   runGeneration,
@@ -56,6 +57,32 @@ export function runnerTeacher(
   };
 }
 
+/** Defaults of the LLM teacher: retries after an invalid answer (each with the feedback), tokens per answer. */
+export const TEACHER_DEFAULTS = { retries: 2, maxTokens: 512 } as const;
+
+/** The teacher: the offline knowledge-based explainer (default) or an LLM through the validated loop. */
+export type TeacherChoice =
+  | { kind: "offline" }
+  | { kind: "llm"; model: TeacherModel; retries?: number; maxTokens?: number; temperature?: number };
+
+/**
+ * The LLM teacher of `dataset build` and the pipeline's dataset stage: a backend opened with `openLlm`
+ * (src/llm: cache, concurrency by backend kind, seeded backoff) answering through the runner, with the
+ * teacher defaults (TEACHER_DEFAULTS) where a setting is not given.
+ */
+export function llmTeacher(
+  llm: Pick<OpenedLlm, "backend" | "runner">,
+  opts: { retries?: number; maxTokens?: number; temperature?: number } = {},
+): TeacherChoice {
+  return {
+    kind: "llm",
+    model: runnerTeacher(llm.backend, llm.runner),
+    retries: opts.retries ?? TEACHER_DEFAULTS.retries,
+    maxTokens: opts.maxTokens ?? TEACHER_DEFAULTS.maxTokens,
+    ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
+  };
+}
+
 /** A teacher from a plain function (tests, custom clients); requests are answered one by one. */
 export function functionTeacher(
   name: string,
@@ -98,7 +125,7 @@ export interface TeacherLoopOptions {
   model: TeacherModel;
   /** Checks one answer (validate-answer.ts with the record's candidates and the user's rated items). */
   validate: (record: DraftRecord, text: string) => AnswerValidation;
-  /** Retries after an invalid answer, each with the validation feedback appended (default 2). */
+  /** Retries after an invalid answer, each with the validation feedback appended (default TEACHER_DEFAULTS). */
   retries?: number;
   maxTokens?: number;
   /** Default: greedy (temperature 0) with the build seed, so answers are reproducible and cacheable. */
@@ -139,7 +166,7 @@ export async function runTeacherLoop(
   records: readonly DraftRecord[],
   opts: TeacherLoopOptions,
 ): Promise<TeacherOutcome[]> {
-  const retries = opts.retries ?? 2;
+  const retries = opts.retries ?? TEACHER_DEFAULTS.retries;
   const sampling: SamplingOptions = opts.sampling ?? { temperature: 0, seed: opts.seed };
   const conversations = new Map<string, ChatMessage[]>();
   const outcomes = new Map<string, TeacherOutcome>();

@@ -32,8 +32,9 @@ const MIN_REASON_WORDS = 3;
 /**
  * Validate a teacher's answer (issue 9): exactly `selectCount` numbered picks in the clean answer
  * format (`N. Title (Year) - reason`, `parseNumberedAnswer`), each resolving (answers module:
- * `readEntry` readings → `TitleResolver`, candidates first) to a distinct candidate item that the user
- * has not rated, each with a reason of at least three words. When the answer has no numbered lines the
+ * `readEntry` readings → `TitleResolver`, candidates first) to a candidate item that the user has not
+ * rated, no two picks with the same title (normalised: duplicate catalogue entries such as ML-100k's two
+ * "Money Talks" are one title to a reader), each with a reason of at least three words. When the answer has no numbered lines the
  * answers module's free-form parser reports what it did find.
  */
 export function validateAnswer(
@@ -58,7 +59,8 @@ export function validateAnswer(
   const candSet = new Set(ctx.candidates);
   const refs: TitleRef[] = ctx.candidates.map((i) => ({ title: catalog.items[i].title, items: [i] }));
   const picks: number[] = [];
-  const seen = new Map<number, number>();
+  /** Normalised title → the pick that named it first. */
+  const seen = new Map<string, number>();
   lines.forEach((line, at) => {
     const n = at + 1;
     const readings = [...new Set([line.title, ...readEntry(line.title)])];
@@ -75,9 +77,10 @@ export function validateAnswer(
       const item = inCandidates[0] as number;
       picks.push(item);
       if (ctx.rated.has(item)) problems.push(`pick ${n} "${line.title}" is a title the user already rated`);
-      const first = seen.get(item);
+      const title = catalog.items[item].key;
+      const first = seen.get(title);
       if (first !== undefined) problems.push(`pick ${n} "${line.title}" repeats pick ${first}`);
-      else seen.set(item, n);
+      else seen.set(title, n);
     }
     const words = line.reason.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length;
     if (words < MIN_REASON_WORDS)

@@ -62,8 +62,10 @@ export {
   seedPromptLists,
   seedTestSet,
 } from "./seed-testset.js";
+export { ANSWER_MAX_TOKENS } from "./systems/llm.js";
 export {
   BASELINES,
+  checkSystemSpec,
   makeSystems,
   parseSystemSpec,
   SYSTEM_KINDS,

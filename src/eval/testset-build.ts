@@ -1,13 +1,13 @@
 import { DataFormatError, Rng, UsageError, writeFileAtomic } from "../core/index.js";
 import {
   type Catalog,
+  type HistoryRule,
   type Interactions,
-  isDisliked,
-  isLiked,
-  type RatingThresholds,
   type SourceId,
   type Split,
   thresholdsFor,
+  type UserHistory,
+  userHistories,
 } from "../data/index.js";
 import {
   type CountTokens,
@@ -24,15 +24,13 @@ import { type TestSetDocument, TestSetDocumentSchema } from "./testset-file.js";
  * `recalpaca testset build`: leak-free test sets (SEED.md §5, without its leak).
  *
  * Per chosen user:
- * - testGT = the user's held-out pairs (split test) whose rating in the full data is liked (dataset
- *   threshold);
- * - history (liked, disliked 2, disliked 1) = the user's ratings that are NOT held out ("not-test", the
- *   default: for a split of all ratings this is exactly the training pairs; for a split of liked
- *   ratings only it adds the user's non-liked ratings, which the split never held out), or only the
- *   training pairs ("train");
+ * - testGT and history (liked, disliked 2, disliked 1) follow the data layer's one leak rule
+ *   (`userHistories`, src/data/user-history.ts): testGT = the user's held-out pairs whose rating is
+ *   liked; history = the ratings that are not held out ("not-test", the default) or only the training
+ *   pairs ("train"), without items sharing a held-out item's title;
  * - candidates = the named recommender's list (trained on the training split, training items
- *   excluded), in its order, minus items the history shows, cut to `candidatesPerUser`; shown in a
- *   seeded shuffle or kept in rank order;
+ *   excluded), in its order, minus items the history shows and items whose title a higher-ranked
+ *   candidate already has, cut to `candidatesPerUser`; shown in a seeded shuffle or kept in rank order;
  * - top-1 = the first of those: the recommender's own first pick, chosen without reading the test
  *   data. It MAY be a test item (that is a correct prediction, not a leak). With `seedLeak` it is the
  *   seed's leaky one: the first testGT item in the recommender's list (and users without one are
@@ -45,9 +43,8 @@ import { type TestSetDocument, TestSetDocumentSchema } from "./testset-file.js";
  * seed → byte-identical file (no clock, no Math.random, fixed key order).
  */
 
-export type HistoryRule = "not-test" | "train";
-
-/** One user's candidate list from a recommender: dense item ids, best first. */
+/** The history rule is the data layer's (`userHistories`); re-exported for the eval surface. */
+export type { HistoryRule };
 
 export interface BuildTestSetOptions {
   catalog: Catalog;
@@ -88,31 +85,14 @@ export interface BuildSummary {
   eligibleUsers: number;
   /** Candidates removed because the history shows them (rated but not in the split's train). */
   candidatesDroppedAsRated: number;
+  /** Candidates left out because a higher-ranked candidate has the same title (duplicate catalogue entries). */
+  candidatesDroppedSameTitle: number;
   /** Records whose top-1 is a test item (for an honest build: the recommender's precision@1). */
   top1IsTest: number;
   /** Records whose prompt lost history items to the token budget. */
   promptsReduced: number;
   /** History items left out (eligible users) because a held-out item has the same title. */
   historySameTitleDropped: number;
-}
-
-interface UserHistory {
-  liked: number[];
-  disliked2: number[];
-  disliked1: number[];
-  /** Every rated item that is not held out (liked, neutral, disliked). */
-  rated: Set<number>;
-}
-
-const key = (u: number, i: number, nItems: number) => u * nItems + i;
-
-/** Rating of every (user, item) pair of the full data (the last one wins on repeats). */
-function ratingIndex(ratings: Interactions): Map<number, number> {
-  const m = new Map<number, number>();
-  for (let p = 0; p < ratings.length; p++) {
-    m.set(key(ratings.users[p], ratings.items[p], ratings.nItems), p);
-  }
-  return m;
 }
 
 function checkSizes(opts: BuildTestSetOptions): void {
@@ -125,74 +105,6 @@ function checkSizes(opts: BuildTestSetOptions): void {
     throw new UsageError(
       `the split is ${split.train.nUsers} users × ${split.train.nItems} items but the catalogue has ${catalog.nUsers} × ${catalog.nItems}; read it with the catalogue's sizes`,
     );
-}
-
-/** Ratings of the held-out and non-held-out pairs of every user. */
-function userData(
-  opts: BuildTestSetOptions,
-  t: RatingThresholds,
-): {
-  history: (u: number) => UserHistory;
-  testGT: (u: number) => number[];
-  heldOut: (u: number) => Int32Array;
-} {
-  const { ratings, split } = opts;
-  const nItems = ratings.nItems;
-  const index = ratingIndex(ratings);
-  const rule = opts.history ?? "not-test";
-  const testKeys = new Set<number>();
-  for (let p = 0; p < split.test.length; p++) {
-    const k = key(split.test.users[p], split.test.items[p], nItems);
-    if (!index.has(k))
-      throw new DataFormatError(
-        { field: "split test" },
-        `held-out pair (user ${split.test.users[p]}, item ${split.test.items[p]}) is not rated in the dataset: the split was not made from it`,
-      );
-    testKeys.add(k);
-  }
-  for (let p = 0; p < split.train.length; p++) {
-    if (!index.has(key(split.train.users[p], split.train.items[p], nItems)))
-      throw new DataFormatError(
-        { field: "split train" },
-        `training pair (user ${split.train.users[p]}, item ${split.train.items[p]}) is not rated in the dataset: the split was not made from it`,
-      );
-  }
-  const order = (items: number[]) =>
-    items.sort((a, b) => {
-      const ta = ratings.timestamps[a];
-      const tb = ratings.timestamps[b];
-      const d = (Number.isNaN(ta) ? 0 : ta) - (Number.isNaN(tb) ? 0 : tb);
-      return d !== 0 ? d : ratings.items[a] - ratings.items[b];
-    });
-  return {
-    heldOut: (u) => split.test.itemsOf(u),
-    testGT: (u) =>
-      Array.from(split.test.itemsOf(u)).filter((i) => {
-        const p = index.get(key(u, i, nItems)) as number;
-        return isLiked(ratings.ratings[p], t);
-      }),
-    history: (u) => {
-      const positions: number[] = [];
-      if (rule === "train") {
-        for (const i of split.train.itemsOf(u)) positions.push(index.get(key(u, i, nItems)) as number);
-      } else {
-        const c = ratings.byUser;
-        for (let j = c.indptr[u]; j < c.indptr[u + 1]; j++) {
-          if (!testKeys.has(key(u, c.indices[j], nItems))) positions.push(c.order[j]);
-        }
-      }
-      order(positions);
-      const h: UserHistory = { liked: [], disliked2: [], disliked1: [], rated: new Set() };
-      for (const p of positions) {
-        const i = ratings.items[p];
-        const r = ratings.ratings[p];
-        h.rated.add(i);
-        if (isLiked(r, t)) h.liked.push(i);
-        else if (isDisliked(r, t)) (r >= 2 ? h.disliked2 : h.disliked1).push(i);
-      }
-      return h;
-    },
-  };
 }
 
 function itemRef(catalog: Catalog, i: number): { item: number; title: string } {
@@ -252,7 +164,7 @@ export function buildTestSet(opts: BuildTestSetOptions): {
   const seedLeak = opts.seedLeak ?? false;
   if (!Number.isInteger(opts.users) || opts.users < 1)
     throw new UsageError(`--users must be a positive integer, got ${opts.users}`);
-  const data = userData(opts, t);
+  const data = userHistories({ catalog, ratings: opts.ratings, split, thresholds: t, rule: opts.history });
 
   interface Prepared {
     u: number;
@@ -261,6 +173,7 @@ export function buildTestSet(opts: BuildTestSetOptions): {
     ranked: number[];
     top1: number;
     dropped: number;
+    sameTitle: number;
   }
   const eligible: Prepared[] = [];
   let sameTitleDropped = 0;
@@ -269,22 +182,17 @@ export function buildTestSet(opts: BuildTestSetOptions): {
     const list = opts.candidates.get(u) as UserCandidates;
     if (u < 0 || u >= catalog.nUsers)
       throw new DataFormatError({ field: "candidates" }, `user ${u} is outside the catalogue`);
-    const testGT = data.testGT(u);
+    const history = data.of(u);
+    const testGT = history.heldOutLiked;
     if (testGT.length === 0) continue;
-    const history = data.history(u);
-    // A history item sharing its title with a held-out item (the catalogue's duplicate entries) would
-    // name a test title in the prompt: leave it out.
-    const heldKeys = new Set(Array.from(data.heldOut(u), (i) => catalog.items[i].key));
-    const sameTitle = (i: number) => heldKeys.has(catalog.items[i].key);
-    for (const list of [history.liked, history.disliked2, history.disliked1]) {
-      const kept = list.filter((i) => !sameTitle(i));
-      sameTitleDropped += list.length - kept.length;
-      list.splice(0, list.length, ...kept);
-    }
+    // History items sharing a held-out title are already left out of the pools (userHistories).
+    sameTitleDropped += history.sameTitleDropped;
     if (history.liked.length < minLiked) continue;
     const trainItems = new Set(split.train.itemsOf(u));
     const ranked: number[] = [];
+    const titles = new Set<string>();
     let dropped = 0;
+    let sameTitle = 0;
     for (const i of list.items) {
       if (i < 0 || i >= catalog.nItems)
         throw new DataFormatError({ field: "candidates" }, `item ${i} (user ${u}) is outside the catalogue`);
@@ -298,7 +206,15 @@ export function buildTestSet(opts: BuildTestSetOptions): {
         dropped++;
         continue;
       }
-      if (!ranked.includes(i)) ranked.push(i);
+      if (ranked.includes(i)) continue;
+      // Of two items with one title (duplicate catalogue entries), only the higher-ranked is shown:
+      // a prompt or an answer cannot tell them apart.
+      if (titles.has(catalog.items[i].key)) {
+        sameTitle++;
+        continue;
+      }
+      titles.add(catalog.items[i].key);
+      ranked.push(i);
     }
     if (ranked.length < minCandidates || ranked.length === 0) continue;
     const testSet = new Set(testGT);
@@ -308,7 +224,7 @@ export function buildTestSet(opts: BuildTestSetOptions): {
       if (leaky === undefined) continue;
       top1 = leaky;
     }
-    eligible.push({ u, history, testGT, ranked, top1, dropped });
+    eligible.push({ u, history, testGT, ranked, top1, dropped, sameTitle });
   }
   if (eligible.length < opts.users)
     throw new UsageError(
@@ -322,6 +238,7 @@ export function buildTestSet(opts: BuildTestSetOptions): {
   const summary: BuildSummary = {
     eligibleUsers: eligible.length,
     candidatesDroppedAsRated: 0,
+    candidatesDroppedSameTitle: 0,
     top1IsTest: 0,
     promptsReduced: 0,
     historySameTitleDropped: sameTitleDropped,
@@ -329,6 +246,7 @@ export function buildTestSet(opts: BuildTestSetOptions): {
   const records = picked.map((p) => {
     const src: SourceId = catalog.users[p.u].sourceId;
     summary.candidatesDroppedAsRated += p.dropped;
+    summary.candidatesDroppedSameTitle += p.sameTitle;
     const display = [...p.ranked];
     if (shuffle) new Rng(seed, `testset/candidates/${src}`).shuffle(display);
     const itemsOf = new Map<PromptItem, number>();
@@ -374,7 +292,7 @@ export function buildTestSet(opts: BuildTestSetOptions): {
     if (testSet.has(p.top1)) summary.top1IsTest++;
 
     // Invariants (see the module comment).
-    const heldOut = data.heldOut(p.u);
+    const heldOut = p.history.heldOut;
     const heldSet = new Set(heldOut);
     const shown = [...liked, ...disliked2, ...disliked1];
     const leakedId = shown.find((i) => heldSet.has(i));
@@ -409,10 +327,10 @@ export function buildTestSet(opts: BuildTestSetOptions): {
       top1: itemRef(catalog, p.top1),
       candidateRanking: p.ranked,
       history: {
-        liked: liked.map((i) => ({ ...itemRef(catalog, i), rating: ratingOf(opts, p.u, i) })),
+        liked: liked.map((i) => ({ ...itemRef(catalog, i), rating: data.ratingOf(p.u, i) as number })),
         disliked: [...disliked2, ...disliked1].map((i) => ({
           ...itemRef(catalog, i),
-          rating: ratingOf(opts, p.u, i),
+          rating: data.ratingOf(p.u, i) as number,
         })),
       },
       prompt: {
@@ -454,16 +372,6 @@ export function buildTestSet(opts: BuildTestSetOptions): {
   const check = TestSetDocumentSchema.safeParse(document);
   if (!check.success) throw new Error(`internal: built test set does not validate: ${check.error.message}`);
   return { document: document as TestSetDocument, summary };
-}
-
-const ratingMemo = new WeakMap<Interactions, Map<number, number>>();
-function ratingOf(opts: BuildTestSetOptions, u: number, i: number): number {
-  let m = ratingMemo.get(opts.ratings);
-  if (!m) {
-    m = ratingIndex(opts.ratings);
-    ratingMemo.set(opts.ratings, m);
-  }
-  return opts.ratings.ratings[m.get(key(u, i, opts.ratings.nItems)) as number];
 }
 
 /** The file text: two-space JSON with a final newline (deterministic key order). */

@@ -4,5 +4,6 @@ export * from "./backends/index.js";
 export * from "./gguf/index.js";
 export * from "./runner/index.js";
 export * from "./server/index.js";
+export * from "./setup.js";
 export * from "./templates.js";
 export * from "./types.js";

@@ -7,26 +7,38 @@ import { datasetStage } from "./stages/dataset-stage.js";
 import type { PipelineEnv } from "./stages/load-data.js";
 import { candidatesStage, recsysStage } from "./stages/recsys-candidates.js";
 import { evalStage, testsetStage } from "./stages/testset-eval.js";
+import { checkExperiment } from "./validate.js";
 import { packageVersions } from "./versions.js";
 
 /** Stage names in pipeline order (DESIGN.md); later issues add the rest. */
 export const STAGE_ORDER = ["data", "split", "recsys", "candidates", "testset", "dataset", "eval"] as const;
 
-export function experimentStages(config: ExperimentConfig, env: PipelineEnv): StageDefinition[] {
+/**
+ * The experiment's stages, after `checkExperiment` (every field and file, before any stage runs; it
+ * throws naming `source`, the field and the path). Stages get the settings as applied.
+ */
+export function experimentStages(
+  config: ExperimentConfig,
+  env: PipelineEnv,
+  source = "experiment",
+): StageDefinition[] {
+  const checked = checkExperiment(config, env, source);
   return [
     dataStage(config, env),
     splitStage(config, env),
-    recsysStage(config, env),
+    recsysStage(config, env, checked.recsysParams),
     candidatesStage(config, env),
     testsetStage(config, env),
-    datasetStage(config, env),
-    evalStage(config, env),
+    datasetStage(config, env, checked.dataset),
+    evalStage(config, env, checked.evalSystems),
   ];
 }
 
 export interface RunExperimentOptions {
   /** Folder holding run folders; the run goes to `<runsDir>/<config.name>/`. */
   runsDir: string;
+  /** The experiment file's name, for messages (default "experiment"). */
+  source?: string;
   force?: string;
   onProgress?: ProgressCallback;
   onStage?: (event: { stage: string; status: "start" | "skip" | "done"; seconds?: number }) => void;
@@ -41,7 +53,7 @@ export async function runExperiment(
 ): Promise<{ runDir: string; outcomes: StageOutcome[] }> {
   const runDir = join(opts.runsDir, config.name);
   const outcomes = await runStages(
-    experimentStages(config, { ...env, onProgress: opts.onProgress, signal: opts.signal }),
+    experimentStages(config, { ...env, onProgress: opts.onProgress, signal: opts.signal }, opts.source),
     {
       runDir,
       seed: config.seed,

@@ -17,4 +17,5 @@ export {
   type StageOutcome,
 } from "./stage-runner.js";
 export { loadExperimentData, type PipelineEnv } from "./stages/load-data.js";
+export { type CheckedExperiment, checkExperiment, resolveRecsysParams } from "./validate.js";
 export { packageVersions } from "./versions.js";

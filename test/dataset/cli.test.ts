@@ -50,6 +50,7 @@ describe.skipIf(!DATA_DIR)("recalpaca dataset / instructions commands", () => {
         "name: t",
         "seed: 7",
         "dataset:",
+        "  datasets: [ml-100k, anime]",
         "  records:",
         "    ml100k-candidates: 40",
         "    anime-history: 5",

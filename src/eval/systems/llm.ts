@@ -1,6 +1,7 @@
 import { UsageError } from "../../core/index.js";
 import {
   alpacaPrompt,
+  defaultConcurrency,
   distinctChoiceSchema,
   type GenerationCache,
   type LlmBackend,
@@ -27,7 +28,7 @@ export interface LlmSystemOptions {
   /** Use the prompt with the top-1 sentence (default true) or without it. */
   withTop1?: boolean;
   constrained?: boolean;
-  /** Default 256. */
+  /** Default ANSWER_MAX_TOKENS (256). */
   maxTokens?: number;
   /** Default greedy (temperature 0). */
   sampling?: SamplingOptions;
@@ -38,6 +39,9 @@ export interface LlmSystemOptions {
   request?: (record: RunRecord, ctx: SystemContext) => LlmRequest;
   description?: string;
 }
+
+/** Answer length limit of LLM systems unless told otherwise (`eval run --max-tokens`). */
+export const ANSWER_MAX_TOKENS = 256;
 
 /** Stop at the next Alpaca section header: the model starting a new turn. */
 export const ALPACA_STOP = ["\n### "];
@@ -74,7 +78,7 @@ export function llmSystem(opts: LlmSystemOptions): EvalSystem {
         const base = opts.request ? opts.request(r, ctx) : recordPromptRequest(r, withTop1);
         const request: LlmRequest = {
           ...base,
-          maxTokens: opts.maxTokens ?? base.maxTokens ?? 256,
+          maxTokens: opts.maxTokens ?? base.maxTokens ?? ANSWER_MAX_TOKENS,
           sampling: opts.sampling ?? base.sampling ?? { temperature: 0 },
         };
         if (opts.constrained) {
@@ -94,7 +98,7 @@ export function llmSystem(opts: LlmSystemOptions): EvalSystem {
         }
         return { id: r.id, request };
       });
-      const concurrency = opts.concurrency ?? (opts.backend.kind === "llama-cpp" ? 1 : 4);
+      const concurrency = opts.concurrency ?? defaultConcurrency(opts.backend);
       const summary = await runGeneration(opts.backend, items, {
         concurrency,
         cache: opts.cache,

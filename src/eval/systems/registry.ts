@@ -86,11 +86,25 @@ function llmFlags(spec: SystemSpec, allowed: string[]): Set<string> {
   return flags;
 }
 
+/**
+ * Parse a spec and check its argument (what `makeSystems` would reject), without building anything:
+ * baselines take none, `recsys`/`recsys-full` need a model file, `llm`/`chatrec` options are known.
+ */
+export function checkSystemSpec(raw: string): SystemSpec {
+  const spec = parseSystemSpec(raw);
+  if (spec.kind in BASELINES && spec.arg) throw new UsageError(`--system ${spec.kind} takes no argument`);
+  if ((spec.kind === "recsys" || spec.kind === "recsys-full") && !spec.arg)
+    throw new UsageError(`--system ${spec.kind}:<model file> needs the model file`);
+  if (spec.kind === "llm") llmFlags(spec, ["no-top1", "constrained"]);
+  if (spec.kind === "chatrec") llmFlags(spec, ["constrained"]);
+  return spec;
+}
+
 /** Systems for the given specs, in order (`baselines` expands in place). */
 export function makeSystems(specs: readonly string[], deps: SystemDeps): EvalSystem[] {
   const out: EvalSystem[] = [];
   for (const raw of specs) {
-    const spec = parseSystemSpec(raw);
+    const spec = checkSystemSpec(raw);
     const field = spec.field;
     if (spec.kind === "baselines") {
       for (const [kind, make] of Object.entries(BASELINES)) {
@@ -98,15 +112,14 @@ export function makeSystems(specs: readonly string[], deps: SystemDeps): EvalSys
         out.push(make(kind));
       }
     } else if (spec.kind in BASELINES) {
-      if (spec.arg) throw new UsageError(`--system ${spec.kind} takes no argument`);
       out.push(BASELINES[spec.kind](field ?? spec.kind));
     } else if (spec.kind === "recsys" || spec.kind === "recsys-full") {
-      if (!spec.arg) throw new UsageError(`--system ${spec.kind}:<model file> needs the model file`);
       if (!deps.loadRecommender) throw new UsageError(`--system ${spec.kind} needs --dataset and --split`);
-      const { model, trainItems } = deps.loadRecommender(spec.arg);
+      const file = spec.arg as string; // checkSystemSpec: recsys kinds have one
+      const { model, trainItems } = deps.loadRecommender(file);
       out.push(
         recommenderSystem({
-          name: field ?? `${spec.kind}:${spec.arg}`,
+          name: field ?? `${spec.kind}:${file}`,
           model,
           trainItems,
           scope: spec.kind === "recsys" ? "candidates" : "full",

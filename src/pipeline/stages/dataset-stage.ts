@@ -1,23 +1,23 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ExperimentConfig } from "../../config/index.js";
-import { Rng } from "../../core/index.js";
 import type { DatasetName } from "../../data/index.js";
 import {
   type AlpacaRecord,
   buildInstructionDataset,
   type DatasetBuildOptions,
+  type DatasetPlan,
+  type DatasetSection,
   datasetStats,
-  parseDatasetSection,
+  llmTeacher,
   readCandidateLists,
   readProvenanceJsonl,
-  recordCounts,
-  runnerTeacher,
-  subsetsOf,
+  TEACHER_DEFAULTS,
   writeDatasetStats,
 } from "../../dataset/index.js";
+import { readPoolFile } from "../../instruct/index.js";
 import type { StageDefinition } from "../stage-runner.js";
-import { loadExperimentData, type PipelineEnv } from "./load-data.js";
+import { loadExperimentData, type PipelineEnv, resolvePath } from "./load-data.js";
 import { CANDIDATES_FILE } from "./recsys-candidates.js";
 
 /**
@@ -25,41 +25,52 @@ import { CANDIDATES_FILE } from "./recsys-candidates.js";
  * and candidate lists, answered by the offline teacher or by `dataset.llm` through the generation runner
  * (its cache lives in the stage's work folder, so an interrupted build resumes without asking twice).
  */
-export function datasetStage(config: ExperimentConfig, env: PipelineEnv): StageDefinition {
-  const section = parseDatasetSection(config.dataset, "experiment");
+export function datasetStage(
+  config: ExperimentConfig,
+  env: PipelineEnv,
+  /** The parsed section and what it builds (`checkExperiment`: planDataset, as `dataset build --config`). */
+  checked: { section: DatasetSection; plan: DatasetPlan },
+): StageDefinition {
+  const { section, plan } = checked;
   const dataset = config.data.dataset as DatasetName;
-  const subsets = (section.subsets ?? subsetsOf(dataset).map((s) => s.name)).filter((s) =>
-    subsetsOf(dataset).some((x) => x.name === s),
+  const subsets = plan.subsets;
+  const pools = Object.entries(section.pools ?? {}).map(
+    ([domain, p]) => [domain, resolvePath(env, p)] as const,
   );
   return {
     name: "dataset",
-    config: section,
+    // What is applied: the subsets and their record counts, the template and the teacher's settings.
+    config: {
+      ...section,
+      subsets,
+      records: plan.counts,
+      template: section.template ?? "clean",
+      ...(section.llm
+        ? {
+            retries: section.retries ?? TEACHER_DEFAULTS.retries,
+            maxTokens: section.maxTokens ?? TEACHER_DEFAULTS.maxTokens,
+          }
+        : {}),
+    },
+    inputs: Object.fromEntries(pools.map(([domain, p]) => [`pool:${domain}`, p])),
     dependsOn: ["split", "candidates"],
     async run(ctx): Promise<Record<string, number>> {
       if (subsets.length === 0) return { records: 0 };
-      const closers: Array<() => Promise<void> | void> = [];
+      let opened: import("../../llm/index.js").OpenedLlm | undefined;
       try {
         let teacher: DatasetBuildOptions["teacher"] = { kind: "offline" };
         if (section.llm) {
-          const llm = await import("../../llm/index.js");
-          const backend = await llm.createBackend({
+          const { openLlm } = await import("../../llm/index.js");
+          opened = await openLlm({
             llm: section.llm,
             ...(section.llmModel ? { llmModel: section.llmModel } : {}),
-            maxRetries: 0,
+            cache: join(ctx.workDir, ".cache.sqlite"),
+            seed: ctx.seed,
           });
-          closers.push(() => backend.close());
-          const cache = new llm.GenerationCache(join(ctx.workDir, ".cache.sqlite"));
-          closers.push(() => cache.close());
-          teacher = {
-            kind: "llm",
-            model: runnerTeacher(backend, {
-              cache,
-              concurrency: backend.kind === "llama-cpp" ? 1 : 4,
-              rng: new Rng(ctx.seed, "runner/backoff"),
-            }),
-            retries: section.retries ?? 2,
-            maxTokens: section.maxTokens ?? 512,
-          };
+          teacher = llmTeacher(opened, {
+            ...(section.retries !== undefined ? { retries: section.retries } : {}),
+            ...(section.maxTokens !== undefined ? { maxTokens: section.maxTokens } : {}),
+          });
         }
         const loaded = await loadExperimentData(config.data, env);
         const summary = await buildInstructionDataset({
@@ -69,7 +80,7 @@ export function datasetStage(config: ExperimentConfig, env: PipelineEnv): StageD
           ...(env.dataDir ? { dataDir: env.dataDir } : {}),
           cacheDir: env.cacheDir,
           subsets,
-          counts: recordCounts(subsets, section.records),
+          counts: plan.counts,
           splitDirs: { [dataset]: ctx.stageDirs.split },
           candidates: { [dataset]: readCandidateLists(join(ctx.stageDirs.candidates, CANDIDATES_FILE)) },
           candidatesSource: { [dataset]: config.recsys.model },
@@ -78,6 +89,16 @@ export function datasetStage(config: ExperimentConfig, env: PipelineEnv): StageD
           ...(section.seedLeak !== undefined ? { seedLeak: section.seedLeak } : {}),
           ...(section.validationShare !== undefined ? { validationShare: section.validationShare } : {}),
           ...(section.maxLiked !== undefined ? { maxLiked: section.maxLiked } : {}),
+          ...(section.candidatesPerRecord !== undefined
+            ? { candidatesPerRecord: section.candidatesPerRecord }
+            : {}),
+          ...(pools.length > 0
+            ? {
+                instructionPools: Object.fromEntries(
+                  pools.map(([domain, p]) => [domain, readPoolFile(p).entries.map((e) => e.text)]),
+                ),
+              }
+            : {}),
           ...(section.maxPromptTokens !== undefined ? { maxPromptTokens: section.maxPromptTokens } : {}),
           signal: ctx.signal,
           onProgress: ctx.onProgress,
@@ -99,7 +120,7 @@ export function datasetStage(config: ExperimentConfig, env: PipelineEnv): StageD
           rejected: summary.rejected,
         };
       } finally {
-        for (const close of closers.reverse()) await close();
+        await opened?.close();
       }
     },
   };

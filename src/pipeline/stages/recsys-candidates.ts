@@ -6,8 +6,8 @@ import { readSplitDir } from "../../data/index.js";
 import {
   candidateLists,
   loadModel,
+  modelFactory,
   readModelFile,
-  resolveRecommenderConfig,
   trainAndEvaluate,
 } from "../../recsys/index.js";
 import type { StageDefinition } from "../stage-runner.js";
@@ -21,27 +21,28 @@ export const CANDIDATES_FILE = "candidates.jsonl";
  * ranking, training items masked), write `model.bin` and `metrics.json`. An interrupted run keeps its
  * checkpoint in the work folder and resumes from it.
  */
-export function recsysStage(config: ExperimentConfig, env: PipelineEnv): StageDefinition {
+export function recsysStage(
+  config: ExperimentConfig,
+  env: PipelineEnv,
+  /** The hyperparameters as applied (`resolveRecsysParams`): what the manifest records. */
+  params: Record<string, unknown>,
+): StageDefinition {
   const r = config.recsys;
-  const iterative = r.model !== "popularity" && r.model !== "itemknn";
-  // Validated here, before any stage runs (an unknown key is a usage error listing the valid ones); the
-  // manifest records the config the model applies, defaults included.
-  const applied = resolveRecommenderConfig(r.model, iterative ? { ...r.params, epochs: r.epochs } : r.params);
   return {
     name: "recsys",
-    config: { ...r, params: applied },
+    config: { ...r, params },
     dependsOn: ["split"],
     async run(ctx) {
       const { catalog } = await loadExperimentData(config.data, env);
       const split = readSplitDir(ctx.stageDirs.split, { nUsers: catalog.nUsers, nItems: catalog.nItems });
       const out = join(ctx.workDir, MODEL_FILE);
       // A checkpoint left by an interrupted attempt: continue from it instead of starting over.
-      const resume = iterative && existsSync(out);
+      const resume = modelFactory(r.model).iterative && existsSync(out);
       const resumedFrom = resume ? Number(readModelFile(out).header.state.epochsDone ?? 0) : 0;
       const result = await trainAndEvaluate({
         model: r.model,
         // On resume the checkpoint holds the hyperparameters; only the epoch target is passed.
-        config: resume ? { epochs: r.epochs } : applied,
+        config: resume ? { epochs: r.epochs } : params,
         train: split.train,
         test: split.test,
         catalog,

@@ -1,12 +1,11 @@
 import { join } from "node:path";
 import type { ExperimentConfig } from "../../config/index.js";
-import { UsageError, writeFileAtomic, writeJsonAtomic } from "../../core/index.js";
+import { writeFileAtomic, writeJsonAtomic } from "../../core/index.js";
 import { readSplitDir } from "../../data/index.js";
 import {
   BASELINES,
   buildTestSet,
   makeSystems,
-  parseSystemSpec,
   readCandidatesFile,
   readRunTestSet,
   reportMarkdown,
@@ -14,7 +13,6 @@ import {
   writeRunOutputs,
   writeTestSet,
 } from "../../eval/index.js";
-import { templateNames } from "../../prompts/index.js";
 import type { StageDefinition } from "../stage-runner.js";
 import { loadExperimentData, type PipelineEnv } from "./load-data.js";
 import { CANDIDATES_FILE, MODEL_FILE } from "./recsys-candidates.js";
@@ -25,13 +23,6 @@ export const RESULTS_FILE = "results.md";
 /** `testset`: N users' records with held-out liked items as ground truth; leak checks run inside the builder. */
 export function testsetStage(config: ExperimentConfig, env: PipelineEnv): StageDefinition {
   const t = config.testset;
-  if (!templateNames().includes(t.template)) {
-    throw new UsageError(
-      `experiment: field testset.template: expected one of ${templateNames()
-        .map((n) => JSON.stringify(n))
-        .join(", ")}, got ${JSON.stringify(t.template)}`,
-    );
-  }
   return {
     name: "testset",
     config: { ...t, candidatesPerUser: config.candidates.n },
@@ -66,22 +57,13 @@ export function testsetStage(config: ExperimentConfig, env: PipelineEnv): StageD
  * cache in the work folder so an interrupted run resumes), score them with the standard protocol and
  * write `results.md` (the table with confidence intervals), `report.json`, `outputs.jsonl`, `details.jsonl`.
  */
-export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefinition {
+export function evalStage(
+  config: ExperimentConfig,
+  env: PipelineEnv,
+  /** System specs as checked by `checkExperiment` (`llm` added when eval.llm is set). */
+  specs: readonly string[],
+): StageDefinition {
   const e = config.eval;
-  for (const [i, spec] of e.systems.entries()) {
-    try {
-      parseSystemSpec(spec);
-    } catch (err) {
-      throw new UsageError(`experiment: field eval.systems.${i}: ${(err as Error).message}`);
-    }
-  }
-  const needsLlm = e.systems.some((s) => /^(?:[^=]+=)?(llm|chatrec)(?::|$)/.test(s));
-  if (needsLlm && !e.llm) {
-    throw new UsageError(
-      "experiment: field eval.llm: the llm and chatrec systems need a model (a .gguf path or an http(s) base URL)",
-    );
-  }
-  const specs = [...e.systems, ...(e.llm && !e.systems.some((s) => /(^|=)llm(:|$)/.test(s)) ? ["llm"] : [])];
   return {
     name: "eval",
     config: { ...e, systems: specs },
@@ -91,22 +73,17 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
       const split = readSplitDir(ctx.stageDirs.split, { nUsers: catalog.nUsers, nItems: catalog.nItems });
       const testsetPath = join(ctx.stageDirs.testset, TESTSET_FILE);
       const { document, testSet } = readRunTestSet(testsetPath, catalog);
-      const closers: Array<() => Promise<void> | void> = [];
+      let opened: import("../../llm/index.js").OpenedLlm | undefined;
       try {
-        let backend: import("../../llm/index.js").LlmBackend | undefined;
-        let cache: import("../../llm/index.js").GenerationCache | undefined;
-        // specs name an LLM system exactly when eval.llm is set (checked when the stage was defined)
+        // specs name an LLM system exactly when eval.llm is set (checkExperiment)
         if (e.llm) {
-          const llm = await import("../../llm/index.js");
-          backend = await llm.createBackend({
+          const { openLlm } = await import("../../llm/index.js");
+          opened = await openLlm({
             llm: e.llm,
             ...(e.llmModel ? { llmModel: e.llmModel } : {}),
             ...(e.threads ? { threads: e.threads } : {}),
-            maxRetries: 0,
+            cache: join(ctx.workDir, ".cache.sqlite"),
           });
-          closers.push(() => backend?.close());
-          cache = new llm.GenerationCache(join(ctx.workDir, ".cache.sqlite"));
-          closers.push(() => cache?.close());
         }
         const { loadModel } = await import("../../recsys/index.js");
         // The trained model's row is named after it, unless a baseline already has that name.
@@ -117,9 +94,13 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
             s === "recsys" ? `${recsysField}=recsys:${join(ctx.stageDirs.recsys, MODEL_FILE)}` : s,
           ),
           {
-            backend,
+            backend: opened?.backend,
             haveTrain: true,
-            llm: { maxTokens: e.maxTokens, sampling: { temperature: 0, seed: ctx.seed }, cache },
+            llm: {
+              maxTokens: e.maxTokens,
+              sampling: { temperature: 0, seed: ctx.seed },
+              ...(opened ? { cache: opened.cache, concurrency: opened.runner.concurrency } : {}),
+            },
             loadRecommender: (path) => {
               const { model, trainItems } = loadModel(path, undefined, { catalog });
               return { model, trainItems };
@@ -148,7 +129,7 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
         writeFileAtomic(join(ctx.workDir, RESULTS_FILE), `${reportMarkdown(run.report)}\n`);
         return { systems: run.report.systems.length, records: document.records.length };
       } finally {
-        for (const close of closers.reverse()) await close();
+        await opened?.close();
       }
     },
   };
