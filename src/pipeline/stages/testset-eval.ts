@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { auditFiles, auditMarkdown } from "../../analysis/index.js";
 import type { ExperimentConfig } from "../../config/index.js";
 import { UsageError, writeFileAtomic, writeJsonAtomic } from "../../core/index.js";
 import { readSplitDir } from "../../data/index.js";
@@ -85,12 +87,19 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
   return {
     name: "eval",
     config: { ...e, systems: specs },
-    dependsOn: ["split", "recsys", "testset"],
+    dependsOn: ["split", "recsys", "testset", "dataset"],
     async run(ctx) {
       const { catalog } = await loadExperimentData(config.data, env);
       const split = readSplitDir(ctx.stageDirs.split, { nUsers: catalog.nUsers, nItems: catalog.nItems });
       const testsetPath = join(ctx.stageDirs.testset, TESTSET_FILE);
       const { document, testSet } = readRunTestSet(testsetPath, catalog);
+      // The leak audit of this run's test set against its own instruction dataset (src/analysis).
+      const hasData = existsSync(join(ctx.stageDirs.dataset, "dataset.json"));
+      const audit = auditFiles({
+        testSet: testsetPath,
+        catalog,
+        ...(hasData ? { dataset: ctx.stageDirs.dataset } : {}),
+      });
       const closers: Array<() => Promise<void> | void> = [];
       try {
         let backend: import("../../llm/index.js").LlmBackend | undefined;
@@ -145,7 +154,11 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
           ...report,
           systems: report.systems.map(({ perRecord: _p, ...s }) => s),
         });
-        writeFileAtomic(join(ctx.workDir, RESULTS_FILE), `${reportMarkdown(run.report)}\n`);
+        writeJsonAtomic(join(ctx.workDir, "audit.json"), audit);
+        writeFileAtomic(
+          join(ctx.workDir, RESULTS_FILE),
+          `${reportMarkdown(run.report)}\n\n${auditMarkdown(audit)}\n`,
+        );
         return { systems: run.report.systems.length, records: document.records.length };
       } finally {
         for (const close of closers.reverse()) await close();
