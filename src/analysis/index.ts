@@ -8,6 +8,7 @@ export {
   auditTestSet,
   DEFAULT_KS,
   DEFAULT_TOP1_LEAK_RATE,
+  FULL_CATALOGUE_MENTIONS,
 } from "./audit/audit.js";
 export type {
   CeilingSection,

@@ -24,7 +24,7 @@ interface AuditFlags {
   historyField?: string;
   userField?: string;
   top1Field?: string;
-  k: string;
+  cutoffs: string;
   top1LeakRate: string;
   examples: string;
   strict?: boolean;
@@ -68,7 +68,7 @@ export function register(program: Command): void {
     .option("--top1-field <path>", "generic layout: the item the prompt names as the first pick")
     .option("--prompt-field <path>", "generic layout: the prompt text (for hints and shared prompts)")
     .option("--user-field <path>", "generic layout: the user id (for duplicates and contamination)")
-    .option("-k, --k <list>", "cut-offs for the maximum P@K / Recall@K", DEFAULT_KS.join(","))
+    .option("-k, --cutoffs <list>", "cut-offs K for the maximum P@K / Recall@K", DEFAULT_KS.join(","))
     .option(
       "--top1-leak-rate <r>",
       "a top-1 that is a truth item in at least this share of records (and significantly more than half) is a leak",
@@ -79,7 +79,7 @@ export function register(program: Command): void {
     .addHelpText("after", GENERIC_HELP)
     .action(async (testset: string, flags: AuditFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const ks = flags.k.split(",").map((s) => intOption("--k", s.trim(), 1) as number);
+      const ks = flags.cutoffs.split(",").map((s) => intOption("--cutoffs", s.trim(), 1) as number);
       const top1LeakRate = numberOption("--top1-leak-rate", flags.top1LeakRate, 0, 1) as number;
       const examples = intOption("--examples", flags.examples, 0) as number;
       const fields = genericFields(flags);

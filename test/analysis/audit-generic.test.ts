@@ -195,6 +195,22 @@ describe.skipIf(!DATA_DIR)("generic layout with the ML-100k catalogue", () => {
     expect(r.historyInCandidates.list.map((x) => [x.record.id, x.titles])).toEqual([["0", ["Fargo"]]]);
     expect(r.top1.truthTop1).toBe(1);
   });
+
+  it("a longer catalogue title shadows a truth title inside it, with the whole catalogue or only what is needed", () => {
+    // "Alien: Resurrection (1997)" is in the catalogue, not in the file; the truth is "Alien (1979)"
+    const path = write(
+      "shadow.jsonl",
+      jsonl([
+        { gt: ["Alien"], cands: ["Fargo"], prompt: "She loved Alien: Resurrection. Candidates: Fargo." },
+      ]),
+    );
+    for (const fullCatalogueMentions of [50_000, 0]) {
+      const r = auditFiles({ testSet: path, catalog, fields: FIELDS, fullCatalogueMentions });
+      expect(r.truthInPrompt.records, String(fullCatalogueMentions)).toBe(0);
+    }
+    // and without a catalogue nothing says "Alien: Resurrection" is a film: the hint is reported
+    expect(auditFiles({ testSet: path, catalog: null, fields: FIELDS }).truthInPrompt.records).toBe(1);
+  });
 });
 
 describe("bad files: the error names the file, the line and the field", () => {

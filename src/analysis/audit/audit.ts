@@ -38,6 +38,8 @@ export interface AuditOptions {
   ks?: readonly number[];
   /** Share of records from which a truth top-1 counts as taken from the answers (default 0.9). */
   top1LeakRate?: number;
+  /** Catalogue size up to which every title is registered for mention search (default FULL_CATALOGUE_MENTIONS). */
+  fullCatalogueMentions?: number;
 }
 
 export interface AuditReport {
@@ -71,12 +73,30 @@ export interface AuditReport {
 export const DEFAULT_KS: readonly number[] = [5, 10, 20];
 export const DEFAULT_TOP1_LEAK_RATE = 0.9;
 
-/** Mention search over every item the audit has seen, and every catalogue title. */
-function mentionIndex(space: ItemSpace): MentionIndex<string> {
-  space.addCatalogSurfaces();
-  const index = new MentionIndex<string>();
-  for (const [key, surfaces] of space.allSurfaces()) for (const s of surfaces) index.add(s, key);
-  return index;
+/**
+ * Catalogues up to this many items have every title registered for mention search (so a training
+ * prompt's titles are all seen, and longer titles shadow shorter ones). Above it (Book-Crossing: 271k
+ * books) the word trie would take hundreds of megabytes: only catalogue titles that contain a title the
+ * audit has seen are added, which is what keeps "Heat" from being found inside "Heat and Dust".
+ */
+export const FULL_CATALOGUE_MENTIONS = 50_000;
+
+/** Mention search over every item the audit has seen and the catalogue's titles (see above). */
+function mentionIndex(space: ItemSpace, limit: number): MentionIndex<string> {
+  const build = () => {
+    const index = new MentionIndex<string>();
+    for (const [key, surfaces] of space.allSurfaces()) for (const s of surfaces) index.add(s, key);
+    return index;
+  };
+  const n = space.catalog?.nItems ?? 0;
+  if (n === 0) return build();
+  if (n <= limit) {
+    space.addCatalogSurfaces();
+    return build();
+  }
+  const seen = build();
+  space.addCatalogSurfaces((title) => seen.find(title).some((m) => m.length < title.trim().length));
+  return build();
 }
 
 /** Run every check over a test set already read with `space` (and instruction data, when given). */
@@ -87,7 +107,7 @@ export function auditTestSet(
   opts: AuditOptions = {},
 ): AuditReport {
   const ks = opts.ks ?? DEFAULT_KS;
-  const index = mentionIndex(space);
+  const index = mentionIndex(space, opts.fullCatalogueMentions ?? FULL_CATALOGUE_MENTIONS);
   const top1 = checkTop1(ts, opts.top1LeakRate ?? DEFAULT_TOP1_LEAK_RATE);
   const truthInHistory = checkTruthInHistory(ts);
   const truthInPrompt = checkTruthInPrompt(ts, index);

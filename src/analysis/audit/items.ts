@@ -133,9 +133,9 @@ export class ItemSpace {
     return this.surfaces.entries();
   }
 
-  /** Register every catalogue title, so mention search prefers a longer catalogue title over a short one. */
-  addCatalogSurfaces(): void {
+  /** Register catalogue items (all, or those `keep` accepts) with their surface forms. */
+  addCatalogSurfaces(keep: (title: string) => boolean = () => true): void {
     if (!this.catalog) return;
-    for (const it of this.catalog.items) this.ofIds(it.title, [it.id]);
+    for (const it of this.catalog.items) if (keep(it.title)) this.ofIds(it.title, [it.id]);
   }
 }
