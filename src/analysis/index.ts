@@ -31,6 +31,7 @@ export {
   type LinkMethod,
   MIN_SHARED_INPUT,
 } from "./audit/contamination.js";
+export { type AuditSections, findingsOf } from "./audit/findings.js";
 export { ItemSpace, type ResolutionCounts } from "./audit/items.js";
 export { jsonElementLines, jsonValueLine } from "./audit/json-lines.js";
 export { auditMarkdown } from "./audit/markdown.js";
