@@ -11,6 +11,7 @@ export const COMMAND_GROUPS: ReadonlyArray<readonly [string, string]> = [
   ["instructions", "instruction pools: grow, stats"],
   ["dataset", "instruction-tuning dataset: build, stats, validate"],
   ["finetune", "LoRA fine-tuning of GGUF models"],
+  ["audit", "check a test set and training data for leaks"],
   ["run", "run an experiment file"],
   ["runs", "run folders: list, show"],
   ["demo", "the main job (what `npm start` runs)"],

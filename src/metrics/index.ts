@@ -1,6 +1,13 @@
 /** Pure ranking metrics, bootstrap confidence intervals and paired tests (DESIGN.md "metrics"). */
 
 export {
+  type BinomialAlternative,
+  type BinomialTestResult,
+  binomialPmf,
+  binomialTest,
+  lnFactorial,
+} from "./binomial.js";
+export {
   type BootstrapOptions,
   bootstrapCI,
   type ConfidenceInterval,

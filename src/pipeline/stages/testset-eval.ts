@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { auditFiles, auditMarkdown } from "../../analysis/index.js";
 import type { ExperimentConfig } from "../../config/index.js";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/index.js";
 import { readSplitDir } from "../../data/index.js";
@@ -67,12 +69,19 @@ export function evalStage(
   return {
     name: "eval",
     config: { ...e, systems: specs },
-    dependsOn: ["split", "recsys", "testset"],
+    dependsOn: ["split", "recsys", "testset", "dataset"],
     async run(ctx) {
       const { catalog } = await loadExperimentData(config.data, env);
       const split = readSplitDir(ctx.stageDirs.split, { nUsers: catalog.nUsers, nItems: catalog.nItems });
       const testsetPath = join(ctx.stageDirs.testset, TESTSET_FILE);
       const { document, testSet } = readRunTestSet(testsetPath, catalog);
+      // The leak audit of this run's test set against its own instruction dataset (src/analysis).
+      const hasData = existsSync(join(ctx.stageDirs.dataset, "dataset.json"));
+      const audit = auditFiles({
+        testSet: testsetPath,
+        catalog,
+        ...(hasData ? { dataset: ctx.stageDirs.dataset } : {}),
+      });
       let opened: import("../../llm/index.js").OpenedLlm | undefined;
       try {
         // specs name an LLM system exactly when eval.llm is set (checkExperiment)
@@ -126,7 +135,11 @@ export function evalStage(
           ...report,
           systems: report.systems.map(({ perRecord: _p, ...s }) => s),
         });
-        writeFileAtomic(join(ctx.workDir, RESULTS_FILE), `${reportMarkdown(run.report)}\n`);
+        writeJsonAtomic(join(ctx.workDir, "audit.json"), audit);
+        writeFileAtomic(
+          join(ctx.workDir, RESULTS_FILE),
+          `${reportMarkdown(run.report)}\n\n${auditMarkdown(audit)}\n`,
+        );
         return { systems: run.report.systems.length, records: document.records.length };
       } finally {
         await opened?.close();
