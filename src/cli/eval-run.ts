@@ -11,9 +11,10 @@ import {
   SYSTEM_KINDS,
   writeRunOutputs,
 } from "../eval/index.js";
-import { createBackend, GenerationCache, type LlmBackend } from "../llm/index.js";
+import { createBackend, DEFAULT_GRACE_MS, GenerationCache, type LlmBackend } from "../llm/index.js";
 import { datasetFingerprint, loadModel } from "../recsys/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
+import { withInterrupt } from "./interrupt.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface RunFlags {
@@ -105,15 +106,6 @@ export function registerEvalRun(evalCommand: Command): void {
             typeof flags.cache === "string" ? flags.cache : join(ctx.cacheDir, "generations.sqlite"),
           );
       }
-      const ac = new AbortController();
-      const onSigint = () => {
-        if (ac.signal.aborted) process.exit(130);
-        process.stderr.write(
-          "\ninterrupting: finished answers are in the cache (Ctrl-C again to quit now)\n",
-        );
-        ac.abort();
-      };
-      process.on("SIGINT", onSigint);
       try {
         const systems = makeSystems(flags.system, {
           backend,
@@ -131,15 +123,28 @@ export function registerEvalRun(evalCommand: Command): void {
             return { model, trainItems };
           },
         });
-        const run = await runEvaluation(document, testSet, systems, catalog, {
-          k,
-          seed: ctx.seed,
-          resamples: intOption("--resamples", flags.resamples, 1),
-          candidatesOnly: flags.candidatesOnly,
-          train: split?.train,
-          onProgress: bar,
-          signal: ac.signal,
-        });
+        const resamples = intOption("--resamples", flags.resamples, 1);
+        const run = await withInterrupt(
+          (signal) =>
+            runEvaluation(document, testSet, systems, catalog, {
+              k,
+              seed: ctx.seed,
+              resamples,
+              candidatesOnly: flags.candidatesOnly,
+              train: split?.train,
+              onProgress: bar,
+              signal,
+            }),
+          {
+            quiet: ctx.quiet,
+            ...(backend
+              ? {
+                  stopping: `no new LLM requests; those in flight may finish${cache ? " (answers go into the cache)" : ""}`,
+                  graceMs: DEFAULT_GRACE_MS,
+                }
+              : { stopping: "stopping before the next system" }),
+          },
+        ).finally(() => bar.finish());
         bar.finish();
         writeRunOutputs(document, run.outputs, { outputs: flags.outputs, testset: flags.out });
         if (flags.outputs) info(ctx, `outputs: ${flags.outputs}`);
@@ -152,7 +157,6 @@ export function registerEvalRun(evalCommand: Command): void {
           reportMarkdown(run.report),
         );
       } finally {
-        process.off("SIGINT", onSigint);
         cache?.close();
         await backend?.close();
       }
