@@ -145,7 +145,6 @@ export function registerEvalRun(evalCommand: Command): void {
               : { stopping: "stopping before the next system" }),
           },
         ).finally(() => bar.finish());
-        bar.finish();
         writeRunOutputs(document, run.outputs, { outputs: flags.outputs, testset: flags.out });
         if (flags.outputs) info(ctx, `outputs: ${flags.outputs}`);
         if (flags.out) info(ctx, `test set with outputs: ${flags.out}`);
