@@ -48,7 +48,8 @@ export function progressBar(
   const tty = Boolean(stream.isTTY);
   const intervalMs = options.intervalMs ?? PROGRESS_LINE_INTERVAL_MS;
   const every = options.every ?? realEvery;
-  const started = new Map<string, number>();
+  // Per stage: when its first event came and how much was done then (the ETA uses the rate since).
+  const started = new Map<string, { t: number; done: number }>();
   let lastDraw = 0;
   let drawn = false;
   // Off a terminal: the latest event, and whether its line has been printed.
@@ -56,11 +57,15 @@ export function progressBar(
   let printed = true;
   let timer: { stop(): void } | undefined;
 
-  const elapsed = (e: ProgressEvent, t: number) => t - (started.get(e.stage) ?? t);
+  const since = (e: ProgressEvent, t: number) => {
+    const s = started.get(e.stage);
+    return { elapsedMs: t - (s?.t ?? t), doneAtStart: s?.done ?? e.done };
+  };
   const printLatest = () => {
     if (!latest || printed) return;
     const t = now();
-    stream.write(`${progressLine(latest, elapsed(latest, t))}\n`);
+    const { elapsedMs, doneAtStart } = since(latest, t);
+    stream.write(`${progressLine(latest, elapsedMs, doneAtStart)}\n`);
     printed = true;
   };
 
@@ -68,12 +73,13 @@ export function progressBar(
     if (ctx.quiet) return;
     const t = now();
     const first = !started.has(e.stage);
-    if (first) started.set(e.stage, t);
+    if (first) started.set(e.stage, { t, done: e.done });
     const complete = e.total !== undefined && e.done >= e.total;
     if (tty) {
       if (!complete && !first && t - lastDraw < 100) return;
       lastDraw = t;
-      stream.write(`\r\x1b[2K${renderProgress(e, elapsed(e, t))}`);
+      const { elapsedMs, doneAtStart } = since(e, t);
+      stream.write(`\r\x1b[2K${renderProgress(e, elapsedMs, 24, doneAtStart)}`);
       drawn = true;
       return;
     }
@@ -105,27 +111,33 @@ export function progressBar(
 }
 
 /** One progress line on a terminal: stage, bar, counts, then what `describeProgress` says. */
-export function renderProgress(e: ProgressEvent, elapsedMs: number, width = 24): string {
+export function renderProgress(e: ProgressEvent, elapsedMs: number, width = 24, doneAtStart = 0): string {
   const parts = [e.stage];
   if (e.total !== undefined && e.total > 0) {
     const frac = Math.min(1, e.done / e.total);
     const filled = Math.round(frac * width);
     parts.push(`[${"#".repeat(filled)}${"-".repeat(width - filled)}]`);
   }
-  return [...parts, describeProgress(e, elapsedMs)].filter(Boolean).join(" ");
+  return [...parts, describeProgress(e, elapsedMs, false, doneAtStart)].filter(Boolean).join(" ");
 }
 
 /** One plain progress line (logs, pipes): stage, counts with percentage, metrics, ETA, time so far. */
-export function progressLine(e: ProgressEvent, elapsedMs: number): string {
-  return `${e.stage}: ${describeProgress(e, elapsedMs, true)}`;
+export function progressLine(e: ProgressEvent, elapsedMs: number, doneAtStart = 0): string {
+  return `${e.stage}: ${describeProgress(e, elapsedMs, true, doneAtStart)}`;
 }
 
 /**
  * An event for people: `37/200 requests (18%) · 180 tok/s · $0.00 · ETA 13 s`. Known metrics get their
  * units (tokens/s, dollars, loss), zero counts of failures and cache hits are left out, and the ETA is
- * the library's own estimate (`etaS`) when it gives one, else extrapolated from the elapsed time.
+ * the library's own estimate (`etaS`) when it gives one, else the rate since `doneAtStart` units were
+ * done `elapsedMs` ago, extrapolated (none before any progress since then).
  */
-export function describeProgress(e: ProgressEvent, elapsedMs: number, withElapsed = false): string {
+export function describeProgress(
+  e: ProgressEvent,
+  elapsedMs: number,
+  withElapsed = false,
+  doneAtStart = 0,
+): string {
   const head: string[] = [];
   const frac = e.total !== undefined && e.total > 0 ? Math.min(1, e.done / e.total) : undefined;
   if (e.total !== undefined && e.total > 0) {
@@ -143,8 +155,8 @@ export function describeProgress(e: ProgressEvent, elapsedMs: number, withElapse
     if (text) parts.push(text);
   }
   if (etaS !== undefined) parts.push(`ETA ${formatDuration(etaS * 1000)}`);
-  else if (frac !== undefined && frac > 0 && frac < 1)
-    parts.push(`ETA ${formatDuration((elapsedMs * (1 - frac)) / frac)}`);
+  else if (e.total !== undefined && frac !== undefined && frac < 1 && e.done > doneAtStart)
+    parts.push(`ETA ${formatDuration((elapsedMs * (e.total - e.done)) / (e.done - doneAtStart))}`);
   if (withElapsed) parts.push(`${formatDuration(elapsedMs)} elapsed`);
   if (e.message) parts.push(e.message);
   return parts.join(" · ");

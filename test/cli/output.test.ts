@@ -143,6 +143,18 @@ describe("progress off a terminal", () => {
     expect(h.ticking).toBe(false);
   });
 
+  it("estimates the ETA from the rate since the stage's first event, never from one event alone", () => {
+    const h = harness(false);
+    const step = (done: number) => ({ stage: "finetune/train", done, total: 100, unit: "step" });
+    h.bar(step(1)); // a stage whose first report comes after its first step
+    expect(h.lines[0]).toBe("finetune/train: 1/100 steps (1%) · 0 s elapsed\n");
+    h.advance(10_000);
+    h.bar(step(3));
+    h.tick();
+    expect(h.lines[1]).toBe("finetune/train: 3/100 steps (3%) · ETA 8 min 05 s · 10 s elapsed\n");
+    h.bar.finish();
+  });
+
   it("--quiet silences it", () => {
     const lines: string[] = [];
     const bar = progressBar(
