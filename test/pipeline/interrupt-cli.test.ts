@@ -71,38 +71,54 @@ async function until(cond: () => boolean, what: string, ms = 180_000): Promise<v
   }
 }
 
+/**
+ * Run `recalpaca <args>` and Ctrl-C it once `gate` holds a full window of requests (the first answers
+ * are in, `concurrency` more wait), then let the held requests finish. Resolves with the exit code and
+ * stderr.
+ */
+async function interruptWhenHeld(
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv },
+  gate: Awaited<ReturnType<typeof gatedServer>>,
+  window: number,
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { ...opts, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+  await until(() => gate.received >= window, "the requests to reach the server");
+  child.kill("SIGINT");
+  await until(() => /interrupted: /.test(stderr), "the interrupt message");
+  gate.release(); // the requests in flight finish within the grace period and go into the cache
+  return { code: await exited, stderr };
+}
+
+/** A synthetic ML-100k-format dataset in `<dir>/ml-100k` (the layout of a --data-dir). */
+async function synthDataDir(cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const dir = join(cwd, "data");
+  const args = ["--seed", "11", "data", "synth", "ml-100k", "--users", "120", "--items", "200"];
+  const r = await runCli([...args, "--ratings", "8000", "--out", join(dir, "ml-100k")], { cwd, env });
+  expect(r.code, r.stderr).toBe(0);
+  return dir;
+}
+
 let server: Awaited<ReturnType<typeof gatedServer>> | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
 });
 
-describe("Ctrl-C during the pipeline's eval stage", () => {
-  it("exits 130 without a finished eval folder; the rerun completes it, answered requests from the cache", async () => {
+const records = 12;
+const concurrency = 4; // requests in flight for a server, by default
+const answerFirst = 3;
+
+describe("Ctrl-C during LLM evaluation", () => {
+  it("pipeline eval stage: exit 130, no finished eval folder; the rerun completes it, answered requests from the cache", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "recalpaca-sigint-"));
-    const env = { ...process.env, RECALPACA_CACHE_DIR: join(cwd, "cache") };
-    const synth = await runCli(
-      [
-        "--seed",
-        "11",
-        "data",
-        "synth",
-        "ml-100k",
-        "--users",
-        "120",
-        "--items",
-        "200",
-        "--ratings",
-        "8000",
-        "--out",
-        join(cwd, "synth"),
-      ],
-      { cwd, env },
-    );
-    expect(synth.code, synth.stderr).toBe(0);
-    const records = 12;
-    const concurrency = 4; // the eval stage's default for a server
-    const answerFirst = 3;
+    const env: NodeJS.ProcessEnv = { ...process.env, RECALPACA_CACHE_DIR: join(cwd, "cache") };
+    env.RECALPACA_DATA_DIR = await synthDataDir(cwd, env);
     server = await gatedServer(answerFirst);
     writeFileSync(
       join(cwd, "exp.yaml"),
@@ -110,7 +126,6 @@ describe("Ctrl-C during the pipeline's eval stage", () => {
         "name: sig",
         "data:",
         "  dataset: ml-100k",
-        "  dir: synth",
         "recsys:",
         "  model: popularity",
         "testset:",
@@ -124,27 +139,11 @@ describe("Ctrl-C during the pipeline's eval stage", () => {
         "",
       ].join("\n"),
     );
-
-    const child = spawn(process.execPath, [BIN, "run", "exp.yaml"], {
-      cwd,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
-    // The first answers are in and a full window of requests is held in flight: interrupt now.
     const gate = server;
-    await until(() => gate.received >= answerFirst + concurrency, "the eval stage's requests");
-    child.kill("SIGINT");
-    await until(() => /interrupted: /.test(stderr), "the interrupt message");
-    gate.release(); // the requests in flight finish within the grace period and go into the cache
-    const code = await exited;
-    expect(code, stderr).toBe(130);
-    const answered = Number(/llm: interrupted after (\d+) of 12 answers/.exec(stderr)?.[1]);
-    expect(answered, stderr).toBeGreaterThanOrEqual(answerFirst);
+    const first = await interruptWhenHeld(["run", "exp.yaml"], { cwd, env }, gate, answerFirst + concurrency);
+    expect(first.code, first.stderr).toBe(130);
+    const answered = Number(/llm: interrupted after (\d+) of 12 answers/.exec(first.stderr)?.[1]);
+    expect(answered, first.stderr).toBeGreaterThanOrEqual(answerFirst);
     const runDir = join(cwd, "runs", "sig");
     expect(existsSync(join(runDir, "eval"))).toBe(false); // no degraded stage to reuse
     expect(existsSync(join(runDir, ".eval.partial"))).toBe(true);
@@ -164,5 +163,52 @@ describe("Ctrl-C during the pipeline's eval stage", () => {
     expect(existsSync(join(runDir, "eval", "results.md"))).toBe(true);
     const after = await runCli(["--json", "runs", "list"], { cwd, env });
     expect(JSON.parse(after.stdout)[0].unfinished).toEqual([]);
-  });
+  }, 600_000); // several child processes, each a few seconds on a loaded machine
+
+  it("eval run: exit 130 and nothing written; the rerun sends only the unanswered requests", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "recalpaca-sigint-"));
+    const env: NodeJS.ProcessEnv = { ...process.env, RECALPACA_CACHE_DIR: join(cwd, "cache") };
+    env.RECALPACA_DATA_DIR = await synthDataDir(cwd, env);
+    // A test set (and its split) from a run without an LLM.
+    writeFileSync(
+      join(cwd, "exp.yaml"),
+      `name: ts\ndata:\n  dataset: ml-100k\nrecsys:\n  model: popularity\ntestset:\n  users: ${records}\ndataset:\n  records: 10\neval:\n  resamples: 20\n`,
+    );
+    const built = await runCli(["run", "exp.yaml"], { cwd, env });
+    expect(built.code, built.stderr).toBe(0);
+    server = await gatedServer(answerFirst);
+    const outputs = join(cwd, "outputs.jsonl");
+    const args = [
+      "eval",
+      "run",
+      "--testset",
+      join(cwd, "runs", "ts", "testset", "testset.json"),
+      "--split",
+      join(cwd, "runs", "ts", "split"),
+      "--system",
+      "baselines",
+      "--system",
+      "llm",
+      "--llm",
+      server.url,
+      "--llm-model",
+      "test-model",
+      "--resamples",
+      "20",
+      "--outputs",
+      outputs,
+    ];
+    const gate = server;
+    const first = await interruptWhenHeld(args, { cwd, env }, gate, answerFirst + concurrency);
+    expect(first.code, first.stderr).toBe(130);
+    const answered = Number(/llm: interrupted after (\d+) of 12 answers/.exec(first.stderr)?.[1]);
+    expect(answered, first.stderr).toBeGreaterThanOrEqual(answerFirst);
+    expect(existsSync(outputs)).toBe(false); // unanswered records were not scored as misses
+    const before = gate.received;
+    const rerun = await runCli(["--json", ...args], { cwd, env });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(gate.received - before).toBe(records - answered);
+    expect(JSON.parse(rerun.stdout).systems.map((x: { name: string }) => x.name)).toContain("llm");
+    expect(existsSync(outputs)).toBe(true);
+  }, 600_000);
 });
