@@ -78,28 +78,32 @@ describe("exit codes: one code per kind of bad input, everywhere", () => {
     expect(results[4][1]).toMatch(
       /adapter\.gguf, field "general\.type": this GGUF is a LoRA adapter, not a model/,
     );
-  });
+  }, 300_000);
 
-  it.skipIf(!MODELS_DIR)("a LoRA adapter that is not one is bad input (3) naming it", async () => {
-    const results = await codes([
-      ["llm", "generate", "--llm", modelPath("stories260K.gguf"), "--lora", notGguf, "--prompt", "hi"],
-      [
-        "llm",
-        "generate",
-        "--llm",
-        modelPath("stories260K.gguf"),
-        "--lora",
-        modelPath("stories260K.gguf"),
-        "--prompt",
-        "hi",
-      ],
-    ]);
-    expect(results[0]).toEqual([3, `recalpaca: ${notGguf}: not a GGUF file (magic bytes are not 'GGUF')`]);
-    expect(results[1][0]).toBe(3);
-    expect(results[1][1]).toMatch(
-      /stories260K\.gguf, field "general\.type": this GGUF is a model, not a LoRA adapter/,
-    );
-  });
+  it.skipIf(!MODELS_DIR)(
+    "a LoRA adapter that is not one is bad input (3) naming it",
+    async () => {
+      const results = await codes([
+        ["llm", "generate", "--llm", modelPath("stories260K.gguf"), "--lora", notGguf, "--prompt", "hi"],
+        [
+          "llm",
+          "generate",
+          "--llm",
+          modelPath("stories260K.gguf"),
+          "--lora",
+          modelPath("stories260K.gguf"),
+          "--prompt",
+          "hi",
+        ],
+      ]);
+      expect(results[0]).toEqual([3, `recalpaca: ${notGguf}: not a GGUF file (magic bytes are not 'GGUF')`]);
+      expect(results[1][0]).toBe(3);
+      expect(results[1][1]).toMatch(
+        /stories260K\.gguf, field "general\.type": this GGUF is a model, not a LoRA adapter/,
+      );
+    },
+    300_000,
+  );
 
   it("a file that cannot be read (missing, or a folder) is 4 naming it, whichever command reads it", async () => {
     const model = MODELS_DIR ? modelPath("stories260K.gguf") : notGguf;
@@ -118,7 +122,7 @@ describe("exit codes: one code per kind of bad input, everywhere", () => {
       expect(code, line).toBe(4);
       expect(line).toMatch(new RegExp(`${dir}/(missing\\.json|a-folder|no-such-folder)`));
     }
-  });
+  }, 300_000);
 
   it("bad content in a file named by a flag is 3; a mistyped dataset name stays a usage error (2)", async () => {
     const bad = join(dir, "schema.json");
@@ -130,5 +134,5 @@ describe("exit codes: one code per kind of bad input, everywhere", () => {
     expect(results[0][0]).toBe(3);
     expect(results[0][1]).toMatch(/schema\.json: --json-schema: expected a JSON object/);
     expect(results[1][0]).toBe(2);
-  });
+  }, 300_000);
 });

@@ -54,5 +54,5 @@ describe("recalpaca runs show", () => {
     const doc = JSON.parse(json.stdout);
     expect(doc.manifests).toEqual([m]);
     expect(doc.unfinished).toEqual([{ stage: "next", status: "killed" }]);
-  });
+  }, 300_000);
 });
