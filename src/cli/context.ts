@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { DEFAULT_SEED, type Dirs, resolveDirs, UsageError } from "../core/index.js";
+import { DEFAULT_SEED, type Dirs, readInputText, resolveDirs, UsageError } from "../core/index.js";
 
 /** Global options, resolved once per invocation and handed to every command. */
 export interface CliContext extends Dirs {
@@ -62,4 +62,9 @@ export function numberOption(
     throw new UsageError(`${name} must be a number in [${min}, ${max}], got "${value}"`);
   }
   return n;
+}
+
+/** The text of a file named by an option; one that cannot be read (missing, a folder) is exit 4, naming it. */
+export function readFileOption(name: string, path: string): string {
+  return readInputText(path, name);
 }

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { UsageError } from "../core/index.js";
+import { MissingResourceError, UsageError } from "../core/index.js";
 import {
   DATASET_NAMES,
   DATASET_THRESHOLDS,
@@ -22,6 +22,7 @@ import {
   writeSynthetic,
 } from "../data/index.js";
 import { type CliContext, contextOf, intOption, numberOption } from "./context.js";
+import { withInterrupt } from "./interrupt.js";
 import { info, printResult, progressBar } from "./output.js";
 
 /**
@@ -45,13 +46,23 @@ async function openDataset(
       });
     }
     const dir = resolve(arg);
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    if (!existsSync(dir) && !looksLikePath(arg)) {
       throw new UsageError(`"${arg}" is neither a known dataset (${DATASET_NAMES.join(", ")}) nor a folder`);
+    }
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new MissingResourceError(
+        `dataset folder ${dir} ${existsSync(dir) ? "is a file, not a folder" : "does not exist"} (give a folder of dataset files or one of ${DATASET_NAMES.join(", ")})`,
+      );
     }
     return { ...loadDatasetDir(dir, undefined, { lenient: opts.lenient, onProgress: bar }), dir };
   } finally {
     bar.finish();
   }
+}
+
+/** A path rather than a mistyped dataset name: it names a folder (separator, leading dot or tilde). */
+function looksLikePath(arg: string): boolean {
+  return /[\\/]/.test(arg) || arg.startsWith(".") || arg.startsWith("~");
 }
 
 /** Tell the user what lenient loading skipped (stderr), so results are never silently partial. */
@@ -134,11 +145,13 @@ export function register(program: Command): void {
       let downloaded = false;
       if (opts.force || detectFormat(existing) !== dataset) {
         const bar = progressBar(ctx);
-        try {
-          dir = await downloadMovieLens(dataset, ctx.cacheDir, { onProgress: bar });
-        } finally {
-          bar.finish();
-        }
+        dir = await withInterrupt(
+          (signal) => downloadMovieLens(dataset, ctx.cacheDir, { onProgress: bar, signal }),
+          {
+            quiet: ctx.quiet,
+            stopping: "stopping the download (nothing is written)",
+          },
+        ).finally(() => bar.finish());
         downloaded = true;
       }
       printResult(ctx, { dataset, dir, downloaded }, () =>

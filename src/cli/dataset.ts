@@ -24,6 +24,7 @@ import {
 import { readPoolFile } from "../instruct/index.js";
 import type { OpenedLlm } from "../llm/index.js";
 import { type CliContext, contextOf, intOption, numberOption } from "./context.js";
+import { withInterrupt } from "./interrupt.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface BuildFlags {
@@ -302,15 +303,6 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
     instructionPools[d as "movies"] = pool.entries.map((e) => e.text);
   }
   const llmName = o.llm ?? section.llm;
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    info(ctx, "\ninterrupted: stopping after the work in flight; run the same command again to continue");
-    controller.abort();
-  };
-  process.on("SIGINT", onSigint);
   const bar = progressBar(ctx);
   let opened: OpenedLlm | undefined;
   try {
@@ -338,7 +330,7 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
       ctx,
       `building ${subsets.map((s) => `${s} ${counts[s]}`).join(", ")} with the ${llmName ? `LLM teacher ${llmName}` : "offline teacher"}`,
     );
-    const summary = await buildInstructionDataset({
+    const buildOptions: DatasetBuildOptions = {
       outDir: out,
       seed,
       ...(ctx.dataDir !== undefined ? { dataDir: ctx.dataDir } : {}),
@@ -364,12 +356,19 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
       ...optionalInt("maxLiked", o.maxLiked, section.maxLiked),
       ...optionalInt("candidatesPerRecord", o.candidatesPerRecord, section.candidatesPerRecord),
       ...optionalInt("maxPromptTokens", o.maxPromptTokens, section.maxPromptTokens),
-      signal: controller.signal,
       onProgress: bar,
       onNote: (line) => {
         bar.finish();
         info(ctx, line);
       },
+    };
+    const graceMs = llmName ? (await import("../llm/index.js")).DEFAULT_GRACE_MS : undefined;
+    const summary = await withInterrupt((signal) => buildInstructionDataset({ ...buildOptions, signal }), {
+      quiet: ctx.quiet,
+      stopping: llmName
+        ? "no new teacher requests; those in flight may finish (answers go into the cache), finished subsets are kept"
+        : "stopping; finished subsets are kept",
+      ...(graceMs !== undefined ? { graceMs } : {}),
     });
     bar.finish();
     printResult(ctx, { out, ...summary }, () => {
@@ -387,7 +386,6 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
     });
   } finally {
     bar.finish();
-    process.off("SIGINT", onSigint);
     await opened?.close();
   }
 }

@@ -12,9 +12,10 @@ import {
   SYSTEM_KINDS,
   writeRunOutputs,
 } from "../eval/index.js";
-import { type OpenedLlm, openLlm } from "../llm/index.js";
+import { DEFAULT_GRACE_MS, type OpenedLlm, openLlm } from "../llm/index.js";
 import { datasetFingerprint, loadModel } from "../recsys/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
+import { withInterrupt } from "./interrupt.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface RunFlags {
@@ -103,15 +104,6 @@ export function registerEvalRun(evalCommand: Command): void {
           concurrency: intOption("--concurrency", flags.concurrency, 1),
         });
       }
-      const ac = new AbortController();
-      const onSigint = () => {
-        if (ac.signal.aborted) process.exit(130);
-        process.stderr.write(
-          "\ninterrupting: finished answers are in the cache (Ctrl-C again to quit now)\n",
-        );
-        ac.abort();
-      };
-      process.on("SIGINT", onSigint);
       try {
         const systems = makeSystems(flags.system, {
           backend: opened?.backend,
@@ -129,16 +121,28 @@ export function registerEvalRun(evalCommand: Command): void {
             return { model, trainItems };
           },
         });
-        const run = await runEvaluation(document, testSet, systems, catalog, {
-          k,
-          seed: ctx.seed,
-          resamples: intOption("--resamples", flags.resamples, 1),
-          candidatesOnly: flags.candidatesOnly,
-          train: split?.train,
-          onProgress: bar,
-          signal: ac.signal,
-        });
-        bar.finish();
+        const resamples = intOption("--resamples", flags.resamples, 1);
+        const run = await withInterrupt(
+          (signal) =>
+            runEvaluation(document, testSet, systems, catalog, {
+              k,
+              seed: ctx.seed,
+              resamples,
+              candidatesOnly: flags.candidatesOnly,
+              train: split?.train,
+              onProgress: bar,
+              signal,
+            }),
+          {
+            quiet: ctx.quiet,
+            ...(opened
+              ? {
+                  stopping: `no new LLM requests; those in flight may finish${opened.cache ? " (answers go into the cache)" : ""}`,
+                  graceMs: DEFAULT_GRACE_MS,
+                }
+              : { stopping: "stopping before the next system" }),
+          },
+        ).finally(() => bar.finish());
         writeRunOutputs(document, run.outputs, { outputs: flags.outputs, testset: flags.out });
         if (flags.outputs) info(ctx, `outputs: ${flags.outputs}`);
         if (flags.out) info(ctx, `test set with outputs: ${flags.out}`);
@@ -150,7 +154,6 @@ export function registerEvalRun(evalCommand: Command): void {
           reportMarkdown(run.report),
         );
       } finally {
-        process.off("SIGINT", onSigint);
         await opened?.close();
       }
     });

@@ -10,6 +10,7 @@ import {
   type Projection,
 } from "../finetune/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
+import { withInterrupt } from "./interrupt.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface FinetuneFlags {
@@ -131,9 +132,6 @@ export function register(program: Command): void {
         seed: ctx.seed,
       };
       const engine = createFineTuneEngine(flags.engine, config);
-      const controller = new AbortController();
-      const onSigint = () => controller.abort();
-      process.once("SIGINT", onSigint);
       const bar = progressBar(ctx);
       try {
         const prepared = await engine.prepare();
@@ -142,7 +140,10 @@ export function register(program: Command): void {
           ctx,
           `${prepared.trainExamples} training / ${prepared.valExamples} validation examples, cutoff ${prepared.cutoff} tokens, ${prepared.totalSteps} steps, ${prepared.loraParameters} LoRA parameters`,
         );
-        const result = await engine.train(bar, controller.signal);
+        const result = await withInterrupt((signal) => engine.train(bar, signal), {
+          quiet: ctx.quiet,
+          stopping: "saving a checkpoint after the current sequence",
+        });
         bar.finish();
         const exported = await engine.export();
         const last = result.steps[result.steps.length - 1];
@@ -163,7 +164,6 @@ export function register(program: Command): void {
         );
       } finally {
         bar.finish();
-        process.off("SIGINT", onSigint);
         await engine.dispose();
       }
     });

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { LlmRequestError, Rng, UsageError } from "../core/index.js";
+import { LlmRequestError, Rng, throwIfInterrupted, UsageError } from "../core/index.js";
 import {
   growPool,
   INSTRUCTION_DOMAINS,
@@ -11,6 +11,7 @@ import {
   writePoolFile,
 } from "../instruct/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
+import { withInterrupt } from "./interrupt.js";
 import { info, printResult } from "./output.js";
 
 interface GrowFlags {
@@ -76,29 +77,42 @@ export function register(program: Command): void {
       try {
         const before = pool.entries.length;
         // Each round goes through the runner (retries, cache): a rerun replays cached proposals.
-        const grown = await growPool(pool, {
-          rounds,
-          model: `${backend.kind}:${backend.model}`,
-          rng: new Rng(ctx.seed, `instructions/${pool.domain}/grow`),
-          generate: async (prompt, round) => {
-            const s = await llm.runGeneration(
-              backend,
-              [
-                {
-                  id: `round-${round}`,
-                  request: { prompt, maxTokens, sampling: { temperature, seed: ctx.seed + round } },
-                },
-              ],
-              opened.runner,
-            );
-            const out = s.outcomes[0];
-            if (out?.status !== "ok" || !out.result)
-              throw new LlmRequestError(`instruction pool round ${round}: ${out?.error ?? "no answer"}`);
-            return out.result.text;
+        const grown = await withInterrupt(
+          (signal) =>
+            growPool(pool, {
+              rounds,
+              model: `${backend.kind}:${backend.model}`,
+              rng: new Rng(ctx.seed, `instructions/${pool.domain}/grow`),
+              signal,
+              generate: async (prompt, round) => {
+                const s = await llm.runGeneration(
+                  backend,
+                  [
+                    {
+                      id: `round-${round}`,
+                      request: { prompt, maxTokens, sampling: { temperature, seed: ctx.seed + round } },
+                    },
+                  ],
+                  { ...opened.runner, signal },
+                );
+                throwIfInterrupted(
+                  signal,
+                  `instruction growth interrupted in round ${round}; nothing was written (the same command replays the rounds done from the cache)`,
+                );
+                const out = s.outcomes[0];
+                if (out?.status !== "ok" || !out.result)
+                  throw new LlmRequestError(`instruction pool round ${round}: ${out?.error ?? "no answer"}`);
+                return out.result.text;
+              },
+              onRound: (round, kept, reason) =>
+                info(ctx, `round ${round}: ${kept ? "kept" : `rejected (${reason})`}`),
+            }),
+          {
+            quiet: ctx.quiet,
+            stopping: "the request in flight may finish (its answer goes into the cache)",
+            graceMs: llm.DEFAULT_GRACE_MS,
           },
-          onRound: (round, kept, reason) =>
-            info(ctx, `round ${round}: ${kept ? "kept" : `rejected (${reason})`}`),
-        });
+        );
         writePoolFile(o.out, grown);
         const added = grown.entries.length - before;
         const rejected = grown.rejected.length - pool.rejected.length;

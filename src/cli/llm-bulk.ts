@@ -1,6 +1,11 @@
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { InterruptedError, LlmRequestError, UsageError, writeFileAtomic } from "../core/index.js";
+import {
+  DataFormatError,
+  LlmRequestError,
+  throwIfInterrupted,
+  UsageError,
+  writeFileAtomic,
+} from "../core/index.js";
 import type {
   JobEstimate,
   LlmRequest,
@@ -9,7 +14,8 @@ import type {
   RunSummary,
   SamplingOptions,
 } from "../llm/index.js";
-import { type CliContext, contextOf, intOption, numberOption } from "./context.js";
+import { type CliContext, contextOf, intOption, numberOption, readFileOption } from "./context.js";
+import { withInterrupt } from "./interrupt.js";
 import { info, printResult, progressBar } from "./output.js";
 
 /** Options of the bulk form of `llm generate` (`--input` given). The --llm, sampling and model flags are llm.ts's. */
@@ -89,7 +95,8 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
   if (!o.llm) throw new UsageError("llm generate needs --llm <path to .gguf | http(s) base URL>");
   // Loaded on use: the llm module pulls in node-llama-cpp, SQLite and the openai SDK.
   const llm = await import("../llm/index.js");
-  const remote = llm.isRemoteLlm(o.llm);
+  const llmArg = o.llm;
+  const remote = llm.isRemoteLlm(llmArg);
   if (o.batchApi && !remote)
     throw new UsageError("--batch-api needs --llm <https base URL> of the OpenAI API");
   if (o.batchApi && !o.llmModel)
@@ -120,22 +127,9 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
       printDryRun(ctx, kind, model, estimate, Boolean(o.batchApi));
       return;
     }
-    const controller = new AbortController();
-    let interrupts = 0;
-    const graceMs = intOption("--grace-ms", o.graceMs, 0) ?? 30_000;
-    const onSigint = () => {
-      interrupts++;
-      if (interrupts > 1) process.exit(130); // every finished result is already committed to the cache
-      info(
-        ctx,
-        `\ninterrupted: finishing in-flight work (up to ${graceMs} ms); Ctrl-C again to stop at once`,
-      );
-      controller.abort();
-    };
-    process.on("SIGINT", onSigint);
+    const graceMs = intOption("--grace-ms", o.graceMs, 0) ?? llm.DEFAULT_GRACE_MS;
     const bar = progressBar(ctx);
-    let summary: RunSummary;
-    try {
+    const job = async (signal: AbortSignal): Promise<BulkSummary> => {
       const maxCostUsd = numberOption("--max-cost", o.maxCost, 0);
       if (o.batchApi) {
         const key = process.env.RECALPACA_LLM_KEY || process.env.OPENAI_API_KEY || "";
@@ -145,20 +139,20 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
           batch: true,
         });
         info(ctx, describeStart(estimate));
-        summary = await llm.runBatchGeneration(items, {
-          client: llm.batchClient(llm.normaliseBaseUrl(o.llm), key),
+        return await llm.runBatchGeneration(items, {
+          client: llm.batchClient(llm.normaliseBaseUrl(llmArg), key),
           model: o.llmModel!,
           cache,
           prices,
           maxCostUsd,
-          signal: controller.signal,
+          signal,
           pollIntervalMs: intOption("--poll-ms", o.pollMs, 1) ?? 30_000,
           onProgress: bar,
         });
       } else {
         // The cache is already open (the dry run needs it without a backend): none from openLlm.
         const opened = await llm.openLlm({
-          llm: o.llm,
+          llm: llmArg,
           ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
           ...localModelSpec(o, llm.parseLoraArg),
           timeoutMs,
@@ -172,7 +166,7 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
         try {
           const estimate = llm.estimateJob(backend, requests, { cache, prices });
           info(ctx, describeStart(estimate));
-          summary = await llm.runGeneration(backend, items, {
+          return await llm.runGeneration(backend, items, {
             ...opened.runner,
             requestsPerMinute: numberOption("--rpm", o.rpm, 1e-9),
             tokensPerMinute: numberOption("--tpm", o.tpm, 1e-9),
@@ -184,18 +178,35 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
             cache,
             prices,
             maxCostUsd,
-            signal: controller.signal,
+            signal,
             onProgress: bar,
           });
         } finally {
           await opened.close();
         }
       }
-    } finally {
-      bar.finish();
-      process.off("SIGINT", onSigint);
-    }
-    finish(ctx, o.output!, summary, llm.outcomeLine, Boolean(o.batchApi));
+    };
+    const summary = await withInterrupt(
+      async (signal) => {
+        const s = await job(signal);
+        throwIfInterrupted(
+          signal,
+          o.batchApi
+            ? `interrupted: batch ${s.job?.batchId ?? "(not created yet)"} keeps running on the server; rerun the same command to pick up its results`
+            : `interrupted: ${s.succeeded} of ${s.total} requests done and saved in the cache; rerun the same command to continue`,
+        );
+        return s;
+      },
+      {
+        quiet: ctx.quiet,
+        stopping: o.batchApi
+          ? "stopping; the batch keeps running on the server and a rerun picks up its results"
+          : "no new requests; those in flight may finish (answers go into the cache)",
+        // the Batch API has nothing in flight locally: its steps are saved as they happen
+        ...(o.batchApi ? {} : { graceMs }),
+      },
+    ).finally(() => bar.finish());
+    finish(ctx, o.output!, summary, llm.outcomeLine);
   } finally {
     cache.close();
   }
@@ -217,20 +228,15 @@ function printDryRun(ctx: CliContext, kind: string, model: string, e: JobEstimat
   );
 }
 
+/** A job's summary; Batch API jobs add their job and batch ids. */
+type BulkSummary = RunSummary & { job?: { jobId: string; batchId: string | null; status: string | null } };
+
 function finish(
   ctx: CliContext,
   output: string,
-  s: RunSummary & { job?: { jobId: string; batchId: string | null; status: string | null } },
+  s: BulkSummary,
   outcomeLine: (o: RunSummary["outcomes"][number]) => string,
-  batch: boolean,
 ): void {
-  if (s.stoppedBy === "interrupt") {
-    throw new InterruptedError(
-      batch
-        ? `interrupted: batch ${s.job?.batchId ?? "(not created yet)"} keeps running on the server; rerun the same command to pick up its results`
-        : `interrupted: ${s.succeeded} of ${s.total} requests done and saved in the cache; rerun the same command to continue`,
-    );
-  }
   writeFileAtomic(output, `${s.outcomes.map(outcomeLine).join("\n")}\n`);
   const summary = {
     output,
@@ -296,7 +302,7 @@ async function applyTemplate(items: RunnerItem[], o: BulkOptions): Promise<Runne
     throw new UsageError(`--template must be alpaca, chat or raw, got "${template}"`);
   const { alpacaPrompt } = await import("../llm/index.js");
   const jsonSchema = o.jsonSchema === undefined ? undefined : readJsonObject(o.jsonSchema);
-  const grammar = o.grammar === undefined ? undefined : readFileSync(o.grammar, "utf8");
+  const grammar = o.grammar === undefined ? undefined : readFileOption("--grammar", o.grammar);
   return items.map(({ id, request }) => {
     let r: LlmRequest = request;
     if (r.prompt !== undefined && template !== "raw") {
@@ -318,15 +324,20 @@ async function applyTemplate(items: RunnerItem[], o: BulkOptions): Promise<Runne
   });
 }
 
+/** `--json-schema`: inline JSON (a bad one is a usage error) or a file (missing: exit 4, bad content: exit 3). */
 export function readJsonObject(arg: string): Record<string, unknown> {
-  const text = arg.trim().startsWith("{") ? arg : readFileSync(arg, "utf8");
+  const inline = arg.trim().startsWith("{");
+  const text = inline ? arg : readFileOption("--json-schema", arg);
   try {
     const v = JSON.parse(text) as unknown;
     if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not a JSON object");
     return v as Record<string, unknown>;
   } catch (err) {
-    throw new UsageError(
-      `--json-schema: ${arg === text ? "inline schema" : arg} is not a JSON object: ${(err as Error).message}`,
+    if (inline)
+      throw new UsageError(`--json-schema: inline schema is not a JSON object: ${(err as Error).message}`);
+    throw new DataFormatError(
+      { file: arg },
+      `--json-schema: expected a JSON object (${(err as Error).message})`,
     );
   }
 }

@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { InterruptedError, UsageError } from "../core/index.js";
+import { throwIfInterrupted, UsageError } from "../core/index.js";
 import {
   alpacaPrompt,
   createBackend,
@@ -12,7 +11,8 @@ import {
   parseLoraArg,
   startServer,
 } from "../llm/index.js";
-import { type CliContext, contextOf, intOption } from "./context.js";
+import { type CliContext, contextOf, intOption, readFileOption } from "./context.js";
+import { withInterrupt } from "./interrupt.js";
 import {
   addBulkGenerateOptions,
   type LocalModelFlags,
@@ -59,7 +59,7 @@ function buildRequest(ctx: CliContext, o: GenerateOptions): LlmRequest {
     throw new UsageError('llm generate needs --prompt "…" (or --input <requests.jsonl> for bulk)');
   const request: LlmRequest = { ...requestDefaults(ctx, o) };
   if (o.jsonSchema !== undefined) request.jsonSchema = readJsonObject(o.jsonSchema);
-  if (o.grammar !== undefined) request.grammar = readFileSync(o.grammar, "utf8");
+  if (o.grammar !== undefined) request.grammar = readFileOption("--grammar", o.grammar);
   return { ...request, ...promptPart(o) };
 }
 
@@ -103,14 +103,19 @@ async function generate(cmd: Command): Promise<void> {
     ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
     ...localModelSpec(o, parseLoraArg),
   });
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once("SIGINT", onSigint);
   try {
     const started = performance.now();
-    const result = await backend.stream({ ...request, signal: controller.signal }, (chunk) => {
-      if (!ctx.json) process.stdout.write(chunk);
-    });
+    // Ctrl-C stops the generation at once; what was streamed stays on the screen.
+    const result = await withInterrupt(
+      async (signal) => {
+        const r = await backend.stream({ ...request, signal }, (chunk) => {
+          if (!ctx.json) process.stdout.write(chunk);
+        });
+        throwIfInterrupted(signal, `generation interrupted after ${r.usage.completionTokens} tokens`);
+        return r;
+      },
+      { quiet: ctx.quiet, stopping: "stopping the generation" },
+    );
     const seconds = (performance.now() - started) / 1000;
     if (ctx.json) {
       printResult(
@@ -126,9 +131,7 @@ async function generate(cmd: Command): Promise<void> {
           `${(result.usage.completionTokens / Math.max(seconds, 1e-9)).toFixed(1)} tokens/s, finish: ${result.finishReason}]`,
       );
     }
-    if (result.finishReason === "abort") throw new InterruptedError("generation interrupted");
   } finally {
-    process.off("SIGINT", onSigint);
     await backend.close();
   }
 }
@@ -153,22 +156,37 @@ async function serve(cmd: Command): Promise<void> {
     ...(o.modelName !== undefined ? { llmModel: o.modelName } : {}),
     ...localModelSpec(o, parseLoraArg),
   });
-  const server = await startServer({ backend, host: o.host, port, queue });
-  const loopback = o.host === "127.0.0.1" || o.host === "::1" || o.host === "localhost";
-  printResult(
-    ctx,
-    { url: server.url, model: backend.model },
-    () => `serving ${backend.model} at ${server.url}`,
-  );
-  if (!loopback)
-    info(ctx, `warning: listening on ${o.host}, reachable from other machines; there is no authentication`);
-  info(ctx, "OpenAI-compatible: GET /v1/models, POST /v1/chat/completions, /v1/completions. Ctrl-C stops.");
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
-  });
-  await server.close();
-  await backend.close();
+  try {
+    // Serving ends with Ctrl-C or SIGTERM: the normal end of this command (exit 0); a second Ctrl-C
+    // while it shuts down exits 130 at once.
+    await withInterrupt(
+      async (signal) => {
+        const server = await startServer({ backend, host: o.host, port, queue });
+        const loopback = o.host === "127.0.0.1" || o.host === "::1" || o.host === "localhost";
+        printResult(
+          ctx,
+          { url: server.url, model: backend.model },
+          () => `serving ${backend.model} at ${server.url}`,
+        );
+        if (!loopback)
+          info(
+            ctx,
+            `warning: listening on ${o.host}, reachable from other machines; there is no authentication`,
+          );
+        info(
+          ctx,
+          "OpenAI-compatible: GET /v1/models, POST /v1/chat/completions, /v1/completions. Ctrl-C stops.",
+        );
+        await new Promise<void>((resolve) =>
+          signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
+        await server.close();
+      },
+      { quiet: ctx.quiet, stopping: "stopping the server", sigterm: true, stopIsSuccess: true },
+    );
+  } finally {
+    await backend.close();
+  }
 }
 
 function formatBytes(n: number): string {
@@ -247,12 +265,18 @@ async function downloadCommand(url: string, cmd: Command): Promise<void> {
   const o = cmd.opts<{ sha256?: string; name?: string; force?: boolean }>();
   const bar = progressBar(ctx);
   try {
-    const r = await downloadModel(url, modelsDirOf(ctx), {
-      ...(o.sha256 !== undefined ? { sha256: o.sha256 } : {}),
-      ...(o.name !== undefined ? { name: o.name } : {}),
-      ...(o.force ? { force: true } : {}),
-      onProgress: bar,
-    });
+    const dir = modelsDirOf(ctx);
+    const r = await withInterrupt(
+      (signal) =>
+        downloadModel(url, dir, {
+          ...(o.sha256 !== undefined ? { sha256: o.sha256 } : {}),
+          ...(o.name !== undefined ? { name: o.name } : {}),
+          ...(o.force ? { force: true } : {}),
+          onProgress: bar,
+          signal,
+        }),
+      { quiet: ctx.quiet, stopping: "stopping the download (nothing is kept)" },
+    );
     bar.finish();
     printResult(ctx, r, () =>
       r.skipped

@@ -15,6 +15,7 @@ import {
   trainAndEvaluate,
 } from "../recsys/index.js";
 import { type CliContext, contextOf, intOption, numberOption } from "./context.js";
+import { withInterrupt } from "./interrupt.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface DataOpts {
@@ -85,20 +86,6 @@ function metricsTable(metrics: Record<string, number>, ks: number[]): string {
   return [head, ...rows].join("\n");
 }
 
-/** SIGINT → abort (first Ctrl-C); the handler is removed afterwards. */
-function abortOnSigint(): { signal: AbortSignal; release(): void } {
-  const ac = new AbortController();
-  const handler = () => {
-    if (ac.signal.aborted) process.exit(130);
-    process.stderr.write(
-      "\ninterrupting: finishing the current epoch and saving a checkpoint (Ctrl-C again to quit now)\n",
-    );
-    ac.abort();
-  };
-  process.on("SIGINT", handler);
-  return { signal: ac.signal, release: () => process.off("SIGINT", handler) };
-}
-
 export function register(program: Command): void {
   const recsys = program
     .command("recsys")
@@ -151,32 +138,30 @@ export function register(program: Command): void {
         const out = resolve((opts.out as string | undefined) ?? `${name}.model`);
         const bar = progressBar(ctx);
         // From here on the first Ctrl-C stops training at the next epoch boundary and saves a checkpoint.
-        const sig = abortOnSigint();
-        let result: Awaited<ReturnType<typeof trainAndEvaluate>>;
-        try {
-          const { split, catalog, dataset } = await loadData(ctx, opts as DataOpts);
-          result = await trainAndEvaluate({
-            model: name,
-            config,
-            train: split.train,
-            test: split.test,
-            catalog,
-            dataset,
-            seed: ctx.seed,
-            out,
-            resume: Boolean(opts.resume),
-            validationRatio: ratio,
-            evalEvery,
-            patience,
-            checkpointEvery,
-            ks,
-            signal: sig.signal,
-            onProgress: bar,
-          });
-        } finally {
-          bar.finish();
-          sig.release();
-        }
+        const result = await withInterrupt(
+          async (signal) => {
+            const { split, catalog, dataset } = await loadData(ctx, opts as DataOpts);
+            return trainAndEvaluate({
+              model: name,
+              config,
+              train: split.train,
+              test: split.test,
+              catalog,
+              dataset,
+              seed: ctx.seed,
+              out,
+              resume: Boolean(opts.resume),
+              validationRatio: ratio,
+              evalEvery,
+              patience,
+              checkpointEvery,
+              ks,
+              signal,
+              onProgress: bar,
+            });
+          },
+          { quiet: ctx.quiet, stopping: "finishing the current epoch and saving a checkpoint" },
+        ).finally(() => bar.finish());
         const ev = result.evaluation;
         printResult(
           ctx,

@@ -35,24 +35,32 @@ export async function runAndReport(
   o: { baseDir: string; runsDir: string; force?: string; source?: string },
 ) {
   const bar = progressBar(ctx);
-  const result = await withInterrupt((signal) =>
-    runExperiment(
-      config,
-      { dataDir: ctx.dataDir, modelsDir: ctx.modelsDir, cacheDir: ctx.cacheDir, baseDir: o.baseDir },
-      {
-        runsDir: resolve(o.runsDir),
-        ...(o.source !== undefined ? { source: o.source } : {}),
-        force: o.force,
-        signal,
-        onProgress: bar,
-        onStage: (e) => {
-          bar.finish();
-          if (e.status === "skip") info(ctx, `stage ${e.stage}: unchanged, reused`);
-          else if (e.status === "start") info(ctx, `stage ${e.stage}: running`);
-          else info(ctx, `stage ${e.stage}: done in ${e.seconds?.toFixed(1)} s`);
+  // The eval stage's LLM requests in flight get the generation runner's grace period after Ctrl-C.
+  const graceMs = config.eval.llm ? (await import("../llm/index.js")).DEFAULT_GRACE_MS : undefined;
+  const result = await withInterrupt(
+    (signal) =>
+      runExperiment(
+        config,
+        { dataDir: ctx.dataDir, modelsDir: ctx.modelsDir, cacheDir: ctx.cacheDir, baseDir: o.baseDir },
+        {
+          runsDir: resolve(o.runsDir),
+          ...(o.source !== undefined ? { source: o.source } : {}),
+          force: o.force,
+          signal,
+          onProgress: bar,
+          onStage: (e) => {
+            bar.finish();
+            if (e.status === "skip") info(ctx, `stage ${e.stage}: unchanged, reused`);
+            else if (e.status === "start") info(ctx, `stage ${e.stage}: running`);
+            else info(ctx, `stage ${e.stage}: done in ${e.seconds?.toFixed(1)} s`);
+          },
         },
-      },
-    ),
+      ),
+    {
+      quiet: ctx.quiet,
+      stopping: "the running stage stops starting new work and keeps what it finished in its work folder",
+      ...(graceMs !== undefined ? { graceMs } : {}),
+    },
   ).finally(() => bar.finish());
   printResult(
     ctx,

@@ -1,14 +1,14 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { extname } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { ZodError, ZodIssue } from "zod";
-import { DataFormatError, MissingResourceError, UsageError } from "../core/index.js";
+import { DataFormatError, MissingResourceError, readInputText, UsageError } from "../core/index.js";
 import { type ExperimentConfig, experimentSchema } from "./schema.js";
 
 /** Parse and validate an experiment file (.yaml, .yml or .json). */
 export function loadExperimentFile(path: string): ExperimentConfig {
   if (!existsSync(path)) throw new MissingResourceError(`experiment file ${path} not found`);
-  const text = readFileSync(path, "utf8");
+  const text = readInputText(path, "experiment file");
   let raw: unknown;
   const ext = extname(path).toLowerCase();
   try {

@@ -61,6 +61,15 @@ export class InterruptedError extends RecalpacaError {
   override readonly exitCode = ExitCode.interrupted;
 }
 
+/**
+ * The one way library code honours an abort: when `signal` has been aborted, throw InterruptedError
+ * with `message` (what was saved and how to resume), the signal's reason as its cause. An aborted run
+ * never returns a partial result.
+ */
+export function throwIfInterrupted(signal: AbortSignal | undefined, message: string): void {
+  if (signal?.aborted) throw new InterruptedError(message, { cause: signal.reason });
+}
+
 export function formatLocation(loc: DataLocation): string {
   const parts: string[] = [];
   if (loc.file) parts.push(loc.line !== undefined ? `${loc.file}:${loc.line}` : loc.file);

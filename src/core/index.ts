@@ -10,9 +10,11 @@ export {
   LlmRequestError,
   MissingResourceError,
   RecalpacaError,
+  throwIfInterrupted,
   UsageError,
 } from "./errors.js";
 export { noProgress, type ProgressCallback, type ProgressEvent } from "./progress.js";
+export { readInputFile, readInputText } from "./read-file.js";
 export { DEFAULT_SEED, Rng } from "./rng.js";
 export {
   type ChunkPlan,

@@ -1,6 +1,8 @@
 /**
- * Progress reporting: library code calls `onProgress(event)`; the CLI draws bars on a TTY or prints
- * JSON lines. `total` is omitted when unknown. `metrics` carries live values (loss, recall@20, tokens/s…).
+ * Progress reporting: library code calls `onProgress(event)`; the CLI draws a bar on a terminal and
+ * prints a plain line at a steady interval elsewhere (src/cli/output.ts), with metrics in units people
+ * read. `total` is omitted when unknown. `metrics` carries live values (loss, recall@20, tokensPerS,
+ * spentUsd, etaS…); the CLI knows the common names and shows any other as `name value`.
  */
 export interface ProgressEvent {
   /** Stable stage name, e.g. "download", "lightgcn/train", "runner". */

@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { DataFormatError } from "../core/index.js";
+import { DataFormatError, readInputText } from "../core/index.js";
 
 /** One instruction-tuning record in the seed's (Stanford Alpaca) layout. */
 export interface AlpacaRecord {
@@ -33,8 +32,9 @@ export interface AlpacaValidation {
  */
 export function validateAlpacaFile(path: string): { validation: AlpacaValidation; records: AlpacaRecord[] } {
   let raw: unknown;
+  const text = readInputText(path, "Alpaca JSON file");
   try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
+    raw = JSON.parse(text);
   } catch (err) {
     throw new DataFormatError({ file: path }, `not valid JSON (${(err as Error).message})`);
   }

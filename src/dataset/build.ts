@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TitleResolver } from "../answers/index.js";
 import {
-  InterruptedError,
   MissingResourceError,
   type ProgressCallback,
   Rng,
+  throwIfInterrupted,
   UsageError,
   writeFileAtomic,
   writeJsonAtomic,
@@ -125,6 +125,8 @@ interface LoadedSource {
   /** The users' histories under the split: the one leak rule (src/data/user-history.ts). */
   histories: UserHistories;
 }
+
+const INTERRUPTED = "dataset build interrupted; finished subsets are kept, run it again to continue";
 
 const NOUNS: Record<string, string> = { movies: "movies", books: "books", anime: "anime" };
 
@@ -266,10 +268,7 @@ export async function buildInstructionDataset(opts: DatasetBuildOptions): Promis
     const itemCounts = src.split.train.itemCounts();
     const shares = popularityShares(itemCounts);
     for (const spec of specs) {
-      if (opts.signal?.aborted)
-        throw new InterruptedError(
-          "dataset build interrupted; finished subsets are kept, run it again to continue",
-        );
+      throwIfInterrupted(opts.signal, INTERRUPTED);
       const count = countFor(spec, opts);
       const key = hashOf({
         v: 1,
@@ -338,10 +337,7 @@ export async function buildInstructionDataset(opts: DatasetBuildOptions): Promis
         outcomes = [];
         const knowledge = { catalog: src.catalog, itemCounts, shares };
         built.records.forEach((r, j) => {
-          if (opts.signal?.aborted)
-            throw new InterruptedError(
-              "dataset build interrupted; finished subsets are kept, run it again to continue",
-            );
+          throwIfInterrupted(opts.signal, INTERRUPTED);
           const text = offlineAnswer(r, knowledge, NOUNS[spec.domain] ?? "items");
           const v = validate(r, text);
           outcomes.push({
@@ -374,6 +370,7 @@ export async function buildInstructionDataset(opts: DatasetBuildOptions): Promis
       );
     }
   }
+  throwIfInterrupted(opts.signal, INTERRUPTED);
   return writeOutputs(opts, results, teacherName, templates);
 }
 

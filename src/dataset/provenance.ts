@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { AtomicLineWriter, DataFormatError } from "../core/index.js";
+import { AtomicLineWriter, DataFormatError, readInputText } from "../core/index.js";
 import type { SourceId } from "../data/index.js";
 
 /**
@@ -50,7 +49,7 @@ export async function writeProvenanceJsonl(
 /** Read a provenance sidecar; every line must be a JSON object with at least `subset`. */
 export function readProvenanceJsonl(path: string): ProvenanceRecord[] {
   const out: ProvenanceRecord[] = [];
-  readFileSync(path, "utf8")
+  readInputText(path, "provenance file")
     .split("\n")
     .forEach((line, i) => {
       if (line.trim() === "") return;

@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import { TitleResolver } from "../answers/index.js";
-import { DataFormatError, MissingResourceError, UsageError, writeFileAtomic } from "../core/index.js";
+import {
+  DataFormatError,
+  MissingResourceError,
+  throwIfInterrupted,
+  UsageError,
+  writeFileAtomic,
+} from "../core/index.js";
 import type { Catalog } from "../data/index.js";
 import { bootstrapCI } from "../metrics/index.js";
 import type { Ranking } from "./outputs-file.js";
@@ -95,7 +101,10 @@ function expectedScore(
   return { name, source: "rankings", metrics, perRecord };
 }
 
-/** Run every system, then score (see the module comment). */
+/**
+ * Run every system, then score (see the module comment). An abort (`opts.signal`) ends the run with
+ * InterruptedError before anything is scored; LLM answers already given are in the cache, if any.
+ */
 export async function runEvaluation(
   document: RunTestSetDocument,
   testSet: TestSet,
@@ -124,7 +133,10 @@ export async function runEvaluation(
   const sources: SystemSource[] = [];
   const notes: string[] = [];
   for (const s of systems) {
+    throwIfInterrupted(opts.signal, `evaluation interrupted before system ${s.name}; nothing was scored`);
     const res = await s.run(ctx);
+    // A system that returned although the run was interrupted may hold partial results: never score them.
+    throwIfInterrupted(opts.signal, `evaluation interrupted during system ${s.name}; nothing was scored`);
     results.set(s.name, res);
     if (res.notes) notes.push(...res.notes);
     if (res.kind === "text") {

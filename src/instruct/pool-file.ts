@@ -1,7 +1,6 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { formatZodError } from "../config/index.js";
-import { DataFormatError, writeJsonAtomic } from "../core/index.js";
+import { DataFormatError, readInputText, writeJsonAtomic } from "../core/index.js";
 import type { InstructionPool } from "./pool.js";
 
 const poolSchema = z
@@ -40,8 +39,9 @@ const poolSchema = z
 
 export function readPoolFile(path: string): InstructionPool {
   let raw: unknown;
+  const text = readInputText(path, "instruction pool");
   try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
+    raw = JSON.parse(text);
   } catch (err) {
     throw new DataFormatError({ file: path }, `not a JSON instruction pool (${(err as Error).message})`);
   }

@@ -1,4 +1,4 @@
-import type { Rng } from "../core/index.js";
+import { type Rng, throwIfInterrupted } from "../core/index.js";
 import { rougeLTokens, rougeTokens } from "./rouge.js";
 import { DOMAIN_WORDS, type InstructionDomain, SEED_INSTRUCTIONS } from "./seed-instructions.js";
 
@@ -118,11 +118,14 @@ export interface GrowOptions {
   rng: Rng;
   filter?: FilterOptions;
   onRound?: (round: number, kept: boolean, reason?: RejectReason) => void;
+  /** Abort = InterruptedError before the next round (nothing is returned half-grown). */
+  signal?: AbortSignal;
 }
 
 /**
  * Grow a pool Self-Instruct style: each round samples `shots` entries (seeded), asks for one more,
  * and keeps the proposal only if it passes every filter. Returns a new pool; the input is not changed.
+ * An abort ends it with InterruptedError (see `signal`).
  */
 export async function growPool(pool: InstructionPool, opts: GrowOptions): Promise<InstructionPool> {
   const shots = opts.shots ?? 6;
@@ -130,6 +133,10 @@ export async function growPool(pool: InstructionPool, opts: GrowOptions): Promis
   const poolTokens = out.entries.map((e) => rougeTokens(e.text));
   const firstRound = Math.max(0, ...out.entries.map((e) => e.round), ...out.rejected.map((r) => r.round)) + 1;
   for (let r = firstRound; r < firstRound + opts.rounds; r++) {
+    throwIfInterrupted(
+      opts.signal,
+      `instruction growth interrupted before round ${r}; nothing was written (with a generation cache, the same command replays the rounds done)`,
+    );
     const k = Math.min(shots, out.entries.length);
     const picks = opts.rng.sampleIndices(out.entries.length, k).map((i) => out.entries[i]);
     const reply = await opts.generate(fewShotPrompt(picks.map((p) => p.text)), r);

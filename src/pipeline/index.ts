@@ -1,6 +1,7 @@
 export { experimentStages, type RunExperimentOptions, runExperiment, STAGE_ORDER } from "./experiment.js";
 export {
   canonicalJson,
+  type GitState,
   hashFile,
   hashPath,
   hashTree,
@@ -8,7 +9,7 @@ export {
   readManifest,
   type StageManifest,
 } from "./manifest.js";
-export { listRuns, type RunSummary, summarizeRun } from "./runs.js";
+export { listRuns, type RunSummary, summarizeRun, type UnfinishedStage } from "./runs.js";
 export {
   type RunStagesOptions,
   runStages,
@@ -18,4 +19,4 @@ export {
 } from "./stage-runner.js";
 export { loadExperimentData, type PipelineEnv } from "./stages/load-data.js";
 export { type CheckedExperiment, checkExperiment, resolveRecsysParams } from "./validate.js";
-export { packageVersions } from "./versions.js";
+export { gitState, packageVersions } from "./versions.js";

@@ -16,10 +16,17 @@ export interface StageManifest {
   /** SHA-256 of each file the stage wrote (relative to the stage folder), manifest excluded. */
   outputs: Record<string, string>;
   versions: Record<string, string>;
+  /** The code's git commit, when it ran from a git checkout (`dirty`: tracked files had changes). */
+  git?: GitState;
   startedAt: string;
   finishedAt: string;
   seconds: number;
   counts: Record<string, number>;
+}
+
+export interface GitState {
+  commit: string;
+  dirty: boolean;
 }
 
 export const MANIFEST_FILE = "manifest.json";

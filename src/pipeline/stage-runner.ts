@@ -1,7 +1,15 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
-import { type ProgressCallback, UsageError, writeFileAtomic, writeJsonAtomic } from "../core/index.js";
+import {
+  InterruptedError,
+  type ProgressCallback,
+  throwIfInterrupted,
+  UsageError,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "../core/index.js";
 import {
   canonicalJson,
   fingerprintOf,
@@ -11,6 +19,8 @@ import {
   readManifest,
   type StageManifest,
 } from "./manifest.js";
+import { ATTEMPT_FILE, type StageAttempt, workDirOf } from "./runs.js";
+import { gitState } from "./versions.js";
 
 /** What a stage's `run` gets: a folder to write into, which survives interruptions until the stage finishes. */
 export interface StageContext {
@@ -72,7 +82,7 @@ export async function runStages(stages: StageDefinition[], opts: RunStagesOption
   const stageDirs: Record<string, string> = {};
   const outputHashes: Record<string, string> = {};
   for (const [index, stage] of stages.entries()) {
-    opts.signal?.throwIfAborted();
+    throwIfInterrupted(opts.signal, `run interrupted before stage ${stage.name}; finished stages are kept`);
     const dir = join(opts.runDir, stage.name);
     const inputs: Record<string, string> = {};
     for (const [label, path] of Object.entries(stage.inputs ?? {})) inputs[label] = await hashPath(path);
@@ -89,14 +99,17 @@ export async function runStages(stages: StageDefinition[], opts: RunStagesOption
       code: opts.versions.recalpaca ?? "",
     });
     const existing = readManifest(dir);
+    const workDir = workDirOf(opts.runDir, stage.name);
     if (existing && existing.fingerprint === fingerprint && index < forceFrom) {
+      // The finished stage is current: work left by an abandoned attempt (a killed --force rerun, an
+      // older config) is stale, and would otherwise read as an interrupted stage forever.
+      rmSync(workDir, { recursive: true, force: true });
       stageDirs[stage.name] = dir;
       outputHashes[stage.name] = outputsDigest(existing);
       outcomes.push({ stage: stage.name, dir, skipped: true, manifest: existing });
       opts.onStage?.({ stage: stage.name, status: "skip" });
       continue;
     }
-    const workDir = join(opts.runDir, `.${stage.name}.partial`);
     const stampPath = join(workDir, ".fingerprint");
     // A work folder left by an attempt with another fingerprint holds stale partial work: start clean.
     if (existsSync(workDir) && (!existsSync(stampPath) || readFileSync(stampPath, "utf8") !== fingerprint)) {
@@ -106,15 +119,38 @@ export async function runStages(stages: StageDefinition[], opts: RunStagesOption
     writeFileAtomic(stampPath, fingerprint);
     opts.onStage?.({ stage: stage.name, status: "start" });
     const startedAt = new Date();
-    const counts =
-      (await stage.run({
-        workDir,
-        stageDirs: { ...stageDirs },
-        seed: opts.seed,
-        onProgress: opts.onProgress ?? (() => {}),
-        signal: opts.signal,
-      })) ?? {};
+    const attempt: StageAttempt = { pid: process.pid, host: hostname(), startedAt: startedAt.toISOString() };
+    const attemptPath = join(workDir, ATTEMPT_FILE);
+    writeJsonAtomic(attemptPath, attempt);
+    let counts: Record<string, number>;
+    try {
+      counts =
+        (await stage.run({
+          workDir,
+          stageDirs: { ...stageDirs },
+          seed: opts.seed,
+          onProgress: opts.onProgress ?? (() => {}),
+          signal: opts.signal,
+        })) ?? {};
+      // A stage that returned although the run was interrupted may have cut its work short: it must
+      // not become a finished stage. Its work folder stays for the rerun to resume.
+      throwIfInterrupted(
+        opts.signal,
+        `stage ${stage.name} interrupted; its work is kept in ${workDir} and the same command resumes it`,
+      );
+    } catch (err) {
+      // Say how the attempt ended, for `runs list` (a killed process leaves the attempt without an end).
+      writeJsonAtomic(attemptPath, {
+        ...attempt,
+        endedAt: new Date().toISOString(),
+        status: err instanceof InterruptedError ? "interrupted" : "failed",
+        error: err instanceof Error ? err.message : String(err),
+      } satisfies StageAttempt);
+      throw err;
+    }
     const finishedAt = new Date();
+    const git = gitState();
+    rmSync(attemptPath, { force: true });
     const outputs = await hashTree(workDir, [MANIFEST_FILE]);
     const manifest: StageManifest = {
       format: "recalpaca-stage-manifest",
@@ -126,6 +162,8 @@ export async function runStages(stages: StageDefinition[], opts: RunStagesOption
       inputs,
       outputs,
       versions: opts.versions,
+      // recorded, not fingerprinted: a new commit alone does not rerun finished stages
+      ...(git ? { git } : {}),
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,

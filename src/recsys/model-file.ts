@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { DataFormatError, MissingResourceError, writeFileAtomic } from "../core/index.js";
+import { existsSync } from "node:fs";
+import { DataFormatError, MissingResourceError, readInputFile, writeFileAtomic } from "../core/index.js";
 import type { Interactions } from "../data/index.js";
 import type { ModelArray, ModelSnapshot } from "./recommender.js";
 
@@ -215,7 +215,7 @@ export function readModelFile(
     throw new MissingResourceError(
       `model file ${path} not found (train one with \`recalpaca recsys train\`)`,
     );
-  const mf = decodeModelFile(readFileSync(path), path);
+  const mf = decodeModelFile(readInputFile(path, "model file"), path);
   if (expect) checkFingerprint(mf.header.data, expect, path, opts.checkTrain ?? true);
   return mf;
 }

@@ -6,7 +6,10 @@ export interface FitOptions {
   /** Experiment seed; the model derives its own streams with `new Rng(seed, "<model>/…")`. */
   seed: number;
   onProgress?: ProgressCallback;
-  /** Stop early (Ctrl-C); the model returns after finishing/saving the current unit of work. */
+  /**
+   * Stop early (Ctrl-C): iterative models checkpoint after the current epoch (`onCheckpoint`) and throw
+   * InterruptedError; one-pass models finish their fit and the caller checks the signal.
+   */
   signal?: AbortSignal;
   /**
    * Validation interactions carved from train (never test), for model selection and early stopping.

@@ -95,22 +95,25 @@ export async function trainAndEvaluate(o: TrainRunOptions): Promise<TrainRunResu
       onCheckpoint: () => save(),
     });
   } catch (err) {
-    if (err instanceof InterruptedError) {
-      save();
-      model.dispose?.();
-      throw new InterruptedError(`${err.message}; checkpoint saved to ${o.out} (continue with --resume)`);
-    }
     model.dispose?.();
+    // The training loop saved its checkpoint (onCheckpoint) before throwing.
+    if (err instanceof InterruptedError)
+      throw new InterruptedError(`${err.message}; checkpoint saved to ${o.out} (continue with --resume)`, {
+        cause: err,
+      });
     throw err;
   }
   const fitSeconds = (performance.now() - t0) / 1000;
   const summary: TrainingSummary | null = isIterative(model) ? (model.lastTraining ?? null) : null;
   if (o.signal?.aborted) {
-    if (!summary) save(); // non-iterative models stop only between phases
+    // Stopped after the last epoch, or a one-pass model (it stops only when its fit is done): the
+    // model is complete, so save it before ending as interrupted.
+    save();
     model.dispose?.();
-    const at = summary ? ` after epoch ${summary.epochsDone}` : "";
     throw new InterruptedError(
-      `${o.model}: training interrupted${at}; checkpoint saved to ${o.out} (continue with --resume)`,
+      summary
+        ? `${o.model}: training interrupted after epoch ${summary.epochsDone}; checkpoint saved to ${o.out} (continue with --resume)`
+        : `${o.model}: interrupted after training; the model is saved to ${o.out} but was not evaluated`,
     );
   }
   const evaluation = evaluateModel(model, o.train, o.test, { ks: o.ks });

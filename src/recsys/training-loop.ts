@@ -1,4 +1,4 @@
-import { ExitCode, type ProgressCallback, RecalpacaError } from "../core/index.js";
+import { ExitCode, type ProgressCallback, RecalpacaError, throwIfInterrupted } from "../core/index.js";
 import type { Interactions } from "../data/index.js";
 import { evaluateModel } from "./evaluator.js";
 import type { EpochRecord, FitOptions, ScoringModel, TrainingSummary } from "./recommender.js";
@@ -17,8 +17,8 @@ export type { EpochRecord, TrainingSummary } from "./recommender.js";
  * });
  * ```
  *
- * Per epoch: yield to the event loop (so signal handlers run) and check `fit.signal` (aborted → `onCheckpoint(epochsDone)` and return with
- * `stoppedBy: "aborted"`), run the epoch, reject a non-finite loss with `TrainingDivergedError`
+ * Per epoch: yield to the event loop (so signal handlers run) and check `fit.signal` (aborted →
+ * `onCheckpoint(epochsDone)`, then InterruptedError naming the epoch), run the epoch, reject a non-finite loss with `TrainingDivergedError`
  * naming the epoch (nothing is checkpointed after it, so the last checkpoint on disk stays good),
  * call `afterEpoch`, validate every `fit.evalEvery` epochs and after the last one (when a validator is
  * given), emit a progress event `{stage, done: epoch, total: epochs, unit: "epoch", metrics: {loss,
@@ -82,8 +82,9 @@ export async function runTrainingLoop(spec: TrainingLoopSpec): Promise<TrainingS
     // Let the event loop run (a synchronous epoch would otherwise starve the SIGINT handler).
     if (fit.signal) await new Promise<void>((r) => setImmediate(r));
     if (fit.signal?.aborted) {
-      stoppedBy = "aborted";
-      break;
+      // The state after `done` epochs is consistent: checkpoint it, then never return a half-trained model.
+      fit.onCheckpoint?.(done);
+      throwIfInterrupted(fit.signal, `${spec.stage}: training interrupted after epoch ${done}`);
     }
     const e0 = performance.now();
     const loss = await spec.runEpoch(done);
@@ -115,7 +116,6 @@ export async function runTrainingLoop(spec: TrainingLoopSpec): Promise<TrainingS
       break;
     }
   }
-  if (stoppedBy === "aborted") fit.onCheckpoint?.(done);
   if (stoppedBy === "patience" && best && best.epoch !== done) spec.restoreBest?.();
   return { epochsDone: done, stoppedBy, history, best, lastLoss, seconds: (performance.now() - t0) / 1000 };
 }

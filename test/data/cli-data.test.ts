@@ -112,6 +112,10 @@ describe.skipIf(!DATA_DIR)("recalpaca data …", () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/rating\.csv/);
     expect((await cli(["data", "split", "ml-100k", "--out", tempDir(), "--strategy", "nope"])).code).toBe(2);
-    expect((await cli(["data", "info", "/no/such/folder"])).code).toBe(2);
+    // A folder that is not there is a missing resource, like any missing file; a mistyped name is usage.
+    const folder = await cli(["data", "info", "/no/such/folder"]);
+    expect(folder.code).toBe(4);
+    expect(folder.stderr).toMatch(/dataset folder \/no\/such\/folder does not exist/);
+    expect((await cli(["data", "info", "ml-10k", "--no-download"])).code).toBe(2);
   });
 });

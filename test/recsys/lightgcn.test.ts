@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Rng } from "../../src/core/index.js";
+import { InterruptedError, Rng } from "../../src/core/index.js";
 import { Interactions } from "../../src/data/interactions.js";
 import { readSplitDir } from "../../src/data/split-files.js";
 import { evaluateModel } from "../../src/recsys/evaluator.js";
@@ -286,16 +286,18 @@ describe("LightGCN training", () => {
     const m = new LightGCN({ epochs: 50, batchSize: 64, threads: 1 });
     const ac = new AbortController();
     let checkpointed = -1;
-    await m.fit(train, {
-      seed: 1,
-      signal: ac.signal,
-      onProgress: (e) => {
-        if (e.done === 3) ac.abort();
-      },
-      onCheckpoint: (n) => {
-        checkpointed = n;
-      },
-    });
+    await expect(
+      m.fit(train, {
+        seed: 1,
+        signal: ac.signal,
+        onProgress: (e) => {
+          if (e.done === 3) ac.abort();
+        },
+        onCheckpoint: (n) => {
+          checkpointed = n;
+        },
+      }),
+    ).rejects.toThrow(InterruptedError);
     expect(m.epochsDone).toBe(3);
     expect(checkpointed).toBe(3);
     expect(m.snapshot().state.resumable).toBe(true);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { InterruptedError } from "../../src/core/index.js";
 import { Interactions } from "../../src/data/index.js";
 import { BprMf, LightFm, runTrainingLoop, TrainingDivergedError } from "../../src/recsys/index.js";
 
@@ -71,10 +72,10 @@ describe("runTrainingLoop", () => {
     expect(checkpoints).toEqual([1, 2, 3]);
   });
 
-  it("an abort stops between epochs and checkpoints", async () => {
+  it("an abort stops between epochs, checkpoints, then throws InterruptedError (no half-trained result)", async () => {
     const ac = new AbortController();
     const checkpoints: number[] = [];
-    const s = await runTrainingLoop({
+    const run = runTrainingLoop({
       stage: "t",
       epochs: 10,
       fit: { signal: ac.signal, onCheckpoint: (n) => checkpoints.push(n) },
@@ -83,8 +84,8 @@ describe("runTrainingLoop", () => {
         return 1;
       },
     });
-    expect(s.stoppedBy).toBe("aborted");
-    expect(s.epochsDone).toBe(3);
+    await expect(run).rejects.toThrow(InterruptedError);
+    await expect(run).rejects.toThrow("t: training interrupted after epoch 3");
     expect(checkpoints).toEqual([3]);
   });
 });
@@ -102,16 +103,18 @@ describe("iterative models: deterministic, resumable", () => {
     const ac = new AbortController();
     const c = new BprMf({ epochs: 6, dims: 8 });
     let snap: ReturnType<BprMf["snapshot"]> | undefined;
-    await c.fit(train, {
-      seed: 11,
-      signal: ac.signal,
-      onProgress: (e) => {
-        if (e.done === 2) ac.abort();
-      },
-      onCheckpoint: () => {
-        snap = structuredClone(c.snapshot());
-      },
-    });
+    await expect(
+      c.fit(train, {
+        seed: 11,
+        signal: ac.signal,
+        onProgress: (e) => {
+          if (e.done === 2) ac.abort();
+        },
+        onCheckpoint: () => {
+          snap = structuredClone(c.snapshot());
+        },
+      }),
+    ).rejects.toThrow(InterruptedError);
     expect(c.epochsDone).toBe(2);
     const resumed = BprMf.restore(snap as ReturnType<BprMf["snapshot"]>);
     await resumed.fit(train, { seed: 11 });

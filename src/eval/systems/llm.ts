@@ -1,4 +1,4 @@
-import { UsageError } from "../../core/index.js";
+import { throwIfInterrupted, UsageError } from "../../core/index.js";
 import {
   alpacaPrompt,
   defaultConcurrency,
@@ -107,13 +107,18 @@ export function llmSystem(opts: LlmSystemOptions): EvalSystem {
           ? (e) => ctx.onProgress?.({ ...e, stage: `${opts.name}: ${e.stage}` })
           : undefined,
       });
+      // Unanswered records are not misses: an interrupted system ends the run (answers given are cached).
+      throwIfInterrupted(
+        ctx.signal,
+        `${opts.name}: interrupted after ${summary.succeeded} of ${summary.total} answers${opts.cache ? " (they are in the cache: run the same command again to continue)" : ""}`,
+      );
       const texts = new Map<string, string>();
       const errors = new Map<string, { n: number; example: string }>();
       for (const o of summary.outcomes) {
         if (o.status === "ok" && o.result) texts.set(o.id, o.result.text);
         else {
           texts.set(o.id, "");
-          const why = o.status === "not-run" ? "not run (interrupted)" : (o.error ?? "failed");
+          const why = o.error ?? (o.status === "not-run" ? "not run" : "failed");
           // One line per kind of failure: numbers vary between records ("prompt has 2923 tokens").
           const kind = why.replace(/\d+/g, "N");
           const seen = errors.get(kind);

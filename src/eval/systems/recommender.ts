@@ -1,4 +1,4 @@
-import { UsageError } from "../../core/index.js";
+import { throwIfInterrupted, UsageError } from "../../core/index.js";
 import { recommendForUser, type ScoringModel } from "../../recsys/index.js";
 import type { EvalSystem, RunRecord, SystemContext } from "./types.js";
 
@@ -42,7 +42,10 @@ export function recommenderSystem(opts: RecommenderSystemOptions): EvalSystem {
       const scores = new Float32Array(nItems);
       let done = 0;
       for (const r of ctx.records) {
-        if (ctx.signal?.aborted) break;
+        throwIfInterrupted(
+          ctx.signal,
+          `${opts.name}: interrupted after ${done} of ${ctx.records.length} records`,
+        );
         if (r.user >= ctx.catalog.nUsers)
           throw new UsageError(`record ${r.id}: user ${r.user} outside the catalogue`);
         if (scope === "candidates") {

@@ -6,6 +6,7 @@ import {
   InterruptedError,
   type ProgressCallback,
   Rng,
+  throwIfInterrupted,
   UsageError,
   writeJsonAtomic,
 } from "../../core/index.js";
@@ -343,6 +344,11 @@ export class NativeFineTuneEngine implements FineTuneEngine {
       if (stoppedEarly) break;
     }
     checkpoint();
+    // Stopped during the last steps: the checkpoint holds everything, but the command was interrupted.
+    throwIfInterrupted(
+      signal,
+      `fine-tuning interrupted at step ${s.completedSteps}; checkpoint saved to ${this.checkpointPath} (continue with --resume)`,
+    );
     const sessionSeconds = (performance.now() - started) / 1000;
     this.result = {
       completedSteps: s.completedSteps,

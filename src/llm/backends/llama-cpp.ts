@@ -9,7 +9,14 @@ import type {
   SequenceEvaluateOptions,
   Token,
 } from "node-llama-cpp";
-import { DEFAULT_SEED, LlmRequestError, MissingResourceError, UsageError } from "../../core/index.js";
+import {
+  DataFormatError,
+  DEFAULT_SEED,
+  LlmRequestError,
+  MissingResourceError,
+  UsageError,
+} from "../../core/index.js";
+import { ggufSummary } from "../gguf/index.js";
 import type {
   LlmRequest,
   LlmResult,
@@ -30,6 +37,21 @@ import {
 import { type NodeLlamaCpp, nodeLlamaCpp, resolveThreads, sharedLlama } from "./llama-instance.js";
 import { checkRequest } from "./request-checks.js";
 import { StopStringFilter } from "./stop-strings.js";
+
+/** The GGUF header of `path` says it is a `kind` (general.type, "model" when absent). */
+function checkGgufKind(path: string, kind: "model" | "adapter"): void {
+  const type = ggufSummary(path).type; // DataFormatError for a file that is not GGUF
+  if (kind === "model" && type === "adapter")
+    throw new DataFormatError(
+      { file: path, field: "general.type" },
+      "this GGUF is a LoRA adapter, not a model (pass it with --lora beside its base model)",
+    );
+  if (kind === "adapter" && type !== "adapter")
+    throw new DataFormatError(
+      { file: path, field: "general.type" },
+      `this GGUF is a ${type}, not a LoRA adapter (general.type "adapter")`,
+    );
+}
 
 export interface LlamaCppBackendOptions {
   /** The GGUF model file. */
@@ -102,6 +124,10 @@ export class LlamaCppBackend implements LocalLlmBackend {
       if (!existsSync(l.path)) throw new MissingResourceError(`LoRA adapter ${l.path} does not exist`);
       if (!Number.isFinite(l.scale)) throw new UsageError(`LoRA scale for ${l.path} must be a number`);
     }
+    // Read the headers first: a file that is not GGUF, or a model where an adapter belongs (and the
+    // reverse), is bad input (exit 3) naming the file, as everywhere else GGUF files are read.
+    checkGgufKind(modelPath, "model");
+    for (const l of loras) checkGgufKind(l.path, "adapter");
     const threads = resolveThreads(options.threads);
     const llama = await sharedLlama(Boolean(options.gpu));
     let model: LlamaModel;

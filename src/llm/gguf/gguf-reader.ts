@@ -229,7 +229,9 @@ export function readGgufFile(path: string): GgufFile {
     });
   }
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new MissingResourceError(`cannot open GGUF file ${path}: it is a folder`);
+    const size = stat.size;
     const c = new FileCursor(fd, size, path);
     if (size < 24 || c.u32() !== MAGIC)
       throw new DataFormatError({ file: path }, "not a GGUF file (magic bytes are not 'GGUF')");

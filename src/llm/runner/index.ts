@@ -31,5 +31,5 @@ export {
   type RetryPolicy,
   retryAfterOf,
 } from "./retry.js";
-export { type RunnerOptions, runGeneration } from "./runner.js";
+export { DEFAULT_GRACE_MS, type RunnerOptions, runGeneration } from "./runner.js";
 export type { RunnerItem, RunOutcome, RunSummary, StopReason } from "./types.js";

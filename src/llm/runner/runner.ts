@@ -9,6 +9,9 @@ import { backoffDelayMs, classifyFailure, DEFAULT_RETRY_POLICY, type RetryPolicy
 import { rejectOnAbort, sleep } from "./sleep.js";
 import type { RunnerItem, RunOutcome, RunSummary, StopReason } from "./types.js";
 
+/** How long in-flight requests may finish after an interrupt, unless `graceMs` says otherwise. */
+export const DEFAULT_GRACE_MS = 30_000;
+
 export interface RunnerOptions {
   /** Requests in flight at once (default 4). */
   concurrency?: number;
@@ -30,7 +33,7 @@ export interface RunnerOptions {
   maxCostUsd?: number;
   /** Abort = stop starting work; in-flight requests get `graceMs` to finish, then are cancelled. */
   signal?: AbortSignal;
-  /** Default 30 000 ms. */
+  /** Default DEFAULT_GRACE_MS (30 s). */
   graceMs?: number;
   onProgress?: ProgressCallback;
   /** Called once per item as soon as its outcome is known (cached items first). */
@@ -64,7 +67,7 @@ export async function runGeneration(
     throw new UsageError(`concurrency must be an integer ≥ 1, got ${concurrency}`);
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const timeoutMs = options.timeoutMs ?? 120_000;
-  const graceMs = options.graceMs ?? 30_000;
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   const rng = options.rng ?? new Rng(DEFAULT_SEED, "runner/backoff");
   const prices = options.prices ?? DEFAULT_PRICES;
   const price = priceOf(prices, backend.kind, backend.model);

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { ExperimentConfig } from "../../config/index.js";
-import { AtomicLineWriter, writeJsonAtomic } from "../../core/index.js";
+import { AtomicLineWriter, InterruptedError, writeJsonAtomic } from "../../core/index.js";
 import { readSplitDir } from "../../data/index.js";
 import {
   candidateLists,
@@ -56,6 +56,14 @@ export function recsysStage(
         checkpointEvery: 10,
         signal: ctx.signal,
         onProgress: ctx.onProgress,
+      }).catch((err: unknown) => {
+        // The checkpoint is in the work folder: here the same `run` resumes it (no --resume flag).
+        if (err instanceof InterruptedError)
+          throw new InterruptedError(
+            `recsys: training interrupted; its checkpoint is kept in ${ctx.workDir} and the same command resumes it`,
+            { cause: err },
+          );
+        throw err;
       });
       writeJsonAtomic(join(ctx.workDir, "metrics.json"), result);
       const m = result.evaluation.metrics;

@@ -87,7 +87,14 @@ describe.skipIf(!MODELS_DIR)("bulk generation end to end against `llm serve` on 
       output,
     ];
     const first = await cli(args);
-    expect(first.stderr).toBe("10 of 10 requests to send (0 cached, 0 duplicates)\n");
+    const [start, ...progress] = first.stderr.trimEnd().split("\n");
+    expect(start).toBe("10 of 10 requests to send (0 cached, 0 duplicates)");
+    // Off a terminal, plain progress lines: when the job starts, every 10 s, and when it ends.
+    for (const line of progress) expect(line).toMatch(/^runner: \d+\/10 requests \(\d+%\) · /);
+    expect(progress[0]).toMatch(/^runner: 0\/10 requests \(0%\)/);
+    expect(progress.at(-1)).toMatch(
+      /^runner: 10\/10 requests \(100%\) · \d+ tok\/s · \$0\.00 · \d+ s elapsed$/,
+    );
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ total: 10, succeeded: 10, failed: 0, cached: 0 });
     const lines = readFileSync(output, "utf8")
