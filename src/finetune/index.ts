@@ -3,6 +3,37 @@ import type { FineTuneConfig, FineTuneEngine } from "./engine.js";
 import { NativeFineTuneEngine } from "./native/native-engine.js";
 
 export {
+  type ConvertOptions,
+  type ConvertResult,
+  convertAdapter,
+  type GgufToPeftOptions,
+  ggufToPeft,
+  peftToGguf,
+} from "./adapters/convert.js";
+export {
+  type GgufLoraAdapter,
+  type LoraPairWeights,
+  metadataEntries,
+  readGgufLoraAdapter,
+  writeGgufLoraAdapter,
+} from "./adapters/gguf-lora.js";
+export { ggufRowOrder, type LlamaHeads, llamaHeadsOf } from "./adapters/llama-layout.js";
+export {
+  MERGEABLE_TYPES,
+  type MergeOptions,
+  type MergeResult,
+  mergeAdapter,
+  quantiseQ8_0,
+} from "./adapters/merge.js";
+export { type PeftAdapterFiles, type PeftLoraConfig, readPeftAdapter } from "./adapters/peft-adapter.js";
+export {
+  type FloatDtype,
+  readSafetensors,
+  type SafetensorsFile,
+  type SafetensorsTensor,
+  writeSafetensors,
+} from "./adapters/safetensors.js";
+export {
   type EncodedData,
   type EncodedExample,
   encodeExamples,
