@@ -10,6 +10,7 @@ import {
   type Projection,
 } from "../finetune/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
+import { registerFinetuneTools } from "./finetune-tools.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface FinetuneFlags {
@@ -41,8 +42,13 @@ interface FinetuneFlags {
 
 export function register(program: Command): void {
   const d = DEFAULT_FINETUNE_CONFIG;
-  program
+  // `finetune` alone runs `finetune train` (the default subcommand), so export/convert/merge can reuse
+  // option names such as --base, --data and --out.
+  const finetune = program
     .command("finetune")
+    .description("LoRA fine-tuning: train (default), export for GPU trainers, convert and merge adapters");
+  finetune
+    .command("train", { isDefault: true })
     .description(
       "LoRA fine-tuning of a GGUF model on Alpaca JSON / chat JSONL; writes adapter.gguf + report.json",
     )
@@ -167,6 +173,7 @@ export function register(program: Command): void {
         await engine.dispose();
       }
     });
+  registerFinetuneTools(finetune);
 }
 
 function templateOption(value: string): "alpaca" | "chat" {

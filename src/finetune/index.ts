@@ -40,6 +40,7 @@ export {
   type TrainingTokenizer,
 } from "./data/encode.js";
 export { type Example, readExamples } from "./data/examples.js";
+export { holdOut } from "./data/hold-out.js";
 export {
   DEFAULT_FINETUNE_CONFIG,
   type EvalRecord,
@@ -50,6 +51,20 @@ export {
   type StepRecord,
   type TrainResult,
 } from "./engine.js";
+export { type DatasetSplit, readDatasetFolder } from "./export/dataset-folder.js";
+export { type ExportOptions, type ExportSummary, exportForTrainer } from "./export/export.js";
+export {
+  DEFAULT_RECIPE,
+  DISTRIBUTED,
+  type Distributed,
+  EXPORT_TRAINERS,
+  type ExportTrainer,
+  PRECISIONS,
+  type Precision,
+  type Recipe,
+  type RecipeSettings,
+} from "./export/recipe.js";
+export { measureTokenLengths, type TokenLengths } from "./export/token-lengths.js";
 export { PROJECTIONS, type Projection } from "./model/llama-weights.js";
 export { NativeFineTuneEngine, validateConfig } from "./native/native-engine.js";
 
