@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../core/index.js";
 import {
+  cancelHostedJob,
   convertAdapter,
   DEFAULT_RECIPE,
   DISTRIBUTED,
@@ -63,7 +64,7 @@ function targetsOption(value: string): Projection[] {
   return list as Projection[];
 }
 
-/** `finetune export`, `finetune convert` and `finetune merge` (src/cli/finetune.ts owns the group). */
+/** `finetune export`, `convert`, `merge` and `cancel` (src/cli/finetune.ts owns the group). */
 export function registerFinetuneTools(finetune: Command): void {
   const d = DEFAULT_RECIPE;
   const trainers = Object.keys(EXPORT_TRAINERS) as ExportTrainer[];
@@ -244,4 +245,15 @@ export function registerFinetuneTools(finetune: Command): void {
         }
       },
     );
+
+  finetune
+    .command("cancel")
+    .description("cancel the hosted fine-tuning job an output folder tracks (--engine openai)")
+    .option("--out <dir>", "the output folder of the `finetune --engine openai` run")
+    .action(async (f: { out?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      if (!f.out) throw new UsageError("finetune cancel needs --out <dir>");
+      const r = await cancelHostedJob(f.out);
+      printResult(ctx, r, () => `job ${r.jobId}: ${r.status}`);
+    });
 }

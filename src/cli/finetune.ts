@@ -38,6 +38,9 @@ interface FinetuneFlags {
   kernels?: string;
   maxSteps?: string;
   resume?: boolean;
+  apiBase?: string;
+  lrMultiplier?: string;
+  pollMs: string;
 }
 
 export function register(program: Command): void {
@@ -92,6 +95,12 @@ export function register(program: Command): void {
     .option("--kernels <kind>", "wasm (SIMD, multi-threaded) or ts (reference)", d.kernels)
     .option("--max-steps <n>", "stop after N optimizer steps in this invocation (resume later)")
     .option("--resume", "continue from <out>/checkpoint.gguf")
+    .option(
+      "--api-base <url>",
+      "--engine openai: API base URL (default OPENAI_BASE_URL, else api.openai.com)",
+    )
+    .option("--lr-multiplier <x>", "--engine openai: learning_rate_multiplier (default: the service's auto)")
+    .option("--poll-ms <ms>", "--engine openai: interval between job status checks", "30000")
     .action(async (flags: FinetuneFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
       if (!flags.base || !flags.data || !flags.out)
@@ -136,7 +145,12 @@ export function register(program: Command): void {
         resume: Boolean(flags.resume),
         seed: ctx.seed,
       };
-      const engine = createFineTuneEngine(flags.engine, config);
+      if (flags.engine === "openai") rejectLocalOnlyFlags(cmd);
+      const engine = createFineTuneEngine(flags.engine, config, {
+        baseUrl: flags.apiBase,
+        lrMultiplier: numberOption("--lr-multiplier", flags.lrMultiplier, 0),
+        pollIntervalMs: intOption("--poll-ms", flags.pollMs, 1),
+      });
       const controller = new AbortController();
       const onSigint = () => controller.abort();
       process.once("SIGINT", onSigint);
@@ -146,7 +160,7 @@ export function register(program: Command): void {
         for (const w of prepared.warnings) info(ctx, `warning: ${w}`);
         info(
           ctx,
-          `${prepared.trainExamples} training / ${prepared.valExamples} validation examples, cutoff ${prepared.cutoff} tokens, ${prepared.totalSteps} steps, ${prepared.loraParameters} LoRA parameters`,
+          `${prepared.trainExamples} training / ${prepared.valExamples} validation examples, ${prepared.cutoff ? `cutoff ${prepared.cutoff} tokens, ` : ""}${prepared.totalSteps} steps${prepared.loraParameters ? `, ${prepared.loraParameters} LoRA parameters` : ""}`,
         );
         const result = await engine.train(bar, controller.signal);
         bar.finish();
@@ -159,8 +173,13 @@ export function register(program: Command): void {
           () =>
             [
               `trained ${result.completedSteps}/${result.totalSteps} steps${result.stoppedEarly ? " (early stop)" : ""}, ${result.tokensPerSecond.toFixed(0)} tokens/s`,
-              last ? `final training loss ${last.loss.toFixed(4)}` : "no steps run",
+              last
+                ? `final training loss ${last.loss.toFixed(4)}`
+                : "model" in exported
+                  ? ""
+                  : "no steps run",
               lastEval ? `validation loss ${lastEval.valLoss.toFixed(4)} at step ${lastEval.step}` : "",
+              "model" in exported ? `fine-tuned model: ${exported.model}` : "",
               `adapter: ${exported.adapterPath}`,
               `report:  ${exported.reportPath}`,
             ]
@@ -174,6 +193,16 @@ export function register(program: Command): void {
       }
     });
   registerFinetuneTools(finetune);
+}
+
+/** A hosted service trains its own adapter: flags only the local engines read are an error there. */
+function rejectLocalOnlyFlags(cmd: Command): void {
+  const local = ["rank", "alpha", "dropout", "lr", "microBatch", "warmup", "cutoff", "template", "targets"];
+  const given = local.filter((k) => cmd.getOptionValueSource(k) === "cli");
+  if (given.length > 0)
+    throw new UsageError(
+      `--engine openai: ${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")} cannot be set for a hosted job (it takes --epochs, --batch and --lr-multiplier)`,
+    );
 }
 
 function templateOption(value: string): "alpaca" | "chat" {

@@ -1,5 +1,6 @@
 import { UsageError } from "../core/index.js";
 import type { FineTuneConfig, FineTuneEngine } from "./engine.js";
+import { type HostedFineTuneOptions, OpenAiFineTuneEngine } from "./hosted/openai-engine.js";
 import { NativeFineTuneEngine } from "./native/native-engine.js";
 
 export {
@@ -65,13 +66,26 @@ export {
   type RecipeSettings,
 } from "./export/recipe.js";
 export { measureTokenLengths, type TokenLengths } from "./export/token-lengths.js";
+export { type HostedEvent, type HostedJobState, JOB_STATE_FILE, loadJobState } from "./hosted/job-state.js";
+export {
+  cancelHostedJob,
+  type HostedFineTuneOptions,
+  OPENAI_API_BASE,
+  OpenAiFineTuneEngine,
+} from "./hosted/openai-engine.js";
 export { PROJECTIONS, type Projection } from "./model/llama-weights.js";
 export { NativeFineTuneEngine, validateConfig } from "./native/native-engine.js";
 
 /** Engines by name (DESIGN.md: FineTuneEngine, chosen by name). */
-export const FINETUNE_ENGINES = ["native"] as const;
+export const FINETUNE_ENGINES = ["native", "openai"] as const;
 
-export function createFineTuneEngine(name: string, config: FineTuneConfig): FineTuneEngine {
+/** `hosted` configures the hosted engines (endpoint, learning-rate multiplier, polling). */
+export function createFineTuneEngine(
+  name: string,
+  config: FineTuneConfig,
+  hosted: HostedFineTuneOptions = {},
+): FineTuneEngine {
   if (name === "native") return new NativeFineTuneEngine(config);
+  if (name === "openai") return new OpenAiFineTuneEngine(config, hosted);
   throw new UsageError(`unknown fine-tuning engine "${name}"; available: ${FINETUNE_ENGINES.join(", ")}`);
 }
