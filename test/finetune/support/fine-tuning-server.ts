@@ -257,7 +257,7 @@ export async function startFineTuningServer(
           "model_not_available",
         );
       const training = files.get(body.training_file);
-      if (!training || training.purpose !== "fine-tune")
+      if (training?.purpose !== "fine-tune")
         return error(res, 400, `invalid training_file: ${body.training_file}`, "training_file");
       if (body.validation_file && !files.has(body.validation_file))
         return error(res, 400, `invalid validation_file: ${body.validation_file}`, "validation_file");
