@@ -285,6 +285,8 @@ export function convertAdapter(options: ConvertOptions): ConvertResult {
     writeGgufLoraAdapter(options.output, adapter);
     return summary(adapter, "peft-to-gguf");
   }
+  if (options.output.toLowerCase().endsWith(".gguf"))
+    throw new UsageError(`--output ${options.output}: a .gguf adapter converts to a PEFT folder, not a file`);
   checkOutputFolder(options.output, options.force ?? false, "--output");
   const adapter = readGgufLoraAdapter(options.input);
   checkAgainstBase(adapter.pairs, base, heads, options.input);

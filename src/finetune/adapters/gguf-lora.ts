@@ -75,6 +75,12 @@ export function readGgufLoraAdapter(path: string): GgufLoraAdapter {
       where("general.type"),
       `is not a LoRA adapter (general.type ${JSON.stringify(file.metadata["general.type"])}, adapter.type ${JSON.stringify(file.metadata["adapter.type"])})`,
     );
+  const arch = file.metadata["general.architecture"];
+  if (arch !== undefined && arch !== "llama")
+    throw new DataFormatError(
+      where("general.architecture"),
+      `is ${JSON.stringify(arch)}; only llama adapters are supported`,
+    );
   const alphaValue = file.metadata["adapter.lora.alpha"];
   const alpha = typeof alphaValue === "number" ? alphaValue : 0;
   const halves = new Map<string, { a?: (typeof file.tensors)[number]; b?: (typeof file.tensors)[number] }>();
