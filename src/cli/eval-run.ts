@@ -51,7 +51,7 @@ export function registerEvalRun(evalCommand: Command): void {
     .requiredOption("--testset <file>", "test set built by `recalpaca testset build`")
     .option(
       "--system <spec>",
-      `[field=]kind[:arg], repeatable; kinds: ${SYSTEM_KINDS.join(", ")} (recsys:<model file>, llm:no-top1,constrained, chatrec:constrained)`,
+      `[field=]kind[:arg], repeatable; kinds: ${SYSTEM_KINDS.join(", ")} (recsys:<model file>, llm:no-top1,constrained,chat, chatrec:constrained)`,
       collect,
       [],
     )

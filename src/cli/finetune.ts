@@ -10,6 +10,7 @@ import {
   type Projection,
 } from "../finetune/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
+import { registerFinetuneTools } from "./finetune-tools.js";
 import { withInterrupt } from "./interrupt.js";
 import { info, printResult, progressBar } from "./output.js";
 
@@ -38,12 +39,20 @@ interface FinetuneFlags {
   kernels?: string;
   maxSteps?: string;
   resume?: boolean;
+  apiBase?: string;
+  lrMultiplier?: string;
+  pollMs: string;
 }
 
 export function register(program: Command): void {
   const d = DEFAULT_FINETUNE_CONFIG;
-  program
+  // `finetune` alone runs `finetune train` (the default subcommand), so export/convert/merge can reuse
+  // option names such as --base, --data and --out.
+  const finetune = program
     .command("finetune")
+    .description("LoRA fine-tuning: train (default), export for GPU trainers, convert and merge adapters");
+  finetune
+    .command("train", { isDefault: true })
     .description(
       "LoRA fine-tuning of a GGUF model on Alpaca JSON / chat JSONL; writes adapter.gguf + report.json",
     )
@@ -87,6 +96,12 @@ export function register(program: Command): void {
     .option("--kernels <kind>", "wasm (SIMD, multi-threaded) or ts (reference)", d.kernels)
     .option("--max-steps <n>", "stop after N optimizer steps in this invocation (resume later)")
     .option("--resume", "continue from <out>/checkpoint.gguf")
+    .option(
+      "--api-base <url>",
+      "--engine openai: API base URL (default OPENAI_BASE_URL, else api.openai.com)",
+    )
+    .option("--lr-multiplier <x>", "--engine openai: learning_rate_multiplier (default: the service's auto)")
+    .option("--poll-ms <ms>", "--engine openai: interval between job status checks", "30000")
     .action(async (flags: FinetuneFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
       if (!flags.base || !flags.data || !flags.out)
@@ -131,18 +146,26 @@ export function register(program: Command): void {
         resume: Boolean(flags.resume),
         seed: ctx.seed,
       };
-      const engine = createFineTuneEngine(flags.engine, config);
+      if (flags.engine === "openai") rejectLocalOnlyFlags(cmd);
+      const engine = createFineTuneEngine(flags.engine, config, {
+        baseUrl: flags.apiBase,
+        lrMultiplier: numberOption("--lr-multiplier", flags.lrMultiplier, 0),
+        pollIntervalMs: intOption("--poll-ms", flags.pollMs, 1),
+      });
       const bar = progressBar(ctx);
       try {
         const prepared = await engine.prepare();
         for (const w of prepared.warnings) info(ctx, `warning: ${w}`);
         info(
           ctx,
-          `${prepared.trainExamples} training / ${prepared.valExamples} validation examples, cutoff ${prepared.cutoff} tokens, ${prepared.totalSteps} steps, ${prepared.loraParameters} LoRA parameters`,
+          `${prepared.trainExamples} training / ${prepared.valExamples} validation examples, ${prepared.cutoff ? `cutoff ${prepared.cutoff} tokens, ` : ""}${prepared.totalSteps} steps${prepared.loraParameters ? `, ${prepared.loraParameters} LoRA parameters` : ""}`,
         );
         const result = await withInterrupt((signal) => engine.train(bar, signal), {
           quiet: ctx.quiet,
-          stopping: "saving a checkpoint after the current sequence",
+          stopping:
+            flags.engine === "openai"
+              ? "polling stops; the hosted job keeps running (rerun the same command to resume polling)"
+              : "saving a checkpoint after the current sequence",
         });
         bar.finish();
         const exported = await engine.export();
@@ -154,8 +177,13 @@ export function register(program: Command): void {
           () =>
             [
               `trained ${result.completedSteps}/${result.totalSteps} steps${result.stoppedEarly ? " (early stop)" : ""}, ${result.tokensPerSecond.toFixed(0)} tokens/s`,
-              last ? `final training loss ${last.loss.toFixed(4)}` : "no steps run",
+              last
+                ? `final training loss ${last.loss.toFixed(4)}`
+                : "model" in exported
+                  ? ""
+                  : "no steps run",
               lastEval ? `validation loss ${lastEval.valLoss.toFixed(4)} at step ${lastEval.step}` : "",
+              "model" in exported ? `fine-tuned model: ${exported.model}` : "",
               `adapter: ${exported.adapterPath}`,
               `report:  ${exported.reportPath}`,
             ]
@@ -167,6 +195,17 @@ export function register(program: Command): void {
         await engine.dispose();
       }
     });
+  registerFinetuneTools(finetune);
+}
+
+/** A hosted service trains its own adapter: flags only the local engines read are an error there. */
+function rejectLocalOnlyFlags(cmd: Command): void {
+  const local = ["rank", "alpha", "dropout", "lr", "microBatch", "warmup", "cutoff", "template", "targets"];
+  const given = local.filter((k) => cmd.getOptionValueSource(k) === "cli");
+  if (given.length > 0)
+    throw new UsageError(
+      `--engine openai: ${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")} cannot be set for a hosted job (it takes --epochs, --batch and --lr-multiplier)`,
+    );
 }
 
 function templateOption(value: string): "alpaca" | "chat" {

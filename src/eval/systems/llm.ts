@@ -61,6 +61,19 @@ export function recordPromptRequest(record: RunRecord, withTop1: boolean): LlmRe
   return { prompt: alpacaPrompt({ instruction: p.instruction, input }), stop: ALPACA_STOP };
 }
 
+/**
+ * The record's prompt as one user message (instruction, blank line, input), the way the chat JSONL
+ * export (`toChatExample`) renders training examples: for chat models such as hosted fine-tuned ones.
+ */
+export function recordChatRequest(record: RunRecord, withTop1: boolean): LlmRequest {
+  recordPromptRequest(record, withTop1); // the same checks
+  const p = record.prompt!;
+  const input = withTop1 ? p.input : (p.inputWithoutTop1 ?? p.input);
+  return {
+    messages: [{ role: "user", content: input.trim() ? `${p.instruction}\n\n${input}` : p.instruction }],
+  };
+}
+
 /** Distinct candidate titles, prompt order, for the constrained schema. */
 export function candidateTitles(record: RunRecord): string[] {
   return [...new Set(record.candidates.map((c) => c.title))];

@@ -11,7 +11,7 @@ import {
   top1ThenCandidates,
 } from "./baselines.js";
 import { chatRecSystem } from "./chatrec.js";
-import { type LlmSystemOptions, llmSystem } from "./llm.js";
+import { type LlmSystemOptions, llmSystem, recordChatRequest } from "./llm.js";
 import { randomExpected } from "./random-expected.js";
 import { recommenderSystem } from "./recommender.js";
 import type { EvalSystem } from "./types.js";
@@ -23,7 +23,8 @@ import type { EvalSystem } from "./types.js";
  * - baselines: candidate-order, prompt-order, top1-candidates, random, random-expected, oracle,
  *   popularity, popularity-full (the last two need --split); `baselines` = all of them that apply;
  * - `recsys:<model file>` (re-rank the candidates), `recsys-full:<model file>` (whole catalogue);
- * - `llm[:opts]` (the record's prompt; opts a comma list of `no-top1`, `constrained`) and
+ * - `llm[:opts]` (the record's prompt; opts a comma list of `no-top1`, `constrained`, `chat`: the prompt
+ *   as one user message, for chat models) and
  *   `chatrec[:constrained]` (CHAT-REC-style zero-shot prompt), both with the --llm model.
  */
 
@@ -95,7 +96,7 @@ export function checkSystemSpec(raw: string): SystemSpec {
   if (spec.kind in BASELINES && spec.arg) throw new UsageError(`--system ${spec.kind} takes no argument`);
   if ((spec.kind === "recsys" || spec.kind === "recsys-full") && !spec.arg)
     throw new UsageError(`--system ${spec.kind}:<model file> needs the model file`);
-  if (spec.kind === "llm") llmFlags(spec, ["no-top1", "constrained"]);
+  if (spec.kind === "llm") llmFlags(spec, ["no-top1", "constrained", "chat"]);
   if (spec.kind === "chatrec") llmFlags(spec, ["constrained"]);
   return spec;
 }
@@ -128,7 +129,7 @@ export function makeSystems(specs: readonly string[], deps: SystemDeps): EvalSys
     } else {
       if (!deps.backend) throw new UsageError(`--system ${spec.kind} needs --llm <model.gguf | http(s) URL>`);
       if (spec.kind === "llm") {
-        const flags = llmFlags(spec, ["no-top1", "constrained"]);
+        const flags = llmFlags(spec, ["no-top1", "constrained", "chat"]);
         out.push(
           llmSystem({
             ...deps.llm,
@@ -136,6 +137,7 @@ export function makeSystems(specs: readonly string[], deps: SystemDeps): EvalSys
             backend: deps.backend,
             withTop1: !flags.has("no-top1"),
             constrained: flags.has("constrained"),
+            ...(flags.has("chat") ? { request: (r) => recordChatRequest(r, !flags.has("no-top1")) } : {}),
           }),
         );
       } else {

@@ -13,6 +13,7 @@ import {
 import { DEQUANTISABLE_TYPES, type GgufFile, readGgufFile, writeLoraAdapter } from "../../llm/index.js";
 import { type EncodedData, type EncodedExample, encodeExamples } from "../data/encode.js";
 import { type Example, readExamples } from "../data/examples.js";
+import { holdOut } from "../data/hold-out.js";
 import type {
   ExportResult,
   FineTuneConfig,
@@ -119,15 +120,7 @@ export class NativeFineTuneEngine implements FineTuneEngine {
     if (c.val) {
       valEx = readExamples(c.val);
     } else {
-      if (trainRaw.length < 2)
-        throw new UsageError(
-          `${c.data} has ${trainRaw.length} example; give --val or at least 2 examples so one can be held out`,
-        );
-      const order = new Rng(c.seed, "finetune/val-split").shuffle(Array.from(trainRaw.keys()));
-      const nVal = Math.max(1, Math.min(trainRaw.length - 1, Math.round(trainRaw.length * c.valFraction)));
-      const valSet = new Set(order.slice(0, nVal));
-      valEx = trainRaw.filter((_, i) => valSet.has(i));
-      trainEx = trainRaw.filter((_, i) => !valSet.has(i));
+      ({ train: trainEx, validation: valEx } = holdOut(trainRaw, c.valFraction, c.seed, c.data));
     }
     const contextLength =
       typeof file.metadata["llama.context_length"] === "number"

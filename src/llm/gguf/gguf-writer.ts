@@ -17,7 +17,8 @@ export interface GgufTensorToWrite {
   dims: number[];
   /** ggml type: F32 and F16 are encoded from float32 data; any type may be given as raw bytes. */
   type: "F32" | "F16" | number;
-  data: Float32Array | Uint8Array;
+  /** The data, or a function giving it when the tensor is written (so one tensor is in memory at a time). */
+  data: Float32Array | Uint8Array | (() => Float32Array | Uint8Array);
 }
 
 export interface GgufWriteSpec {
@@ -106,7 +107,23 @@ function writeScalar(sink: ByteSink, type: GgufScalarType, value: GgufValue, key
   }
 }
 
-function encodeTensor(t: GgufTensorToWrite): { typeId: number; bytes: Uint8Array } {
+/** Type id and byte length a tensor will have, checked before anything is written. */
+function plannedTensor(t: GgufTensorToWrite): { typeId: number; byteLength: number } {
+  const elements = t.dims.reduce((a, b) => a * b, 1);
+  const typeId = t.type === "F32" ? GgmlType.F32 : t.type === "F16" ? GgmlType.F16 : t.type;
+  const info = ggmlTypeInfo(typeId);
+  if (!info) throw new UsageError(`tensor ${t.name}: unknown ggml type ${typeId}`);
+  if (elements % info.blockSize !== 0)
+    throw new UsageError(
+      `tensor ${t.name}: ${elements} elements is not a multiple of ${info.name}'s block size ${info.blockSize}`,
+    );
+  return { typeId, byteLength: ggmlByteLength(info, elements) };
+}
+
+function encodeTensor(t: GgufTensorToWrite & { data: Float32Array | Uint8Array }): {
+  typeId: number;
+  bytes: Uint8Array;
+} {
   const elements = t.dims.reduce((a, b) => a * b, 1);
   if (t.data instanceof Float32Array) {
     if (t.data.length !== elements)
@@ -164,8 +181,23 @@ export function writeGgufFile(path: string, spec: GgufWriteSpec): void {
         `tensor ${t.name}: dims must be 1–4 positive integers, got [${t.dims.join(", ")}]`,
       );
     }
-    return encodeTensor(t);
+    if (typeof t.data === "function") return plannedTensor(t);
+    const e = encodeTensor({ ...t, data: t.data });
+    return { typeId: e.typeId, byteLength: e.bytes.byteLength, bytes: e.bytes };
   });
+  /** Bytes of tensor i: encoded up front, or produced now by its data function and checked. */
+  const bytesOf = (i: number): Uint8Array => {
+    const e = encoded[i];
+    if ("bytes" in e && e.bytes) return e.bytes;
+    const t = spec.tensors[i];
+    const data = (t.data as () => Float32Array | Uint8Array)();
+    const out = encodeTensor({ ...t, data });
+    if (out.typeId !== e.typeId || out.bytes.byteLength !== e.byteLength)
+      throw new UsageError(
+        `tensor ${t.name}: its data function gave ${out.bytes.byteLength} bytes, expected ${e.byteLength}`,
+      );
+    return out.bytes;
+  };
 
   const sink = new ByteSink();
   sink.u32(0x46554747);
@@ -192,7 +224,7 @@ export function writeGgufFile(path: string, spec: GgufWriteSpec): void {
     sink.u32(encoded[i].typeId);
     sink.u64(offset);
     offsets.push(offset);
-    offset = Math.ceil((offset + encoded[i].bytes.byteLength) / alignment) * alignment;
+    offset = Math.ceil((offset + encoded[i].byteLength) / alignment) * alignment;
   });
   const headerLen = Math.ceil(sink.len / alignment) * alignment;
 
@@ -204,8 +236,8 @@ export function writeGgufFile(path: string, spec: GgufWriteSpec): void {
     sink.buf.copy(header, 0, 0, sink.len);
     writeAll(fd, header, 0);
     encoded.forEach((e, i) => {
-      writeAll(fd, e.bytes, headerLen + offsets[i]);
-      const end = offsets[i] + e.bytes.byteLength;
+      writeAll(fd, bytesOf(i), headerLen + offsets[i]);
+      const end = offsets[i] + e.byteLength;
       const padded = Math.ceil(end / alignment) * alignment;
       // Pad every tensor (the last too), so the file ends on an aligned boundary as ggml writes it.
       if (padded > end) writeAll(fd, new Uint8Array(padded - end), headerLen + end);

@@ -32,4 +32,5 @@ export {
   retryAfterOf,
 } from "./retry.js";
 export { DEFAULT_GRACE_MS, type RunnerOptions, runGeneration } from "./runner.js";
+export { sleep } from "./sleep.js";
 export type { RunnerItem, RunOutcome, RunSummary, StopReason } from "./types.js";
