@@ -22,6 +22,7 @@ import {
 } from "../dataset/index.js";
 import { readPoolFile } from "../instruct/index.js";
 import { type CliContext, contextOf, intOption, numberOption } from "./context.js";
+import { resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface BuildFlags {
@@ -284,7 +285,7 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
     if (llmName) {
       const llm = await import("../llm/index.js");
       const backend = await llm.createBackend({
-        llm: llmName,
+        llm: await resolveModelOption(ctx, llmName, "--llm"),
         ...((o.llmModel ?? section.llmModel) !== undefined
           ? { llmModel: o.llmModel ?? section.llmModel }
           : {}),

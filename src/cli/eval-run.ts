@@ -14,6 +14,7 @@ import {
 import { createBackend, GenerationCache, type LlmBackend } from "../llm/index.js";
 import { datasetFingerprint, loadModel } from "../recsys/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
+import { resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface RunFlags {
@@ -94,7 +95,7 @@ export function registerEvalRun(evalCommand: Command): void {
       if (needsLlm) {
         if (!flags.llm) throw new UsageError("llm and chatrec systems need --llm <model.gguf | http(s) URL>");
         backend = await createBackend({
-          llm: flags.llm,
+          llm: await resolveModelOption(ctx, flags.llm, "--llm"),
           llmModel: flags.llmModel,
           contextSize: intOption("--context-size", flags.contextSize, 16),
           threads: intOption("--threads", flags.threads, 1),

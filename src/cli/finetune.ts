@@ -10,6 +10,7 @@ import {
   type Projection,
 } from "../finetune/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
+import { resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface FinetuneFlags {
@@ -130,6 +131,8 @@ export function register(program: Command): void {
         resume: Boolean(flags.resume),
         seed: ctx.seed,
       };
+      // after every option is checked: a registry name is downloaded here on first use
+      config.base = await resolveModelOption(ctx, flags.base, "--base", { url: false });
       const engine = createFineTuneEngine(flags.engine, config);
       const controller = new AbortController();
       const onSigint = () => controller.abort();

@@ -11,6 +11,7 @@ import {
   writePoolFile,
 } from "../instruct/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
+import { resolveModelOption } from "./model-ref.js";
 import { info, printResult } from "./output.js";
 
 interface GrowFlags {
@@ -65,7 +66,7 @@ export function register(program: Command): void {
       const llm = await import("../llm/index.js");
       const { join } = await import("node:path");
       const backend = await llm.createBackend({
-        llm: o.llm,
+        llm: await resolveModelOption(ctx, o.llm, "--llm"),
         ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
         ...(o.threads !== undefined ? { threads: intOption("--threads", o.threads, 1) as number } : {}),
         maxRetries: 0,

@@ -11,6 +11,7 @@ import type {
   SamplingOptions,
 } from "../llm/index.js";
 import { type CliContext, contextOf, intOption, numberOption } from "./context.js";
+import { locateModelOption, resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
 /** Options of the bulk form of `llm generate` (`--input` given). The --llm, sampling and model flags are llm.ts's. */
@@ -91,6 +92,11 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
   // Loaded on use: the llm module pulls in node-llama-cpp, SQLite and the openai SDK.
   const llm = await import("../llm/index.js");
   const remote = llm.isRemoteLlm(o.llm);
+  // a model name or bare file name → its file (downloaded on first use; a dry run downloads nothing)
+  if (!remote)
+    o.llm = o.dryRun
+      ? await locateModelOption(ctx, o.llm, "--llm")
+      : await resolveModelOption(ctx, o.llm, "--llm");
   if (o.batchApi && !remote)
     throw new UsageError("--batch-api needs --llm <https base URL> of the OpenAI API");
   if (o.batchApi && !o.llmModel)

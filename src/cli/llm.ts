@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { InterruptedError, UsageError } from "../core/index.js";
 import {
@@ -10,10 +11,16 @@ import {
   type LlmRequest,
   type LoraAdapterRef,
   listGgufFiles,
+  MODEL_REGISTRY,
+  modelDownloadDir,
   parseLoraArg,
+  pullModel,
+  registryFileName,
+  requireRegistryModel,
   startServer,
 } from "../llm/index.js";
 import { type CliContext, contextOf, intOption } from "./context.js";
+import { withInterrupt } from "./interrupt.js";
 import {
   addBulkGenerateOptions,
   readJsonObject,
@@ -21,6 +28,7 @@ import {
   runBulkGenerate,
   type SamplingFlags,
 } from "./llm-bulk.js";
+import { modelStoreOf, resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -116,7 +124,7 @@ async function generate(cmd: Command): Promise<void> {
     throw new UsageError("--prompt-input applies to --template alpaca only");
   const request = buildRequest(ctx, o);
   const backend = await createBackend({
-    llm: o.llm,
+    llm: await resolveModelOption(ctx, o.llm, "--llm"),
     ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
     ...(await localModelSpec(o)),
   });
@@ -166,7 +174,7 @@ async function serve(cmd: Command): Promise<void> {
   const port = intOption("--port", o.port, 0) as number;
   const queue = intOption("--queue", o.queue, 0) as number;
   const backend = await createBackend({
-    llm: o.gguf,
+    llm: await resolveModelOption(ctx, o.gguf, "--gguf", { url: false }),
     ...(o.modelName !== undefined ? { llmModel: o.modelName } : {}),
     ...(await localModelSpec(o)),
   });
@@ -281,6 +289,48 @@ async function downloadCommand(url: string, cmd: Command): Promise<void> {
   }
 }
 
+/** `llm models list`: the registry, with which entries are in the download folder. */
+async function registryList(cmd: Command): Promise<void> {
+  const ctx = contextOf(cmd);
+  const dir = modelDownloadDir(modelStoreOf(ctx));
+  const rows = MODEL_REGISTRY.map((e) => {
+    const path = join(dir, registryFileName(e));
+    const downloaded = existsSync(path) && statSync(path).size === e.size;
+    return { ...e, downloaded, ...(downloaded ? { path } : {}) };
+  });
+  printResult(ctx, { downloadDir: dir, models: rows }, () =>
+    [
+      `models recalpaca can download (into ${dir}; \`llm models pull <name>\`, or name one in any model option):`,
+      ...rows.map(
+        (r) =>
+          `  ${r.downloaded ? "✓" : " "} ${r.name.padEnd(22)} ${formatBytes(r.size).padStart(10)}  ${r.quantization.padEnd(6)} ` +
+          `${r.architecture.padEnd(6)} ${r.license.padEnd(10)} ${r.finetunable ? "fine-tunable" : "inference  "}  ` +
+          `${r.chatTemplate ? "chat template" : "no chat template"}`,
+      ),
+      "✓ = downloaded. Details with --json (repository, file, pinned revision, SHA-256, notes).",
+    ].join("\n"),
+  );
+}
+
+/** `llm models pull <name>`: download a registry model (verified, resumable, recorded in the lock file). */
+async function pullCommand(name: string, cmd: Command): Promise<void> {
+  const ctx = contextOf(cmd);
+  const entry = requireRegistryModel(name);
+  const store = modelStoreOf(ctx);
+  const bar = progressBar(ctx);
+  try {
+    const r = await withInterrupt((signal) => pullModel(entry, { ...store, onProgress: bar, signal }));
+    bar.finish();
+    printResult(ctx, r, () =>
+      r.downloaded
+        ? `saved ${r.path} (${formatBytes(r.bytes)}, sha256 ${r.sha256} verified${r.resumedFrom > 0 ? `, resumed at byte ${r.resumedFrom}` : ""})`
+        : `${r.path} is already there (sha256 ${r.sha256})`,
+    );
+  } finally {
+    bar.finish();
+  }
+}
+
 export function register(program: Command): void {
   const group = program.command("llm").description("language models: generate, serve, models");
 
@@ -325,8 +375,22 @@ export function register(program: Command): void {
 
   const models = group
     .command("models")
-    .description("list the .gguf files in --models-dir with their metadata; `models download <url>` adds one")
+    .description(
+      "list the .gguf files in --models-dir with their metadata; `models list` shows the models recalpaca can download",
+    )
     .action(async (_opts: unknown, cmd: Command) => listModels(cmd));
+  models
+    .command("list")
+    .description(
+      "the curated small models (name, size, licence, architecture, fine-tunable, chat template, downloaded)",
+    )
+    .action(async (_opts: unknown, cmd: Command) => registryList(cmd));
+  models
+    .command("pull <name>")
+    .description(
+      "download a curated model into --models-dir (else <cache-dir>/models): resumable, SHA-256 checked, recorded in recalpaca-models.lock.json",
+    )
+    .action(async (name: string, _opts: unknown, cmd: Command) => pullCommand(name, cmd));
   models
     .command("download <url>")
     .description("download a .gguf file into --models-dir (progress, checksum, atomic)")

@@ -16,6 +16,7 @@ import {
   subsetsOf,
   writeDatasetStats,
 } from "../../dataset/index.js";
+import { locateModelRef } from "../../llm/index.js";
 import type { StageDefinition } from "../stage-runner.js";
 import { loadExperimentData, type PipelineEnv } from "./load-data.js";
 import { CANDIDATES_FILE } from "./recsys-candidates.js";
@@ -31,6 +32,7 @@ export function datasetStage(config: ExperimentConfig, env: PipelineEnv): StageD
   const subsets = (section.subsets ?? subsetsOf(dataset).map((s) => s.name)).filter((s) =>
     subsetsOf(dataset).some((x) => x.name === s),
   );
+  if (section.llm) locateModelRef(section.llm, { ...env, option: "experiment field dataset.llm" });
   return {
     name: "dataset",
     config: section,
@@ -43,7 +45,7 @@ export function datasetStage(config: ExperimentConfig, env: PipelineEnv): StageD
         if (section.llm) {
           const llm = await import("../../llm/index.js");
           const backend = await llm.createBackend({
-            llm: section.llm,
+            llm: await llm.resolveModelRef(section.llm, { ...env, option: "experiment field dataset.llm" }),
             ...(section.llmModel ? { llmModel: section.llmModel } : {}),
             maxRetries: 0,
           });

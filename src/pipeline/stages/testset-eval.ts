@@ -14,6 +14,7 @@ import {
   writeRunOutputs,
   writeTestSet,
 } from "../../eval/index.js";
+import { locateModelRef } from "../../llm/index.js";
 import { templateNames } from "../../prompts/index.js";
 import type { StageDefinition } from "../stage-runner.js";
 import { loadExperimentData, type PipelineEnv } from "./load-data.js";
@@ -81,6 +82,8 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
       "experiment: field eval.llm: the llm and chatrec systems need a model (a .gguf path or an http(s) base URL)",
     );
   }
+  // checked before any stage runs: an unknown model name exits 2 listing the known ones
+  if (e.llm) locateModelRef(e.llm, { ...env, option: "experiment field eval.llm" });
   const specs = [...e.systems, ...(e.llm && !e.systems.some((s) => /(^|=)llm(:|$)/.test(s)) ? ["llm"] : [])];
   return {
     name: "eval",
@@ -99,7 +102,7 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
         if (e.llm) {
           const llm = await import("../../llm/index.js");
           backend = await llm.createBackend({
-            llm: e.llm,
+            llm: await llm.resolveModelRef(e.llm, { ...env, option: "experiment field eval.llm" }),
             ...(e.llmModel ? { llmModel: e.llmModel } : {}),
             ...(e.threads ? { threads: e.threads } : {}),
             maxRetries: 0,
