@@ -93,7 +93,7 @@ export function register(program: Command): void {
     )
     .option(
       "--llm <model>",
-      "teacher LLM: a .gguf file or an http(s) base URL (default: the offline teacher)",
+      "teacher LLM: a .gguf file, a model name (`llm models list`) or an http(s) base URL (default: the offline teacher)",
     )
     .option("--llm-model <name>", "remote model name")
     .option(

@@ -56,7 +56,10 @@ export function registerEvalRun(evalCommand: Command): void {
     )
     .option("--dataset <name>", "catalogue (default: the test set's dataset)")
     .option("--split <dir>", "the split the test set was built from (popularity baselines, full rankings)")
-    .option("--llm <model>", "path to a .gguf file or an http(s) base URL (llm and chatrec systems)")
+    .option(
+      "--llm <model>",
+      "a .gguf file, a model name (`llm models list`) or an http(s) base URL (llm and chatrec systems)",
+    )
     .option("--llm-model <name>", "model name on a remote server")
     .option("--context-size <n>", "embedded model: context size in tokens")
     .option("--threads <n>", "embedded model: CPU threads")

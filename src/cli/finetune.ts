@@ -48,7 +48,10 @@ export function register(program: Command): void {
       "LoRA fine-tuning of a GGUF model on Alpaca JSON / chat JSONL; writes adapter.gguf + report.json",
     )
     .option("--engine <name>", `training engine (${FINETUNE_ENGINES.join(", ")})`, "native")
-    .option("--base <gguf>", "base model (llama architecture; F32/F16/BF16/Q8_0 weights)")
+    .option(
+      "--base <gguf>",
+      "base model: a .gguf file or a model name (llama architecture; F32/F16/BF16/Q8_0 weights)",
+    )
     .option("--data <file>", "training data: Alpaca JSON or chat JSONL")
     .option("--val <file>", "validation data (default: hold out --val-fraction of --data)")
     .option("--val-fraction <x>", "held-out share of --data when --val is absent", String(d.valFraction))

@@ -44,7 +44,7 @@ export function register(program: Command): void {
       "--rounds <n>",
       "proposal rounds (the seed used 15, 7 and 19 for movies, books and anime)",
     )
-    .requiredOption("--llm <model>", "a .gguf file or an http(s) base URL")
+    .requiredOption("--llm <model>", "a .gguf file, a model name (`llm models list`) or an http(s) base URL")
     .option("--llm-model <name>", "remote model name")
     .option("--temperature <t>", "sampling temperature of the proposals", "0.7")
     .option("--max-tokens <n>", "max tokens per proposal", "96")

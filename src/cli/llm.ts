@@ -337,7 +337,10 @@ export function register(program: Command): void {
   const gen = group
     .command("generate")
     .description("generate text with a .gguf model or an OpenAI-compatible server, streamed to the terminal")
-    .option("--llm <model>", "path to a .gguf file or an http(s) base URL of an OpenAI-compatible server")
+    .option(
+      "--llm <model>",
+      "a .gguf file, a model name (`llm models list`) or an http(s) base URL of an OpenAI-compatible server",
+    )
     .option("--llm-model <name>", "model name on a remote server (default: the first it lists)")
     .option("--prompt <text>", "the prompt (with --template alpaca: the instruction)")
     .option(
@@ -365,7 +368,7 @@ export function register(program: Command): void {
   const srv = group
     .command("serve")
     .description("serve a .gguf model over an OpenAI-compatible HTTP API (loopback only by default)")
-    .option("--gguf <file>", "the model file")
+    .option("--gguf <file>", "the model: a .gguf file or a model name (`llm models list`)")
     .option("--port <n>", "TCP port (0 = any free one)", "8080")
     .option("--host <address>", "interface to bind", "127.0.0.1")
     .option("--queue <n>", "requests that may wait while one runs; more get HTTP 429", "8")

@@ -6,11 +6,10 @@ import { UsageError } from "../../core/index.js";
  * size and SHA-256 (the file's Git LFS object id) the hub serves for it, so a download is checked
  * against values fixed here, not against whatever the hub says today.
  *
- * Where the values come from (public pages and pinned downloads of these exact files, cross-checked):
- * the hub's file pages ("Git LFS Details: SHA256") and other projects that pin the same revision,
- * size and digest; see the report of the change that added this file. `finetunable` follows the native
- * engine's rule (README, "Fine-tuning with LoRA on CPU"): `general.architecture = llama` with F32, F16,
- * BF16 or Q8_0 weights and no RoPE scaling.
+ * Where the values come from: each entry's comment names its sources, the hub's own pages for the file
+ * ("Git LFS Details: SHA256") or public projects that pin the same revision, size and digest (several
+ * agreeing wherever they could be found). `finetunable` follows the native engine's rule (README,
+ * "Fine-tuning with LoRA on CPU"): `general.architecture = llama`, F32/F16/BF16/Q8_0 weights, plain RoPE.
  */
 export interface RegistryModel {
   /** The name users type (matched case-insensitively), e.g. `smollm2-135m-instruct`. */
@@ -43,6 +42,7 @@ export interface RegistryModel {
 
 export const MODEL_REGISTRY: readonly RegistryModel[] = [
   {
+    // revision, size and digest pinned alike by several public projects (model catalogues, CI fixtures)
     name: "smollm2-135m-instruct",
     description:
       "SmolLM2 135M Instruct, Q8_0: the smallest useful instruct model; fine-tunable on a laptop CPU",
@@ -58,6 +58,7 @@ export const MODEL_REGISTRY: readonly RegistryModel[] = [
     chatTemplate: true,
   },
   {
+    // digest on the hub's page for the file; revision (the repository's head) and size pinned alike by several projects
     name: "smollm2-360m-instruct",
     description: "SmolLM2 360M Instruct, Q8_0 (the official HuggingFaceTB GGUF)",
     repo: "HuggingFaceTB/SmolLM2-360M-Instruct-GGUF",
@@ -72,6 +73,7 @@ export const MODEL_REGISTRY: readonly RegistryModel[] = [
     chatTemplate: true,
   },
   {
+    // revision, size and digest pinned alike by several public projects
     name: "qwen2.5-0.5b-instruct",
     description: "Qwen2.5 0.5B Instruct, Q4_K_M (the official Qwen GGUF): inference only",
     repo: "Qwen/Qwen2.5-0.5B-Instruct-GGUF",
@@ -87,6 +89,7 @@ export const MODEL_REGISTRY: readonly RegistryModel[] = [
     note: "qwen2 architecture and Q4_K weights: the native engine trains llama models only",
   },
   {
+    // revision, size and digest pinned alike by several projects; chat template seen in a llama.cpp load log
     name: "tinyllama-1.1b-chat",
     description: "TinyLlama 1.1B Chat v1.0, Q4_K_M (TheBloke's GGUF): inference only",
     repo: "TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF",
@@ -102,6 +105,7 @@ export const MODEL_REGISTRY: readonly RegistryModel[] = [
     note: "Q4_K weights: the native engine needs F32, F16, BF16 or Q8_0",
   },
   {
+    // revision pinned by many projects; this file's size and digest at it agree across four public sources
     name: "llama-3.2-1b-instruct",
     description: "Llama 3.2 1B Instruct, Q8_0 (bartowski's GGUF; Llama 3.2 Community License)",
     repo: "bartowski/Llama-3.2-1B-Instruct-GGUF",
@@ -117,6 +121,7 @@ export const MODEL_REGISTRY: readonly RegistryModel[] = [
     note: "Llama 3 RoPE frequency scaling (rope_freqs), which the native engine does not implement",
   },
   {
+    // Nix pins of this URL; size and digest equal the shared test copy (../shared/models/README.md)
     name: "stories260k",
     description:
       "stories260K (llama2.c TinyStories, F32, 1.2 MB): the tiny test model; writes stories, follows no instructions",
@@ -132,6 +137,7 @@ export const MODEL_REGISTRY: readonly RegistryModel[] = [
     chatTemplate: false,
   },
   {
+    // Nix pin of this URL (sha256-ZpZ/vs5t…, the digest below) and a document listing its size
     name: "stories15m",
     description: "stories15M (llama2.c TinyStories, Q4_0, 19 MB): a larger story model for plumbing tests",
     repo: "ggml-org/models-moved",
