@@ -317,6 +317,12 @@ async function pullCommand(name: string, cmd: Command): Promise<void> {
   const ctx = contextOf(cmd);
   const entry = requireRegistryModel(name);
   const store = modelStoreOf(ctx);
+  const target = join(modelDownloadDir(store), registryFileName(entry));
+  if (!existsSync(target))
+    info(
+      ctx,
+      `downloading ${entry.repo}/${entry.file} (${formatBytes(entry.size)}, licence ${entry.license}) to ${target}`,
+    );
   const bar = progressBar(ctx);
   try {
     const r = await withInterrupt((signal) => pullModel(entry, { ...store, onProgress: bar, signal }));
