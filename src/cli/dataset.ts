@@ -25,6 +25,7 @@ import { readPoolFile } from "../instruct/index.js";
 import type { OpenedLlm } from "../llm/index.js";
 import { type CliContext, contextOf, intOption, numberOption } from "./context.js";
 import { withInterrupt } from "./interrupt.js";
+import { resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface BuildFlags {
@@ -95,7 +96,7 @@ export function register(program: Command): void {
     )
     .option(
       "--llm <model>",
-      "teacher LLM: a .gguf file or an http(s) base URL (default: the offline teacher)",
+      "teacher LLM: a .gguf file, a model name (`llm models list`) or an http(s) base URL (default: the offline teacher)",
     )
     .option("--llm-model <name>", "remote model name")
     .option(
@@ -275,7 +276,12 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
         ...(section.pools ? { pools: section.pools } : {}),
         ...(o.llm === undefined && section.llm !== undefined ? { llm: section.llm } : {}),
       },
-      { source: o.config, resolve: rel, field: (k, key) => `field dataset.${k}${key ? `.${key}` : ""}` },
+      {
+        source: o.config,
+        resolve: rel,
+        field: (k, key) => `field dataset.${k}${key ? `.${key}` : ""}`,
+        models: ctx,
+      },
     );
   const flagName = { splits: "--split", candidates: "--candidates", pools: "--pool", llm: "--llm" } as const;
   checkDatasetPaths(
@@ -285,7 +291,12 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
       pools: flagPools,
       ...(o.llm !== undefined ? { llm: o.llm } : {}),
     },
-    { source: "dataset build", resolve: rel, field: (k, key) => `${flagName[k]}${key ? ` ${key}=…` : ""}` },
+    {
+      source: "dataset build",
+      resolve: rel,
+      field: (k, key) => `${flagName[k]}${key ? ` ${key}=…` : ""}`,
+      models: ctx,
+    },
   );
   const splitDirs = { ...(section.splits ?? {}), ...flagSplits } as Record<string, string>;
   const candidateFiles = { ...(section.candidates ?? {}), ...flagCandidates } as Record<string, string>;
@@ -311,7 +322,7 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
       const { openLlm } = await import("../llm/index.js");
       const llmModel = o.llmModel ?? section.llmModel;
       opened = await openLlm({
-        llm: llmName,
+        llm: await resolveModelOption(ctx, llmName, "--llm"),
         ...(llmModel !== undefined ? { llmModel } : {}),
         ...(o.threads !== undefined ? { threads: intOption("--threads", o.threads, 1) as number } : {}),
         ...(o.cache !== undefined ? { cache: o.cache } : {}),

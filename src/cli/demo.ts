@@ -30,7 +30,10 @@ export function register(program: Command): void {
       "training epochs of the recommender (kept short so the demo takes minutes; the reference runs 400)",
       "200",
     )
-    .option("--llm <model>", "also evaluate this LLM: a .gguf file or an OpenAI-compatible http(s) base URL")
+    .option(
+      "--llm <model>",
+      "also evaluate this LLM: a .gguf file, a model name (`llm models list`) or an OpenAI-compatible http(s) base URL",
+    )
     .option("--llm-model <name>", "model name on a remote server")
     .option("--threads <n>", "threads of an embedded model (default: all cores)")
     .action(async (opts: DemoFlags, cmd: Command) => {

@@ -16,6 +16,7 @@ import { DEFAULT_GRACE_MS, type OpenedLlm, openLlm } from "../llm/index.js";
 import { datasetFingerprint, loadModel } from "../recsys/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
 import { withInterrupt } from "./interrupt.js";
+import { resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface RunFlags {
@@ -57,7 +58,10 @@ export function registerEvalRun(evalCommand: Command): void {
     )
     .option("--dataset <name>", "catalogue (default: the test set's dataset)")
     .option("--split <dir>", "the split the test set was built from (popularity baselines, full rankings)")
-    .option("--llm <model>", "path to a .gguf file or an http(s) base URL (llm and chatrec systems)")
+    .option(
+      "--llm <model>",
+      "a .gguf file, a model name (`llm models list`) or an http(s) base URL (llm and chatrec systems)",
+    )
     .option("--llm-model <name>", "model name on a remote server")
     .option("--context-size <n>", "embedded model: context size in tokens")
     .option("--threads <n>", "embedded model: CPU threads")
@@ -95,7 +99,7 @@ export function registerEvalRun(evalCommand: Command): void {
       if (needsLlm) {
         if (!flags.llm) throw new UsageError("llm and chatrec systems need --llm <model.gguf | http(s) URL>");
         opened = await openLlm({
-          llm: flags.llm,
+          llm: await resolveModelOption(ctx, flags.llm, "--llm"),
           llmModel: flags.llmModel,
           contextSize: intOption("--context-size", flags.contextSize, 16),
           threads: intOption("--threads", flags.threads, 1),

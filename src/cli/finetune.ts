@@ -12,6 +12,7 @@ import {
 import { contextOf, intOption, numberOption } from "./context.js";
 import { registerFinetuneTools } from "./finetune-tools.js";
 import { withInterrupt } from "./interrupt.js";
+import { resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface FinetuneFlags {
@@ -57,7 +58,10 @@ export function register(program: Command): void {
       "LoRA fine-tuning of a GGUF model on Alpaca JSON / chat JSONL; writes adapter.gguf + report.json",
     )
     .option("--engine <name>", `training engine (${FINETUNE_ENGINES.join(", ")})`, "native")
-    .option("--base <gguf>", "base model (llama architecture; F32/F16/BF16/Q8_0 weights)")
+    .option(
+      "--base <gguf>",
+      "base model: a .gguf file or a model name (llama architecture; F32/F16/BF16/Q8_0 weights)",
+    )
     .option("--data <file>", "training data: Alpaca JSON or chat JSONL")
     .option("--val <file>", "validation data (default: hold out --val-fraction of --data)")
     .option("--val-fraction <x>", "held-out share of --data when --val is absent", String(d.valFraction))
@@ -147,6 +151,9 @@ export function register(program: Command): void {
         seed: ctx.seed,
       };
       if (flags.engine === "openai") rejectLocalOnlyFlags(cmd);
+      // after every option is checked: a registry name is downloaded here on first use (a hosted
+      // engine's base is the service's model name)
+      else config.base = await resolveModelOption(ctx, flags.base, "--base", { url: false });
       const engine = createFineTuneEngine(flags.engine, config, {
         baseUrl: flags.apiBase,
         lrMultiplier: numberOption("--lr-multiplier", flags.lrMultiplier, 0),

@@ -12,6 +12,7 @@ import {
 } from "../instruct/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
 import { withInterrupt } from "./interrupt.js";
+import { resolveModelOption } from "./model-ref.js";
 import { info, printResult } from "./output.js";
 
 interface GrowFlags {
@@ -44,7 +45,7 @@ export function register(program: Command): void {
       "--rounds <n>",
       "proposal rounds (the seed used 15, 7 and 19 for movies, books and anime)",
     )
-    .requiredOption("--llm <model>", "a .gguf file or an http(s) base URL")
+    .requiredOption("--llm <model>", "a .gguf file, a model name (`llm models list`) or an http(s) base URL")
     .option("--llm-model <name>", "remote model name")
     .option("--temperature <t>", "sampling temperature of the proposals", "0.7")
     .option("--max-tokens <n>", "max tokens per proposal", "96")
@@ -66,7 +67,7 @@ export function register(program: Command): void {
       const llm = await import("../llm/index.js");
       // One request per round: the rounds depend on each other.
       const opened = await llm.openLlm({
-        llm: o.llm,
+        llm: await resolveModelOption(ctx, o.llm, "--llm"),
         ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
         ...(o.threads !== undefined ? { threads: intOption("--threads", o.threads, 1) as number } : {}),
         ...(o.cache !== undefined ? { cache: o.cache } : {}),

@@ -16,6 +16,7 @@ import type {
 } from "../llm/index.js";
 import { type CliContext, contextOf, intOption, numberOption, readFileOption } from "./context.js";
 import { withInterrupt } from "./interrupt.js";
+import { locateModelOption, resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
 /** Options of the bulk form of `llm generate` (`--input` given). The --llm, sampling and model flags are llm.ts's. */
@@ -95,8 +96,13 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
   if (!o.llm) throw new UsageError("llm generate needs --llm <path to .gguf | http(s) base URL>");
   // Loaded on use: the llm module pulls in node-llama-cpp, SQLite and the openai SDK.
   const llm = await import("../llm/index.js");
+  const remote = llm.isRemoteLlm(o.llm);
+  // a model name or bare file name → its file (downloaded on first use; a dry run downloads nothing)
+  if (!remote)
+    o.llm = o.dryRun
+      ? await locateModelOption(ctx, o.llm, "--llm")
+      : await resolveModelOption(ctx, o.llm, "--llm");
   const llmArg = o.llm;
-  const remote = llm.isRemoteLlm(llmArg);
   if (o.batchApi && !remote)
     throw new UsageError("--batch-api needs --llm <https base URL> of the OpenAI API");
   if (o.batchApi && !o.llmModel)

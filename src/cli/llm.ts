@@ -1,3 +1,5 @@
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { throwIfInterrupted, UsageError } from "../core/index.js";
 import {
@@ -8,7 +10,12 @@ import {
   isRemoteLlm,
   type LlmRequest,
   listGgufFiles,
+  MODEL_REGISTRY,
+  modelDownloadDir,
   parseLoraArg,
+  pullModel,
+  registryFileName,
+  requireRegistryModel,
   startServer,
 } from "../llm/index.js";
 import { type CliContext, contextOf, intOption, readFileOption } from "./context.js";
@@ -22,6 +29,7 @@ import {
   runBulkGenerate,
   type SamplingFlags,
 } from "./llm-bulk.js";
+import { modelStoreOf, resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -99,7 +107,7 @@ async function generate(cmd: Command): Promise<void> {
     throw new UsageError("--prompt-input applies to --template alpaca only");
   const request = buildRequest(ctx, o);
   const backend = await createBackend({
-    llm: o.llm,
+    llm: await resolveModelOption(ctx, o.llm, "--llm"),
     ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
     ...localModelSpec(o, parseLoraArg),
   });
@@ -152,7 +160,7 @@ async function serve(cmd: Command): Promise<void> {
   const port = intOption("--port", o.port, 0) as number;
   const queue = intOption("--queue", o.queue, 0) as number;
   const backend = await createBackend({
-    llm: o.gguf,
+    llm: await resolveModelOption(ctx, o.gguf, "--gguf", { url: false }),
     ...(o.modelName !== undefined ? { llmModel: o.modelName } : {}),
     ...localModelSpec(o, parseLoraArg),
   });
@@ -288,13 +296,64 @@ async function downloadCommand(url: string, cmd: Command): Promise<void> {
   }
 }
 
+/** `llm models list`: the registry, with which entries are in the download folder. */
+async function registryList(cmd: Command): Promise<void> {
+  const ctx = contextOf(cmd);
+  const dir = modelDownloadDir(modelStoreOf(ctx));
+  const rows = MODEL_REGISTRY.map((e) => {
+    const path = join(dir, registryFileName(e));
+    const downloaded = existsSync(path) && statSync(path).size === e.size;
+    return { ...e, downloaded, ...(downloaded ? { path } : {}) };
+  });
+  printResult(ctx, { downloadDir: dir, models: rows }, () =>
+    [
+      `models recalpaca can download (into ${dir}; \`llm models pull <name>\`, or name one in any model option):`,
+      ...rows.map(
+        (r) =>
+          `  ${r.downloaded ? "✓" : " "} ${r.name.padEnd(22)} ${formatBytes(r.size).padStart(10)}  ${r.quantization.padEnd(6)} ` +
+          `${r.architecture.padEnd(6)} ${r.license.padEnd(10)} ${r.finetunable ? "fine-tunable" : "inference  "}  ` +
+          `${r.chatTemplate ? "chat template" : "no chat template"}`,
+      ),
+      "✓ = downloaded. Details with --json (repository, file, pinned revision, SHA-256, notes).",
+    ].join("\n"),
+  );
+}
+
+/** `llm models pull <name>`: download a registry model (verified, resumable, recorded in the lock file). */
+async function pullCommand(name: string, cmd: Command): Promise<void> {
+  const ctx = contextOf(cmd);
+  const entry = requireRegistryModel(name);
+  const store = modelStoreOf(ctx);
+  const target = join(modelDownloadDir(store), registryFileName(entry));
+  if (!existsSync(target))
+    info(
+      ctx,
+      `downloading ${entry.repo}/${entry.file} (${formatBytes(entry.size)}, licence ${entry.license}) to ${target}`,
+    );
+  const bar = progressBar(ctx);
+  try {
+    const r = await withInterrupt((signal) => pullModel(entry, { ...store, onProgress: bar, signal }));
+    bar.finish();
+    printResult(ctx, r, () =>
+      r.downloaded
+        ? `saved ${r.path} (${formatBytes(r.bytes)}, sha256 ${r.sha256} verified${r.resumedFrom > 0 ? `, resumed at byte ${r.resumedFrom}` : ""})`
+        : `${r.path} is already there (sha256 ${r.sha256})`,
+    );
+  } finally {
+    bar.finish();
+  }
+}
+
 export function register(program: Command): void {
   const group = program.command("llm").description("language models: generate, serve, models");
 
   const gen = group
     .command("generate")
     .description("generate text with a .gguf model or an OpenAI-compatible server, streamed to the terminal")
-    .option("--llm <model>", "path to a .gguf file or an http(s) base URL of an OpenAI-compatible server")
+    .option(
+      "--llm <model>",
+      "a .gguf file, a model name (`llm models list`) or an http(s) base URL of an OpenAI-compatible server",
+    )
     .option("--llm-model <name>", "model name on a remote server (default: the first it lists)")
     .option("--prompt <text>", "the prompt (with --template alpaca: the instruction)")
     .option(
@@ -322,7 +381,7 @@ export function register(program: Command): void {
   const srv = group
     .command("serve")
     .description("serve a .gguf model over an OpenAI-compatible HTTP API (loopback only by default)")
-    .option("--gguf <file>", "the model file")
+    .option("--gguf <file>", "the model: a .gguf file or a model name (`llm models list`)")
     .option("--port <n>", "TCP port (0 = any free one)", "8080")
     .option("--host <address>", "interface to bind", "127.0.0.1")
     .option("--queue <n>", "requests that may wait while one runs; more get HTTP 429", "8")
@@ -332,8 +391,22 @@ export function register(program: Command): void {
 
   const models = group
     .command("models")
-    .description("list the .gguf files in --models-dir with their metadata; `models download <url>` adds one")
+    .description(
+      "list the .gguf files in --models-dir with their metadata; `models list` shows the models recalpaca can download",
+    )
     .action(async (_opts: unknown, cmd: Command) => listModels(cmd));
+  models
+    .command("list")
+    .description(
+      "the curated small models (name, size, licence, architecture, fine-tunable, chat template, downloaded)",
+    )
+    .action(async (_opts: unknown, cmd: Command) => registryList(cmd));
+  models
+    .command("pull <name>")
+    .description(
+      "download a curated model into --models-dir (else <cache-dir>/models): resumable, SHA-256 checked, recorded in recalpaca-models.lock.json",
+    )
+    .action(async (name: string, _opts: unknown, cmd: Command) => pullCommand(name, cmd));
   models
     .command("download <url>")
     .description("download a .gguf file into --models-dir (progress, checksum, atomic)")

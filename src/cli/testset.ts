@@ -13,6 +13,7 @@ import {
 import type { LlmBackend, LocalLlmBackend } from "../llm/index.js";
 import { templateNames } from "../prompts/index.js";
 import { contextOf, intOption } from "./context.js";
+import { resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
 interface BuildFlags {
@@ -96,7 +97,10 @@ export function register(program: Command): void {
         // loaded only when asked for: the llama.cpp bindings are heavy
         const { createBackend, isRemoteLlm } = await import("../llm/index.js");
         if (isRemoteLlm(flags.tokenizer)) throw new UsageError("--tokenizer takes a local .gguf file");
-        tokenizer = await createBackend({ llm: flags.tokenizer, threads: 1 });
+        tokenizer = await createBackend({
+          llm: await resolveModelOption(ctx, flags.tokenizer, "--tokenizer", { url: false }),
+          threads: 1,
+        });
         const local = tokenizer as LocalLlmBackend;
         countTokens = (text) => local.promptTokens(text).length;
       }

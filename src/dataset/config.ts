@@ -2,7 +2,7 @@ import { z } from "zod";
 import { formatZodError, requireFile, requireFolder } from "../config/index.js";
 import { UsageError } from "../core/index.js";
 import { DATASET_NAMES, type DatasetName } from "../data/index.js";
-import { isRemoteLlm } from "../llm/index.js";
+import { locateModelRef, type ModelStoreOptions } from "../llm/index.js";
 import { SUBSET_NAMES, SUBSETS, type SubsetName } from "./subsets.js";
 
 /** The `dataset:` section of an experiment file (every key optional; flags override it). */
@@ -174,6 +174,8 @@ export function checkDatasetPaths(
     resolve: (path: string) => string;
     /** The field in messages: ("candidates", "ml-100k") → "field dataset.candidates.ml-100k". */
     field: (kind: keyof DatasetPaths, key?: string) => string;
+    /** Where model names and bare file names are looked up (`--models-dir`, the download folder). */
+    models: Pick<ModelStoreOptions, "modelsDir" | "cacheDir">;
   },
 ): void {
   const at = (kind: keyof DatasetPaths, key: string, path: string, what: string) => ({
@@ -189,11 +191,7 @@ export function checkDatasetPaths(
     if (p !== undefined) requireFile(at("candidates", k, p, "candidates file"));
   for (const [k, p] of Object.entries(paths.pools ?? {}))
     if (p !== undefined) requireFile(at("pools", k, p, "instruction pool"));
-  if (paths.llm !== undefined && !isRemoteLlm(paths.llm))
-    requireFile({
-      source: opts.source,
-      field: opts.field("llm"),
-      path: paths.llm,
-      what: "teacher model (.gguf file or http(s) URL)",
-    });
+  // a .gguf path, a file name in the models folder, a registry name or an http(s) URL (offline check)
+  if (paths.llm !== undefined)
+    locateModelRef(paths.llm, { ...opts.models, option: `${opts.source}: ${opts.field("llm")}` });
 }

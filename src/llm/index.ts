@@ -2,6 +2,7 @@
 
 export * from "./backends/index.js";
 export * from "./gguf/index.js";
+export * from "./models/index.js";
 export * from "./runner/index.js";
 export * from "./server/index.js";
 export * from "./setup.js";

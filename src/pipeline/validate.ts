@@ -16,7 +16,7 @@ import {
   planDataset,
 } from "../dataset/index.js";
 import { checkSystemSpec } from "../eval/index.js";
-import { isRemoteLlm } from "../llm/index.js";
+import { locateModelRef } from "../llm/index.js";
 import { templateNames } from "../prompts/index.js";
 import { modelFactory, parseModelConfig, resolveRecommenderConfig } from "../recsys/index.js";
 import { locateDataFiles, type PipelineEnv, resolvePath } from "./stages/load-data.js";
@@ -67,7 +67,7 @@ export function checkExperiment(
     );
   }
   const dataset = checkDatasetSection(config, env, source);
-  const evalSystems = checkEval(config, source);
+  const evalSystems = checkEval(config, env, source);
   return { recsysParams, dataset, evalSystems };
 }
 
@@ -197,12 +197,13 @@ function checkDatasetSection(
       source,
       resolve: (p) => resolvePath(env, p),
       field: (kind, key) => `field dataset.${kind}${key ? `.${key}` : ""}`,
+      models: env,
     },
   );
   return { section, plan };
 }
 
-function checkEval(config: ExperimentConfig, source: string): string[] {
+function checkEval(config: ExperimentConfig, env: PipelineEnv, source: string): string[] {
   const e = config.eval;
   for (const [i, raw] of e.systems.entries()) {
     let spec: ReturnType<typeof checkSystemSpec>;
@@ -222,12 +223,8 @@ function checkEval(config: ExperimentConfig, source: string): string[] {
     throw new UsageError(
       `${source}: field eval.llm: the llm and chatrec systems need a model (a .gguf path or an http(s) base URL)`,
     );
-  if (e.llm && !isRemoteLlm(e.llm))
-    requireFile({
-      source,
-      field: "field eval.llm",
-      path: e.llm,
-      what: "model file (.gguf, or an http(s) URL)",
-    });
+  // a .gguf path, a file name in the models folder, a registry name or an http(s) URL (offline check:
+  // an unknown name exits 2 listing the known ones, a missing file 4)
+  if (e.llm) locateModelRef(e.llm, { ...env, option: `${source}: field eval.llm` });
   return [...e.systems, ...(e.llm && !e.systems.some((s) => /(^|=)llm(:|$)/.test(s)) ? ["llm"] : [])];
 }

@@ -9,13 +9,7 @@ export { type LlmFailureReason, LlmServiceError, retryAfterMs } from "./errors.j
 export { type BackendSpec, createBackend, isRemoteLlm, parseLoraArg } from "./factory.js";
 export { LlamaCppBackend, type LlamaCppBackendOptions, samplerSettings } from "./llama-cpp.js";
 export { coreCount, resolveThreads } from "./llama-instance.js";
-export {
-  type DownloadOptions,
-  type DownloadResult,
-  downloadModel,
-  listGgufFiles,
-  type ModelFileEntry,
-} from "./model-files.js";
+export { listGgufFiles, type ModelFileEntry } from "./model-files.js";
 export {
   normaliseBaseUrl,
   OpenAiCompatibleBackend,

@@ -60,9 +60,9 @@ export function datasetStage(
       try {
         let teacher: DatasetBuildOptions["teacher"] = { kind: "offline" };
         if (section.llm) {
-          const { openLlm } = await import("../../llm/index.js");
+          const { openLlm, resolveModelRef } = await import("../../llm/index.js");
           opened = await openLlm({
-            llm: section.llm,
+            llm: await resolveModelRef(section.llm, { ...env, option: "experiment field dataset.llm" }),
             ...(section.llmModel ? { llmModel: section.llmModel } : {}),
             cache: join(ctx.workDir, ".cache.sqlite"),
             seed: ctx.seed,

@@ -86,9 +86,9 @@ export function evalStage(
       try {
         // specs name an LLM system exactly when eval.llm is set (checkExperiment)
         if (e.llm) {
-          const { openLlm } = await import("../../llm/index.js");
+          const { openLlm, resolveModelRef } = await import("../../llm/index.js");
           opened = await openLlm({
-            llm: e.llm,
+            llm: await resolveModelRef(e.llm, { ...env, option: "experiment field eval.llm" }),
             ...(e.llmModel ? { llmModel: e.llmModel } : {}),
             ...(e.threads ? { threads: e.threads } : {}),
             cache: join(ctx.workDir, ".cache.sqlite"),

@@ -15,7 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataFormatError, type ProgressEvent } from "../../../src/core/index.js";
-import { downloadModel, listGgufFiles } from "../../../src/llm/backends/index.js";
+import { listGgufFiles } from "../../../src/llm/backends/index.js";
+import { downloadModel } from "../../../src/llm/models/index.js";
 import { modelPath } from "../../support/env.js";
 
 const STORIES_SHA256 = "270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d";
