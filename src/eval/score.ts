@@ -1,4 +1,4 @@
-import { parseAnswer, type TitleResolver } from "../answers/index.js";
+import { AnswerReader, type TitleResolver } from "../answers/index.js";
 import { UsageError } from "../core/index.js";
 import type { Catalog } from "../data/index.js";
 import { bootstrapCI, type ConfidenceInterval, type PairedTestResult, pairedTest } from "../metrics/index.js";
@@ -56,8 +56,10 @@ export interface SystemScore {
   /** recalpaca-paper: records per extraction stage and per number of titles kept. */
   stages?: Partial<Record<PaperStage, number>>;
   titlesKept?: Record<number, number>;
-  /** Answer shapes the parser recognised (standard protocol). */
+  /** Answer shapes the reader recognised (standard protocol). */
   shapes?: Record<string, number>;
+  /** Standard protocol: the reader's mean confidence over text answers (null without any). */
+  readConfidence?: number | null;
   /** Per-record values by metric, in record order (NaN where undefined). */
   perRecord: Record<string, number[]>;
 }
@@ -113,15 +115,23 @@ export function rankedAnswer(record: EvalRecord, source: SystemSource, opts: Sco
   if (text === undefined) return { shape: "missing", entries: [], parserDuplicates: 0 };
   if (!opts.resolver)
     throw new UsageError("the standard protocol needs the catalogue to resolve titles (give --data-dir)");
-  const parsed = parseAnswer(text);
-  const resolver = opts.resolver;
+  // The reader needs the record's candidates and history: prose is read against the candidate list,
+  // and titles only restated from the history are not picks.
+  const read = AnswerReader.of(opts.resolver).read(text, {
+    candidates: record.candidates,
+    history: record.history,
+  });
   return {
-    shape: parsed.shape,
-    parserDuplicates: parsed.duplicates.length,
-    entries: parsed.titles.map((t) => {
-      const r = resolver.resolve(t, record.candidates ?? []);
-      return { title: t.title, items: r.items, method: r.method };
-    }),
+    shape: read.shape,
+    parserDuplicates: read.duplicates.length,
+    confidence: read.confidence,
+    restated: read.restated,
+    entries: read.picks.map((p) => ({
+      title: p.title,
+      items: p.items,
+      method: p.method,
+      confidence: p.confidence,
+    })),
   };
 }
 
@@ -160,19 +170,24 @@ function scoreStandardSystem(
   const name = systemName(source);
   const results: StandardRecordResult[] = [];
   const shapes: Record<string, number> = {};
+  const confidences: number[] = [];
   for (const record of testSet.records) {
     const answer = rankedAnswer(record, source, opts);
     shapes[answer.shape] = (shapes[answer.shape] ?? 0) + 1;
+    if (answer.confidence !== undefined) confidences.push(answer.confidence);
     const r = scoreStandardRecord(record, answer, { k: opts.k, candidatesOnly: opts.candidatesOnly });
     results.push(r);
     details.push({
       system: name,
       record: record.id,
       shape: answer.shape,
+      confidence: answer.confidence ?? null,
       titles: answer.entries.map((e) => e.title),
+      restated: answer.restated ?? [],
       slots: r.slots.map((s) => ({
         title: s.title,
         method: s.method,
+        confidence: s.confidence,
         items: s.items,
         sourceIds: opts.catalog ? s.items.map((i) => opts.catalog?.items[i].sourceId) : undefined,
         catalogTitles: opts.catalog ? s.items.map((i) => opts.catalog?.items[i].title) : undefined,
@@ -213,6 +228,8 @@ function scoreStandardSystem(
     errors: summary.errors,
     leakage: summary.leakage,
     shapes,
+    readConfidence:
+      confidences.length > 0 ? confidences.reduce((a, b) => a + b, 0) / confidences.length : null,
     perRecord,
   };
 }

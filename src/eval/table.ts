@@ -70,13 +70,14 @@ export function reportMarkdown(report: EvalReport): string {
       "Error rates:",
       "",
       table(
-        ["system", ...kinds.map((e) => ERROR_LABELS[e]), "answer shapes"],
+        ["system", ...kinds.map((e) => ERROR_LABELS[e]), "answer shapes", "reader confidence"],
         report.systems.map((s) => [
           s.name,
           ...kinds.map((e) => num(s.errors?.[e as keyof typeof s.errors] ?? Number.NaN, 3)),
           Object.entries(s.shapes ?? {})
             .map(([sh, c]) => `${sh} ${c}`)
             .join(", "),
+          num(s.readConfidence ?? Number.NaN, 3),
         ]),
       ),
     );

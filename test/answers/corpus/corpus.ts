@@ -117,7 +117,10 @@ export interface CorpusScore {
 }
 
 /** Score a reader: `read` returns the items of each slot, in answer order. */
-export function scoreCorpus(entries: readonly CorpusEntry[], read: (e: CorpusEntry) => number[][]): CorpusScore {
+export function scoreCorpus(
+  entries: readonly CorpusEntry[],
+  read: (e: CorpusEntry) => number[][],
+): CorpusScore {
   const out: CorpusScore = { intended: 0, correct: 0, extra: 0, byStyle: new Map(), misses: [] };
   for (const e of entries) {
     const got = read(e);
@@ -125,7 +128,8 @@ export function scoreCorpus(entries: readonly CorpusEntry[], read: (e: CorpusEnt
     e.intended.forEach((items, i) => {
       if ((got[i] ?? []).some((x) => items.includes(x))) ok++;
     });
-    for (let i = e.intended.length; i < got.length; i++) if (got[i].length > 0 && e.intended.length === 0) out.extra++;
+    for (let i = e.intended.length; i < got.length; i++)
+      if (got[i].length > 0 && e.intended.length === 0) out.extra++;
     out.intended += e.intended.length;
     out.correct += ok;
     const s = out.byStyle.get(e.style) ?? { intended: 0, correct: 0, answers: 0 };
