@@ -21,6 +21,8 @@ export interface Entry {
   /** Where the piece is in the cleaned text. */
   start: number;
   end: number;
+  /** The reason given beside the title when the shape says which text it is (a JSON field, table cells). */
+  reason?: string;
 }
 
 /** Pieces of one line read as an inline list ("A, B; C and D"): split points the reader may undo. */

@@ -5,6 +5,7 @@ export { type ParsedTitle, readEntry } from "./entry.js";
 export { type Mention, MentionIndex, type MentionRole } from "./mentions.js";
 export { type ParsedAnswer, type ParseOptions, parseAnswer } from "./parse.js";
 export { type AnswerContext, AnswerReader, type PickMethod, type ReadAnswer, type ReadPick } from "./read.js";
+export { pickReasons } from "./reasons.js";
 export {
   type Resolution,
   type ResolveMethod,

@@ -10,6 +10,13 @@ import type { Attempt, Entry } from "./attempt.js";
  */
 
 const TITLE_FIELDS = ["title", "name", "movie", "film", "item", "book", "anime"];
+const REASON_FIELD = /reason|why|explanation|because|description|justification|comment|rationale/i;
+
+/** A title read from JSON, with the reason its object gives. */
+interface JsonTitle {
+  title: string;
+  reason?: string;
+}
 
 function titleField(o: Record<string, unknown>): string | undefined {
   const keys = Object.keys(o).filter((k) => typeof o[k] === "string");
@@ -24,7 +31,12 @@ function titleField(o: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-function titlesOf(value: unknown): string[] {
+function reasonOf(o: Record<string, unknown>): string | undefined {
+  const k = Object.keys(o).find((key) => REASON_FIELD.test(key) && typeof o[key] === "string");
+  return k === undefined ? undefined : (o[k] as string);
+}
+
+function titlesOf(value: unknown): JsonTitle[] {
   if (Array.isArray(value)) {
     const objects = value.filter((v) => v && typeof v === "object" && !Array.isArray(v)) as Array<
       Record<string, unknown>
@@ -33,15 +45,15 @@ function titlesOf(value: unknown): string[] {
       objects.length === value.length && objects.every((o) => typeof o.rank === "number")
         ? [...objects].sort((a, b) => (a.rank as number) - (b.rank as number))
         : value;
-    const out: string[] = [];
+    const out: JsonTitle[] = [];
     for (const v of ranked) {
-      if (typeof v === "string") out.push(v);
+      if (typeof v === "string") out.push({ title: v });
       else if (v && typeof v === "object" && !Array.isArray(v)) {
         const o = v as Record<string, unknown>;
         const f = titleField(o);
         if (f) {
           const year = typeof o.year === "number" ? ` (${o.year})` : "";
-          out.push(`${o[f] as string}${year}`);
+          out.push({ title: `${o[f] as string}${year}`, reason: reasonOf(o) });
         }
       }
     }
@@ -58,7 +70,8 @@ function titlesOf(value: unknown): string[] {
     const f = titleField(o);
     if (f) return titlesOf([o]);
     const values = Object.values(o);
-    if (values.length >= 2 && values.every((v) => typeof v === "string")) return values as string[];
+    if (values.length >= 2 && values.every((v) => typeof v === "string"))
+      return (values as string[]).map((title) => ({ title }));
   }
   return [];
 }
@@ -87,8 +100,8 @@ function quotedListItems(s: string): string[] {
   return last === body.length ? out : [];
 }
 
-function located(titles: string[], start: number, end: number): Entry[] {
-  return titles.map((t) => ({ readings: [t], block: 0, start, end }));
+function located(titles: JsonTitle[], start: number, end: number): Entry[] {
+  return titles.map((t) => ({ readings: [t.title], block: 0, start, end, reason: t.reason ?? "" }));
 }
 
 export function jsonAttempt(text: string): Attempt {
@@ -105,7 +118,12 @@ export function jsonAttempt(text: string): Attempt {
     if (a < 0 || b <= a) continue;
     const slice = source.slice(a, b + 1);
     const value = parseJson(slice);
-    const titles = value === undefined ? (open === "[" ? quotedListItems(slice) : []) : titlesOf(value);
+    const titles =
+      value === undefined
+        ? open === "["
+          ? quotedListItems(slice).map((title) => ({ title }))
+          : []
+        : titlesOf(value);
     if (titles.length > 0)
       return {
         ...none,
@@ -119,7 +137,7 @@ export function jsonAttempt(text: string): Attempt {
     const s = line.trim();
     if (/^[{"]/.test(s)) {
       const v = parseJson(s);
-      const titles = v === undefined ? [] : typeof v === "string" ? [v] : titlesOf([v]);
+      const titles = v === undefined ? [] : typeof v === "string" ? [{ title: v }] : titlesOf([v]);
       entries.push(...located(titles, offset + pos, offset + pos + line.length));
     }
     pos += line.length + 1;

@@ -41,6 +41,8 @@ export interface Mention {
   words: number;
   /** Compared with or ruled out rather than picked (see the module comment). */
   comparison: boolean;
+  /** The words that made it a comparison ("loved", "such as", "is too"), or null. */
+  cue: string | null;
 }
 
 interface Variant {
@@ -278,7 +280,7 @@ export class MentionIndex {
       chosen.push(r);
     }
     chosen.sort((a, b) => a.from - b.from);
-    const mentions = chosen.map((r) => {
+    const mentions = chosen.map((r): Mention & { from: number; to: number } => {
       const lastToken = tokens[r.to - 1];
       // a possessive's "'s" is not part of the title
       const possessive = r.edits === 0 && lastToken.key !== r.variant.tokens[r.variant.tokens.length - 1];
@@ -292,6 +294,7 @@ export class MentionIndex {
         edits: r.edits,
         words: r.variant.tokens.length,
         comparison: false,
+        cue: null,
         from: r.from,
         to: r.to,
       };
@@ -361,7 +364,7 @@ function flagComparisons(
   for (const run of runs) {
     const first = run[0];
     const last = run[run.length - 1];
-    let flagged = false;
+    let flagged: string | null = null;
     // Tokens right before the run, in the same clause, articles skipped.
     let b = first.from - 1;
     while (b >= 0 && ARTICLES.has(tokens[b].key) && !clauseBreak(gap(b, b + 1))) b--;
@@ -374,18 +377,22 @@ function flagComparisons(
         for (let k = at; k < b; k++) inClause &&= !clauseBreak(gap(k, k + 1));
         if (!inClause) continue;
         if (cue[0] === "like" && at > 0 && WISH.has(tokens[at - 1].key)) continue;
-        flagged = true;
+        flagged = cue.join(" ");
         break;
       }
     }
-    if (!flagged && last.to < tokens.length && !clauseBreak(gap(last.to - 1, last.to))) {
+    if (flagged === null && last.to < tokens.length && !clauseBreak(gap(last.to - 1, last.to))) {
       for (const cue of AFTER_CUES) {
         if (startsWith(tokens, last.to, cue)) {
-          flagged = true;
+          flagged = cue.join(" ");
           break;
         }
       }
     }
-    if (flagged) for (const m of run) m.comparison = true;
+    if (flagged !== null)
+      for (const m of run) {
+        m.comparison = true;
+        m.cue = flagged;
+      }
   }
 }

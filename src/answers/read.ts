@@ -55,9 +55,17 @@ export interface ReadPick {
   reading: string | null;
   /** See the module comment. */
   confidence: number;
+  /** Where the pick's entry (list line, table row, heading, mention) is in `ReadAnswer.text`. */
+  span: { start: number; end: number };
+  /** A year written beside the title ("Fargo (1995)"), whether right or wrong. */
+  year: number | null;
+  /** The reason the shape gives for this pick by itself (a JSON field, a table row's other cells). */
+  statedReason: string | null;
 }
 
 export interface ReadAnswer {
+  /** The answer as read: special tokens and a reasoning model's thinking removed (clean.ts). */
+  text: string;
   shape: AnswerShape;
   /** Picks in rank order, first occurrence of each title. */
   picks: ReadPick[];
@@ -80,6 +88,7 @@ const MAX_JOIN = 4;
 interface Resolved {
   entry: Entry;
   title: string;
+  year: number | null;
   resolution: Resolution;
   inCandidates: boolean;
   /** In the history and not among the candidates. */
@@ -145,6 +154,7 @@ export class AnswerReader {
     const cand = itemSet(candidates);
     const hist = itemSet(context.history);
     const none: ReadAnswer = {
+      text: clean,
       shape: "none",
       picks: [],
       duplicates: [],
@@ -174,11 +184,11 @@ export class AnswerReader {
       if (attempt.strength === "strong") firstStructured ??= { attempt, evaluated: best };
       if (!acceptable(attempt, best)) continue;
       if (attempt.strength === "weak" && cand.size > 0 && proseGoesBeyond(best, prose())) continue;
-      return this.structured(attempt, best);
+      return this.structured(clean, attempt, best);
     }
-    const fromProse = this.fromMentions(prose(), candidates);
+    const fromProse = this.fromMentions(clean, prose(), candidates);
     if (fromProse.picks.length > 0 || !firstStructured) return fromProse.picks.length > 0 ? fromProse : none;
-    return this.structured(firstStructured.attempt, firstStructured.evaluated);
+    return this.structured(clean, firstStructured.attempt, firstStructured.evaluated);
   }
 
   private mentions(text: string, candidates: Set<number>, history: Set<number>): Mention[] {
@@ -203,7 +213,7 @@ export class AnswerReader {
     }
     const inCandidates = resolution.items.some((i) => cand.has(i));
     const historyOnly = !inCandidates && resolution.items.some((i) => hist.has(i));
-    return { entry, title: parsed.title, resolution, inCandidates, historyOnly };
+    return { entry, title: parsed.title, year: parsed.year, resolution, inCandidates, historyOnly };
   }
 
   /** Inline pieces joined back where that names a title better (dynamic programme over the pieces). */
@@ -294,15 +304,19 @@ export class AnswerReader {
     };
   }
 
-  private structured(attempt: Attempt, e: Evaluated): ReadAnswer {
+  private structured(text: string, attempt: Attempt, e: Evaluated): ReadAnswer {
     const picks: ReadPick[] = e.kept.map((r) => ({
       title: r.title,
       items: r.resolution.items,
       method: r.resolution.method,
       reading: r.resolution.reading,
       confidence: pickConfidence(r.resolution.method, r.resolution.score),
+      span: { start: r.entry.start, end: r.entry.end },
+      year: r.year,
+      statedReason: r.entry.reason ?? null,
     }));
     return {
+      text,
       shape: attempt.shape,
       picks,
       duplicates: e.duplicates,
@@ -313,7 +327,7 @@ export class AnswerReader {
     };
   }
 
-  private fromMentions(all: readonly Mention[], candidates: readonly TitleRef[]): ReadAnswer {
+  private fromMentions(text: string, all: readonly Mention[], candidates: readonly TitleRef[]): ReadAnswer {
     const haveCandidates = candidates.length > 0;
     const pos = candidatePositions(candidates);
     const listed = all.filter((m) => m.role === "candidate");
@@ -345,10 +359,14 @@ export class AnswerReader {
         method,
         reading: m.text,
         confidence: pickConfidence(method, 1),
+        span: { start: m.start, end: m.end },
+        year: null,
+        statedReason: null,
       });
     }
     const pickedTexts = new Set(picks.map((p) => p.items.join(",")));
     return {
+      text,
       shape: picks.length > 0 ? "prose" : "none",
       picks,
       duplicates: [],

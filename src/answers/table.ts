@@ -123,7 +123,9 @@ export function tableAttempt(text: string): Attempt {
         if (cell === "" || onlyNumbers(cell)) continue;
         textCells++;
         const readings = readEntry(stripLabel(cell));
-        if (readings.length > 0) entries.push({ readings, block, start: r.start, end: r.end });
+        // the row's other text cells are the reason
+        const reason = r.cells.filter((c, k) => k !== col && c.trim() !== "" && !onlyNumbers(c)).join(" — ");
+        if (readings.length > 0) entries.push({ readings, block, start: r.start, end: r.end, reason });
       }
     });
     if (textCells === 0) continue;

@@ -4,6 +4,7 @@ import { UsageError, writeFileAtomic } from "../core/index.js";
 import { type DatasetName, isDatasetName, loadDataset, readSplitDir } from "../data/index.js";
 import {
   makeSystems,
+  readReferences,
   readRunTestSet,
   readTestSet,
   reportMarkdown,
@@ -14,9 +15,10 @@ import {
 import { createBackend, GenerationCache, type LlmBackend } from "../llm/index.js";
 import { datasetFingerprint, loadModel } from "../recsys/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
+import { addExplanationFlags, type ExplanationFlags, setupJudge } from "./eval-judge.js";
 import { info, printResult, progressBar } from "./output.js";
 
-interface RunFlags {
+interface RunFlags extends ExplanationFlags {
   testset: string;
   system: string[];
   dataset?: string;
@@ -41,8 +43,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** Adds `run` to the `eval` group (src/cli/eval.ts owns the group). */
 export function registerEvalRun(evalCommand: Command): void {
-  evalCommand
-    .command("run")
+  addExplanationFlags(evalCommand.command("run"))
     .description(
       "run systems (LLMs, recommenders, baselines) over a test set, write their outputs, score them",
     )
@@ -88,6 +89,7 @@ export function registerEvalRun(evalCommand: Command): void {
       const split = flags.split
         ? readSplitDir(resolve(flags.split), { nUsers: catalog.nUsers, nItems: catalog.nItems })
         : undefined;
+      const references = flags.references ? readReferences(flags.references, testSet) : undefined;
       const needsLlm = flags.system.some((s) => /^(?:[^=]+=)?(llm|chatrec)(?::|$)/.test(s));
       let backend: LlmBackend | undefined;
       let cache: GenerationCache | undefined;
@@ -105,6 +107,15 @@ export function registerEvalRun(evalCommand: Command): void {
             typeof flags.cache === "string" ? flags.cache : join(ctx.cacheDir, "generations.sqlite"),
           );
       }
+      // The judge is set up (and its cost cap checked) before any system runs.
+      const judge = await setupJudge(
+        flags,
+        flags.cache === false
+          ? null
+          : {
+              path: typeof flags.cache === "string" ? flags.cache : join(ctx.cacheDir, "generations.sqlite"),
+            },
+      );
       const ac = new AbortController();
       const onSigint = () => {
         if (ac.signal.aborted) process.exit(130);
@@ -139,6 +150,9 @@ export function registerEvalRun(evalCommand: Command): void {
           train: split?.train,
           onProgress: bar,
           signal: ac.signal,
+          explanations: flags.explanations,
+          references,
+          judge: judge?.options,
         });
         bar.finish();
         writeRunOutputs(document, run.outputs, { outputs: flags.outputs, testset: flags.out });
@@ -155,6 +169,7 @@ export function registerEvalRun(evalCommand: Command): void {
         process.off("SIGINT", onSigint);
         cache?.close();
         await backend?.close();
+        await judge?.close();
       }
     });
 }

@@ -1,9 +1,12 @@
-import type { TitleRef } from "../../src/answers/index.js";
 import { Catalog, type CatalogItem, normalizeTitle } from "../../src/data/index.js";
 
-/** A catalogue made from raw MovieLens-style titles (dense id = position, source id = position + 1). */
+/**
+ * A catalogue made from raw MovieLens-style titles, each optionally followed by "|Genre,Genre"
+ * (dense id = position, source id = position + 1).
+ */
 export function smallCatalog(raw: readonly string[]): Catalog {
-  const items: CatalogItem[] = raw.map((t, id) => {
+  const items: CatalogItem[] = raw.map((line, id) => {
+    const [t, genres = ""] = line.split("|");
     const n = normalizeTitle(t);
     return {
       id,
@@ -13,7 +16,7 @@ export function smallCatalog(raw: readonly string[]): Catalog {
       key: n.key,
       year: n.year,
       altTitles: n.altTitles,
-      genres: [],
+      genres: genres === "" ? [] : genres.split(","),
       extra: {},
     };
   });
@@ -21,7 +24,7 @@ export function smallCatalog(raw: readonly string[]): Catalog {
 }
 
 /** Title refs of items, by their display titles. */
-export function refs(catalog: Catalog, titles: readonly string[]): TitleRef[] {
+export function refs(catalog: Catalog, titles: readonly string[]): Array<{ title: string; items: number[] }> {
   return titles.map((t) => {
     const it = catalog.items.find((x) => x.title === t);
     if (!it) throw new Error(`no item "${t}"`);

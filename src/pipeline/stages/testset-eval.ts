@@ -8,6 +8,7 @@ import {
   makeSystems,
   parseSystemSpec,
   readCandidatesFile,
+  readReferences,
   readRunTestSet,
   reportMarkdown,
   runEvaluation,
@@ -108,6 +109,39 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
           cache = new llm.GenerationCache(join(ctx.workDir, ".cache.sqlite"));
           closers.push(() => cache?.close());
         }
+        let judge: Omit<import("../../eval/index.js").JudgeOptions, "seed"> | undefined;
+        if (e.judge) {
+          const llm = await import("../../llm/index.js");
+          const j = e.judge;
+          const judgeBackend = await llm.createBackend({
+            llm: j.llm,
+            ...(j.llmModel ? { llmModel: j.llmModel } : {}),
+            ...(j.threads ? { threads: j.threads } : {}),
+            maxRetries: 0,
+          });
+          closers.push(() => judgeBackend.close());
+          const prices = llm.DEFAULT_PRICES;
+          if (
+            j.maxCostUsd !== undefined &&
+            llm.priceOf(prices, judgeBackend.kind, judgeBackend.model) === undefined
+          )
+            throw new UsageError(
+              `experiment: field eval.judge.maxCostUsd: no price for the judge model "${judgeBackend.model}"`,
+            );
+          const judgeCache = new llm.GenerationCache(join(ctx.workDir, ".judge-cache.sqlite"));
+          closers.push(() => judgeCache.close());
+          judge = {
+            backend: judgeBackend,
+            cache: judgeCache,
+            prices,
+            maxCostUsd: j.maxCostUsd,
+            retries: j.retries,
+            maxTokens: j.maxTokens,
+            ...(j.prompts ? { promptDir: j.prompts } : {}),
+            rubric: j.kind !== "pairwise",
+            pairwise: j.kind !== "rubric",
+          };
+        }
         const { loadModel } = await import("../../recsys/index.js");
         // The trained model's row is named after it, unless a baseline already has that name.
         const recsysField =
@@ -134,6 +168,9 @@ export function evalStage(config: ExperimentConfig, env: PipelineEnv): StageDefi
           train: split.train,
           onProgress: ctx.onProgress,
           signal: ctx.signal,
+          explanations: e.explanations,
+          ...(e.references ? { references: readReferences(e.references, testSet) } : {}),
+          ...(judge ? { judge } : {}),
         });
         writeRunOutputs(document, run.outputs, { outputs: join(ctx.workDir, "outputs.jsonl") });
         writeFileAtomic(
