@@ -1,4 +1,5 @@
 import type { Catalog } from "../data/index.js";
+import { numberVariants } from "./numbers.js";
 import { editDistance } from "./similarity.js";
 import { keyTokens, type Token, tokenize } from "./tokens.js";
 
@@ -204,7 +205,10 @@ export class MentionIndex {
           alts.find((a) => a.toLowerCase().includes(alt.toLowerCase().split(/\s+/).slice(-1)[0])) ?? null;
         lists.push(...titleVariants(alt, raw));
       }
-      for (const tokens of lists) addVariant(byKey, tokens, it.id);
+      for (const tokens of lists) {
+        addVariant(byKey, tokens, it.id);
+        for (const v of numberVariants(tokens.join(" "))) addVariant(byKey, v.split(" "), it.id);
+      }
     }
     for (const v of byKey.values()) {
       const first = this.byFirst.get(v.tokens[0]);
@@ -353,8 +357,10 @@ function flagComparisons(
   for (const m of mentions) {
     const last = runs[runs.length - 1];
     const prev = last?.[last.length - 1];
+    // a history title and a candidate are not one list ("you enjoyed Heat, Fargo and Crumb are …")
     const joined =
       prev !== undefined &&
+      (prev.role === "history") === (m.role === "history") &&
       /^[\s,/]*(?:(?:and|or|nor|&)\s*)?[\s,]*$/i.test(
         gap(prev.to - 1, m.from).replace(/\(\s*\d{4}\s*\)|["“”«»*_]/g, ""),
       );

@@ -82,6 +82,8 @@ export interface ReadAnswer {
 
 const EXACT_METHODS = new Set<PickMethod>(["key", "alt-key", "loose-key", "candidate", "fuzzy"]);
 const SHAPE_FACTOR: Record<Attempt["strength"] | "prose", number> = { strong: 1, weak: 0.9, prose: 0.8 };
+/** Words of a lead-in left before a list ("Top picks → …", "Ranking: …"). */
+const LEAD_WORDS = /\b(?:top|picks?|recommend\w*|answers?|rank(?:ing|ed)?|list|suggest\w*|choices?|final|order|here)\b/i;
 /** Inline pieces joined into one title at most. */
 const MAX_JOIN = 4;
 
@@ -287,7 +289,8 @@ export class AnswerReader {
       );
       const lead = firstPick < 0 ? resolved.length : firstPick;
       for (const r of resolved.slice(0, lead)) if (r.historyOnly) restated.push(r.title);
-      const fragment = (r: Resolved) => r.resolution.items.length === 0 && r.title.split(/\s+/).length > 4;
+      const fragment = (r: Resolved) =>
+        r.resolution.items.length === 0 && (r.title.split(/\s+/).length > 4 || LEAD_WORDS.test(r.title));
       resolved = resolved.filter((r, i) => !(i < lead && (r.historyOnly || fragment(r))));
     }
     return {

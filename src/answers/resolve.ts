@@ -1,4 +1,5 @@
 import { type Catalog, looseTitleKey, titleKey } from "../data/index.js";
+import { numberVariants } from "./numbers.js";
 import type { ParsedTitle } from "./parse.js";
 import { editSimilarity, TrigramIndex } from "./similarity.js";
 
@@ -6,7 +7,8 @@ import { editSimilarity, TrigramIndex } from "./similarity.js";
  * Title → catalogue items (DESIGN.md `TitleResolver`). Every reading of a parsed title is tried at
  * each step before the next step is tried:
  *  1. `key`: the comparison key (titles.ts `titleKey`) equals an item's key;
- *  2. `alt-key`: it equals the key of one of an item's alternative titles ("Seven" for "Se7en (Seven)");
+ *  2. `alt-key`: it equals the key of one of an item's alternative titles ("Seven" for "Se7en (Seven)"),
+ *     or of its title or an alternative title with numbers written the other way ("12 Monkeys");
  *  3. `loose-key`: equal once a leading "the"/"a"/"an" is ignored on both sides;
  *  4. `candidate`: it equals the key of a title in the record's candidate list (which may carry the
  *     seed's truncated titles, "A Fish Called Wand"), or is the single most similar candidate with
@@ -115,6 +117,9 @@ export class TitleResolver {
       addTo(this.byKey, it.key, it.id);
       addTo(this.byLoose, looseTitleKey(it.title), it.id);
       for (const alt of it.altTitles) addTo(this.byAlt, titleKey(alt), it.id);
+      // "12 Monkeys" for "Twelve Monkeys", "Star Trek 2" for "Star Trek II"
+      for (const k of [it.key, ...it.altTitles.map(titleKey)])
+        for (const v of numberVariants(k)) addTo(this.byAlt, v, it.id);
     }
     this.index = new TrigramIndex(catalog.items.map((it) => it.key));
   }

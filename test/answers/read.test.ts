@@ -74,6 +74,30 @@ describe("text cleaning and edit distance", () => {
     expect(cleanAnswerText("<think>only Fargo, cut off")).toBe("only Fargo, cut off");
   });
 
+  it("reads HTML lists as markdown", () => {
+    expect(cleanAnswerText("<ol><li><b>Fargo</b> (1996)</li><li>Heat</li></ol>")).toBe(
+      "- **Fargo** (1996)\n\n- Heat",
+    );
+  });
+
+  it("resolves numbers written the other way", () => {
+    const c = smallCatalog([
+      "Twelve Monkeys (1995)",
+      "Star Trek III: The Search for Spock (1984)",
+      "Seven (Se7en) (1995)",
+    ]);
+    const r = new TitleResolver(c);
+    expect(r.resolve("12 Monkeys")).toMatchObject({ items: [0], method: "alt-key" });
+    expect(r.resolve("Star Trek 3: The Search for Spock")).toMatchObject({ items: [1], method: "alt-key" });
+    expect(r.resolve("7").method).toBeNull(); // a bare number is not a title
+    expect(r.resolve("Se7en")).toMatchObject({ items: [2], method: "alt-key" });
+    const m = new MentionIndex(c).find("Start with 12 Monkeys.", {
+      candidates: new Set([0]),
+      history: new Set(),
+    });
+    expect(m.map((x) => x.items)).toEqual([[0]]);
+  });
+
   it("counts edits with adjacent transpositions", () => {
     expect(editDistance("seatle", "seattle")).toBe(1);
     expect(editDistance("stroy", "story")).toBe(1);
