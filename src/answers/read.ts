@@ -83,7 +83,8 @@ export interface ReadAnswer {
 const EXACT_METHODS = new Set<PickMethod>(["key", "alt-key", "loose-key", "candidate", "fuzzy"]);
 const SHAPE_FACTOR: Record<Attempt["strength"] | "prose", number> = { strong: 1, weak: 0.9, prose: 0.8 };
 /** Words of a lead-in left before a list ("Top picks → …", "Ranking: …"). */
-const LEAD_WORDS = /\b(?:top|picks?|recommend\w*|answers?|rank(?:ing|ed)?|list|suggest\w*|choices?|final|order|here)\b/i;
+const LEAD_WORDS =
+  /\b(?:top|picks?|recommend\w*|answers?|rank(?:ing|ed)?|list|suggest\w*|choices?|final|order|here)\b/i;
 /** Inline pieces joined into one title at most. */
 const MAX_JOIN = 4;
 

@@ -18,6 +18,7 @@ export interface ExplanationFlags {
   judgeKind: string;
   judgeMaxTokens: string;
   judgeThreads?: string;
+  judgeContextSize?: string;
   prices?: string;
 }
 
@@ -59,6 +60,7 @@ export function addExplanationFlags(cmd: Command): Command {
     )
     .option("--judge-max-tokens <n>", "longest judge reply in tokens", "256")
     .option("--judge-threads <n>", "CPU threads of an embedded judge model")
+    .option("--judge-context-size <n>", "context size in tokens of an embedded judge model")
     .option(
       "--prices <file>",
       'JSON price table {"model": {"input": $/1M, "output": $/1M}} over the defaults',
@@ -92,6 +94,7 @@ export async function setupJudge(
     llm: flags.judge,
     llmModel: flags.judgeModel,
     threads: intOption("--judge-threads", flags.judgeThreads, 1),
+    contextSize: intOption("--judge-context-size", flags.judgeContextSize, 16),
     maxRetries: 0,
   });
   if (maxCostUsd !== undefined && priceOf(prices, backend.kind, backend.model) === undefined) {

@@ -204,6 +204,8 @@ export async function runEvaluation(
   notes.push(...systems.map((s) => `${s.name}: ${s.description}`));
   report.notes.push(...notes);
   const texts = systems.filter((s) => results.get(s.name)?.kind === "text").map((s) => s.name);
+  if (opts.judge && texts.length === 0)
+    report.notes.push("judge: no system answered in text; nothing to judge");
   if (opts.judge && texts.length > 0) {
     const { details, ...judge } = await runJudge(testSet.records, textSystems(testSet, texts), {
       ...opts.judge,

@@ -276,6 +276,7 @@ export function judgeMarkdown(j: Omit<JudgeReport, "details">): string {
     "",
     `Judge usage: ${u.requests} requests (${u.cached} cached), ${u.promptTokens} prompt + ${u.completionTokens} completion tokens, ${u.costKnown ? `$${u.spentUsd.toFixed(4)}` : "cost unknown"}${u.stoppedBy === "cost-cap" ? "; stopped by the spending cap" : ""}.`,
   );
+  for (const f of j.failures) out.push(`- ${f.count} judgement(s) failed: ${f.example}`);
   for (const p of j.prompts)
     out.push(
       "",

@@ -126,6 +126,9 @@ describe("the judge against a local OpenAI-compatible server", () => {
       expect(poor.levels["weak or hallucinated"].mean).toBe(1);
       const failure = report.details.find((d) => d.system === "poor" && d.record === "r3");
       expect(failure?.failure).toMatch(/^malformed reply: "Verdict: meh"/);
+      expect(report.failures).toEqual([
+        { kind: "malformed reply", count: 1, example: 'malformed reply: "Verdict: meh"' },
+      ]);
       const [pair] = report.pairwise;
       expect(pair).toMatchObject({ a: "good", b: "poor", judged: 4, failed: 0, consistency: 0 });
       expect(pair.aspects.informativeness.win.mean).toBe(1);
@@ -205,6 +208,8 @@ describe.skipIf(!MODELS_DIR)("the judge with stories260K through the llama-cpp b
       // a story model does not write the JSON asked for
       expect(failed).toBeGreaterThan(0);
       expect(report.usage.requests).toBeGreaterThanOrEqual(8);
+      // failures are counted per request: a pairwise record is two requests
+      expect(report.failures.reduce((n, f) => n + f.count, 0)).toBeGreaterThanOrEqual(failed);
       console.log(
         `stories260K judge: rubric failed ${report.rubric.map((r) => `${r.system} ${r.failed}/2`).join(", ")}, pairwise failed ${pair.failed}/2; first reply ${JSON.stringify(report.details.find((d) => d.failure)?.failure)}`,
       );

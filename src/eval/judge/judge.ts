@@ -133,6 +133,8 @@ export interface JudgeReport {
   };
   /** With `dryRun`: what the first round would send; nothing else is filled. */
   dryRun?: JobEstimate;
+  /** Why judge requests failed (a pairwise record is two requests), by kind (numbers as N), with an example. */
+  failures: Array<{ kind: string; count: number; example: string }>;
   details: JudgeDetail[];
 }
 
@@ -243,6 +245,7 @@ export async function runJudge(
       costKnown: true,
       stoppedBy: null,
     },
+    failures: [],
     details: [],
   };
   if (opts.dryRun) {
@@ -261,6 +264,16 @@ export async function runJudge(
       for (let j = i + 1; j < systems.length; j++)
         report.pairwise.push(summarizePair(systems[i].name, systems[j].name, records, results, report, opts));
   }
+  const kinds = new Map<string, { kind: string; count: number; example: string }>();
+  for (const r of results.values()) {
+    if (!r.failure || r.value !== null) continue;
+    // one line per kind of failure: numbers vary between requests ("prompt has 3831 tokens")
+    const kind = r.failure.replace(/\d+/g, "N").replace(/(malformed reply): .*/s, "$1");
+    const k = kinds.get(kind) ?? { kind, count: 0, example: r.failure };
+    k.count++;
+    kinds.set(kind, k);
+  }
+  report.failures = [...kinds.values()].sort((a, b) => b.count - a.count);
   return report;
 }
 
