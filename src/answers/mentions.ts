@@ -191,9 +191,21 @@ function rawAlternatives(raw: string): string[] {
   return [...raw.matchAll(/\(([^()]*)\)/g)].map((m) => m[1].trim()).filter((g) => !/^\d{4}$/.test(g));
 }
 
+const indexes = new WeakMap<Catalog, MentionIndex>();
+
 export class MentionIndex {
   private readonly byFirst = new Map<string, Variant[]>();
   private readonly byItem = new Map<number, Variant[]>();
+
+  /** One index per catalogue, built on first use. */
+  static of(catalog: Catalog): MentionIndex {
+    let index = indexes.get(catalog);
+    if (!index) {
+      index = new MentionIndex(catalog);
+      indexes.set(catalog, index);
+    }
+    return index;
+  }
 
   constructor(catalog: Catalog) {
     const byKey = new Map<string, Variant>();

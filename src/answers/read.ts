@@ -136,8 +136,6 @@ function pickConfidence(method: PickMethod | null, score: number): number {
 const readers = new WeakMap<TitleResolver, AnswerReader>();
 
 export class AnswerReader {
-  private mentionIndex: MentionIndex | null = null;
-
   constructor(readonly resolver: TitleResolver) {}
 
   /** One reader per resolver, so its title index is built once however many records are read. */
@@ -195,8 +193,7 @@ export class AnswerReader {
   }
 
   private mentions(text: string, candidates: Set<number>, history: Set<number>): Mention[] {
-    this.mentionIndex ??= new MentionIndex(this.resolver.catalog);
-    return this.mentionIndex.find(text, { candidates, history });
+    return MentionIndex.of(this.resolver.catalog).find(text, { candidates, history });
   }
 
   private resolveEntry(

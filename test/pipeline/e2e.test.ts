@@ -141,7 +141,7 @@ describe("experiment files end to end", () => {
     // a second run reuses everything
     const again = JSON.parse(cli(["--json", "run", "exp.yaml"], cwd).stdout);
     expect(again.stages.every((s: { skipped: boolean }) => s.skipped)).toBe(true);
-  });
+  }, 300_000);
 
   it("a run killed mid-stage resumes: finished stages are reused and training continues from its checkpoint", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "recalpaca-kill-"));

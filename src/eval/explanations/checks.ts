@@ -67,7 +67,7 @@ export class ReasonChecker {
     readonly catalog: Catalog,
     private readonly resolver: TitleResolver,
   ) {
-    this.mentions = new MentionIndex(catalog);
+    this.mentions = MentionIndex.of(catalog);
     this.genres = new GenreLexicon(catalog);
   }
 
