@@ -5,6 +5,7 @@ import { type DatasetName, isDatasetName, loadDataset, readSplitDir } from "../d
 import {
   ANSWER_MAX_TOKENS,
   makeSystems,
+  readReferences,
   readRunTestSet,
   readTestSet,
   reportMarkdown,
@@ -15,11 +16,12 @@ import {
 import { DEFAULT_GRACE_MS, type OpenedLlm, openLlm } from "../llm/index.js";
 import { datasetFingerprint, loadModel } from "../recsys/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
+import { addExplanationFlags, type ExplanationFlags, setupJudge } from "./eval-judge.js";
 import { withInterrupt } from "./interrupt.js";
 import { resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
-interface RunFlags {
+interface RunFlags extends ExplanationFlags {
   testset: string;
   system: string[];
   dataset?: string;
@@ -44,8 +46,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** Adds `run` to the `eval` group (src/cli/eval.ts owns the group). */
 export function registerEvalRun(evalCommand: Command): void {
-  evalCommand
-    .command("run")
+  addExplanationFlags(evalCommand.command("run"))
     .description(
       "run systems (LLMs, recommenders, baselines) over a test set, write their outputs, score them",
     )
@@ -94,6 +95,7 @@ export function registerEvalRun(evalCommand: Command): void {
       const split = flags.split
         ? readSplitDir(resolve(flags.split), { nUsers: catalog.nUsers, nItems: catalog.nItems })
         : undefined;
+      const references = flags.references ? readReferences(flags.references, testSet) : undefined;
       const needsLlm = flags.system.some((s) => /^(?:[^=]+=)?(llm|chatrec)(?::|$)/.test(s));
       let opened: OpenedLlm | undefined;
       if (needsLlm) {
@@ -108,6 +110,12 @@ export function registerEvalRun(evalCommand: Command): void {
           concurrency: intOption("--concurrency", flags.concurrency, 1),
         });
       }
+      // The judge is set up (and its cost cap checked) before any system runs.
+      const judge = await setupJudge(
+        ctx,
+        flags,
+        typeof flags.cache === "string" ? flags.cache : flags.cache === false ? false : undefined,
+      );
       try {
         const systems = makeSystems(flags.system, {
           backend: opened?.backend,
@@ -136,6 +144,9 @@ export function registerEvalRun(evalCommand: Command): void {
               train: split?.train,
               onProgress: bar,
               signal,
+              explanations: flags.explanations,
+              references,
+              judge: judge?.options,
             }),
           {
             quiet: ctx.quiet,
@@ -159,6 +170,7 @@ export function registerEvalRun(evalCommand: Command): void {
         );
       } finally {
         await opened?.close();
+        await judge?.close();
       }
     });
 }

@@ -9,16 +9,21 @@ import {
   PROTOCOLS,
   type ProtocolName,
   readRankings,
+  readReferences,
   readTestSet,
   reportMarkdown,
+  runJudge,
   type SystemSource,
   scoreTestSet,
+  textSystems,
 } from "../eval/index.js";
 import { contextOf, intOption } from "./context.js";
+import { addExplanationFlags, type ExplanationFlags, setupJudge } from "./eval-judge.js";
 import { registerEvalRun } from "./eval-run.js";
+import { withInterrupt } from "./interrupt.js";
 import { info, printResult, progressBar } from "./output.js";
 
-interface ScoreFlags {
+interface ScoreFlags extends ExplanationFlags {
   testset: string;
   field: string[];
   outputs: string[];
@@ -29,13 +34,14 @@ interface ScoreFlags {
   dataset?: string;
   details?: string;
   resamples: string;
+  cache: string | boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function register(program: Command): void {
   const group = program.command("eval").description("score model outputs and run systems over test sets");
-  group
+  const score = group
     .command("score")
     .description(
       "score outputs already in a test set (or beside it) and external rankings; one table comparing all systems",
@@ -72,49 +78,64 @@ export function register(program: Command): void {
     )
     .option("--details <file>", "write per-record details (parsed titles, resolution, hits, errors) as JSONL")
     .option("--resamples <n>", "bootstrap resamples for intervals and paired tests", "1000")
-    .action(async (flags: ScoreFlags, cmd: Command) => {
-      const ctx = contextOf(cmd);
-      if (!(PROTOCOLS as readonly string[]).includes(flags.protocol)) {
-        throw new UsageError(`--protocol must be one of ${PROTOCOLS.join(", ")}, got "${flags.protocol}"`);
-      }
-      const protocol = flags.protocol as ProtocolName;
-      const k = intOption("-k", flags.cutoff, 1) as number;
-      const resamples = intOption("--resamples", flags.resamples, 1) as number;
-      if (flags.field.length + flags.outputs.length + flags.rankings.length === 0) {
-        throw new UsageError(
-          "nothing to score: give --field <name> (e.g. output2), --outputs <file> or --rankings <file>",
-        );
-      }
-      const needCatalog = protocol === "standard" || flags.rankings.length > 0;
-      // The dataset is known only from the file's header; read once without a catalogue to learn it.
-      const probe = readTestSet(flags.testset);
-      let catalog: Catalog | undefined;
-      if (needCatalog) {
-        const name = (flags.dataset ?? probe.dataset) as DatasetName;
-        const bar = progressBar(ctx);
-        info(ctx, `loading ${name} catalogue…`);
-        const loaded = await loadDataset(name, {
-          dataDir: ctx.dataDir,
-          cacheDir: ctx.cacheDir,
-          onProgress: bar,
-        });
-        bar.finish();
-        catalog = loaded.catalog;
-      }
-      const testSet = catalog ? readTestSet(flags.testset, { catalog }) : probe;
-      const fields = [...flags.field];
-      for (const f of flags.outputs) {
-        for (const name of attachOutputs(testSet, f)) if (!fields.includes(name)) fields.push(name);
-      }
-      const sources: SystemSource[] = fields.map((field) => ({ kind: "field", field }));
-      for (const f of flags.rankings) {
-        sources.push({
-          kind: "rankings",
-          name: basename(f, extname(f)),
-          rankings: readRankings(f, catalog as Catalog),
-        });
-      }
-      const report = scoreTestSet(testSet, sources, {
+    .option("--cache <db>", "the judge's SQLite generation cache (default <cache-dir>/generations.sqlite)")
+    .option("--no-cache", "the judge sends every request, caches nothing");
+  addExplanationFlags(score).action(async (flags: ScoreFlags, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    if (!(PROTOCOLS as readonly string[]).includes(flags.protocol)) {
+      throw new UsageError(`--protocol must be one of ${PROTOCOLS.join(", ")}, got "${flags.protocol}"`);
+    }
+    const protocol = flags.protocol as ProtocolName;
+    const k = intOption("-k", flags.cutoff, 1) as number;
+    const resamples = intOption("--resamples", flags.resamples, 1) as number;
+    if (flags.field.length + flags.outputs.length + flags.rankings.length === 0) {
+      throw new UsageError(
+        "nothing to score: give --field <name> (e.g. output2), --outputs <file> or --rankings <file>",
+      );
+    }
+    const needCatalog =
+      protocol === "standard" ||
+      flags.rankings.length > 0 ||
+      Boolean(flags.explanations) ||
+      Boolean(flags.references);
+    // The dataset is known only from the file's header; read once without a catalogue to learn it.
+    const probe = readTestSet(flags.testset);
+    let catalog: Catalog | undefined;
+    if (needCatalog) {
+      const name = (flags.dataset ?? probe.dataset) as DatasetName;
+      const bar = progressBar(ctx);
+      info(ctx, `loading ${name} catalogue…`);
+      const loaded = await loadDataset(name, {
+        dataDir: ctx.dataDir,
+        cacheDir: ctx.cacheDir,
+        onProgress: bar,
+      });
+      bar.finish();
+      catalog = loaded.catalog;
+    }
+    const testSet = catalog ? readTestSet(flags.testset, { catalog }) : probe;
+    const fields = [...flags.field];
+    for (const f of flags.outputs) {
+      for (const name of attachOutputs(testSet, f)) if (!fields.includes(name)) fields.push(name);
+    }
+    const sources: SystemSource[] = fields.map((field) => ({ kind: "field", field }));
+    for (const f of flags.rankings) {
+      sources.push({
+        kind: "rankings",
+        name: basename(f, extname(f)),
+        rankings: readRankings(f, catalog as Catalog),
+      });
+    }
+    const references = flags.references ? readReferences(flags.references, testSet) : undefined;
+    // The judge is set up (and its cost cap checked) before anything is scored.
+    const judge = await setupJudge(
+      ctx,
+      flags,
+      typeof flags.cache === "string" ? flags.cache : flags.cache === false ? false : undefined,
+    );
+    let report: EvalReport;
+    try {
+      report = scoreTestSet(testSet, sources, {
         protocol,
         k,
         candidatesOnly: flags.candidatesOnly,
@@ -122,13 +143,34 @@ export function register(program: Command): void {
         resamples,
         resolver: catalog ? new TitleResolver(catalog) : undefined,
         catalog,
+        explanations: flags.explanations,
+        references,
       });
-      if (flags.details) {
-        writeFileAtomic(flags.details, report.details.map((d) => `${JSON.stringify(d)}\n`).join(""));
-        info(ctx, `per-record details: ${flags.details}`);
+      if (judge) {
+        const texts = textSystems(testSet, fields);
+        const bar = progressBar(ctx);
+        const { details, ...summary } = await withInterrupt((signal) =>
+          runJudge(testSet.records, texts, {
+            ...judge.options,
+            seed: ctx.seed,
+            resamples,
+            signal,
+            onProgress: bar,
+          }),
+        );
+        bar.finish();
+        report.judge = summary;
+        for (const d of details) report.details.push({ kind: "judge", ...d });
       }
-      printResult(ctx, jsonOf(report), () => reportMarkdown(report));
-    });
+    } finally {
+      await judge?.close();
+    }
+    if (flags.details) {
+      writeFileAtomic(flags.details, report.details.map((d) => `${JSON.stringify(d)}\n`).join(""));
+      info(ctx, `per-record details: ${flags.details}`);
+    }
+    printResult(ctx, jsonOf(report), () => reportMarkdown(report));
+  });
   registerEvalRun(group);
 }
 

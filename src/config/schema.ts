@@ -171,6 +171,28 @@ export const evalSectionSchema = z
     /** Bootstrap resamples of the confidence intervals. */
     resamples: z.number().int().positive().default(1000),
     candidatesOnly: z.boolean().default(false),
+    /** Automatic checks of the text systems' explanations (grounded, contradicted, …). */
+    explanations: z.boolean().default(false),
+    /** Teacher answers to compare the explanations with (ROUGE-L, BLEU-4): a file path. */
+    references: z.string().min(1).optional(),
+    /** An LLM judge of the text systems' answers (rubric per answer, pairwise in both orders). */
+    judge: z
+      .object({
+        /** A .gguf path or an http(s) base URL. */
+        llm: z.string().min(1),
+        llmModel: z.string().optional(),
+        kind: z.enum(["both", "rubric", "pairwise"]).default("both"),
+        /** Spending cap in dollars (needs a price for the model). */
+        maxCostUsd: z.number().nonnegative().optional(),
+        /** Times a malformed reply is asked again before it counts as a failure. */
+        retries: z.number().int().nonnegative().default(1),
+        maxTokens: z.number().int().positive().default(256),
+        /** A folder with rubric-vN.md / pairwise-vN.md prompts instead of the built-in ones. */
+        prompts: z.string().optional(),
+        threads: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

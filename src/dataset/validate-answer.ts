@@ -1,6 +1,6 @@
 import {
+  AnswerReader,
   type ParsedTitle,
-  parseAnswer,
   readEntry,
   type TitleRef,
   type TitleResolver,
@@ -34,8 +34,9 @@ const MIN_REASON_WORDS = 3;
  * format (`N. Title (Year) - reason`, `parseNumberedAnswer`), each resolving (answers module:
  * `readEntry` readings → `TitleResolver`, candidates first) to a candidate item that the user has not
  * rated, no two picks with the same title (normalised: duplicate catalogue entries such as ML-100k's two
- * "Money Talks" are one title to a reader), each with a reason of at least three words. When the answer has no numbered lines the
- * answers module's free-form parser reports what it did find.
+ * "Money Talks" are one title to a reader), each with a reason of at least three words. When the answer
+ * has no numbered lines the answers module's reader (with the candidates and the user's rated items)
+ * reports what it did find.
  */
 export function validateAnswer(
   text: string,
@@ -46,18 +47,21 @@ export function validateAnswer(
   const k = ctx.selectCount ?? 5;
   const problems: string[] = [];
   const lines = parseNumberedAnswer(text);
+  const candSet = new Set(ctx.candidates);
+  const refs: TitleRef[] = ctx.candidates.map((i) => ({ title: catalog.items[i].title, items: [i] }));
   if (lines.length === 0) {
-    const free = parseAnswer(text);
+    const free = AnswerReader.of(resolver).read(text, {
+      candidates: refs,
+      history: [...ctx.rated].map((i) => ({ title: catalog.items[i].title, items: [i] })),
+    });
     problems.push(
-      free.titles.length === 0
+      free.picks.length === 0
         ? `no numbered list found; answer with exactly ${k} lines "N. Title (Year) - reason"`
-        : `no numbered list found (read ${free.titles.length} title(s) as ${free.shape}); answer with exactly ${k} lines "N. Title (Year) - reason"`,
+        : `no numbered list found (read ${free.picks.length} title(s) as ${free.shape}); answer with exactly ${k} lines "N. Title (Year) - reason"`,
     );
     return { valid: false, picks: [], problems };
   }
   if (lines.length !== k) problems.push(`expected exactly ${k} numbered picks, got ${lines.length}`);
-  const candSet = new Set(ctx.candidates);
-  const refs: TitleRef[] = ctx.candidates.map((i) => ({ title: catalog.items[i].title, items: [i] }));
   const picks: number[] = [];
   /** Normalised title → the pick that named it first. */
   const seen = new Map<string, number>();

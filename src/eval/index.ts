@@ -1,6 +1,42 @@
 /** Test-set files, evaluation protocols (standard, recalpaca-paper), scoring and tables. */
 
 export { candidatesByUser, readCandidatesFile, type UserCandidates } from "./candidates-file.js";
+export {
+  checkAnswer,
+  corpusBleu4,
+  distinctN,
+  EXPLANATION_RATES,
+  type ExplanationOptions,
+  type ExplanationRate,
+  type ExplanationRecord,
+  type ExplanationSummary,
+  isContradicted,
+  isGrounded,
+  type ReasonCheck,
+  ReasonChecker,
+  type ReferenceSummary,
+  readReferences,
+  referenceScores,
+  summarizeExplanations,
+} from "./explanations/index.js";
+export {
+  JUDGE_KINDS,
+  type JudgedSystem,
+  type JudgeKind,
+  type JudgeOptions,
+  type JudgePrompt,
+  type JudgeReport,
+  loadJudgePrompt,
+  type OpenedJudge,
+  type OpenJudgeOptions,
+  openJudge,
+  type PairwiseSummary,
+  parsePairwiseReply,
+  parseRubricReply,
+  RUBRIC_LEVELS,
+  type RubricSummary,
+  runJudge,
+} from "./judge/index.js";
 export { attachOutputs, type Ranking, readRankings } from "./outputs-file.js";
 export {
   PAPER_NDCG_NOTE,
@@ -55,6 +91,7 @@ export {
   type SystemScore,
   type SystemSource,
   scoreTestSet,
+  textSystems,
 } from "./score.js";
 export {
   type SeedPromptLists,
@@ -73,7 +110,7 @@ export {
   type SystemSpec,
 } from "./systems/registry.js";
 export type { EvalSystem, RunRecord, SystemContext, SystemResult } from "./systems/types.js";
-export { reportMarkdown } from "./table.js";
+export { explanationsMarkdown, judgeMarkdown, referencesMarkdown, reportMarkdown } from "./table.js";
 export {
   type BuildSummary,
   type BuildTestSetOptions,

@@ -28,6 +28,11 @@ export interface EvalRecord {
   history: EvalItemRef[] | null;
   /** Model outputs by field name (seed files: `output`, `output2`). */
   outputs: Record<string, string>;
+  /**
+   * The prompts the record was asked with, when the file keeps them (the one with the top-1 sentence
+   * first): what an LLM judge is shown and how teacher references are matched to records.
+   */
+  prompts?: Array<{ instruction: string; input: string }>;
 }
 
 export type TestSetFormat = "recalpaca-seed" | "recalpaca-testset";

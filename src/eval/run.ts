@@ -9,10 +9,11 @@ import {
 } from "../core/index.js";
 import type { Catalog } from "../data/index.js";
 import { bootstrapCI } from "../metrics/index.js";
+import { type JudgeOptions, runJudge } from "./judge/index.js";
 import type { Ranking } from "./outputs-file.js";
 import { STANDARD_METRICS } from "./protocols/standard.js";
 import type { TestSet } from "./record.js";
-import { type EvalReport, type SystemScore, type SystemSource, scoreTestSet } from "./score.js";
+import { type EvalReport, type SystemScore, type SystemSource, scoreTestSet, textSystems } from "./score.js";
 import type { EvalSystem, RunRecord, SystemContext, SystemResult } from "./systems/types.js";
 import { ourTestSet } from "./testset-file.js";
 
@@ -71,6 +72,12 @@ export interface RunOptions {
   train?: SystemContext["train"];
   onProgress?: SystemContext["onProgress"];
   signal?: AbortSignal;
+  /** Automatic checks of the text systems' explanations (score.ts `explanations`). */
+  explanations?: boolean;
+  /** Teacher answers by record id: ROUGE-L / BLEU-4 of the explanations. */
+  references?: ReadonlyMap<string, string>;
+  /** An LLM judge of the text systems' answers (src/eval/judge); seed, signal and progress are the run's. */
+  judge?: Omit<JudgeOptions, "seed" | "signal" | "onProgress">;
 }
 
 export interface EvalRunResult {
@@ -174,6 +181,8 @@ export async function runEvaluation(
         resamples,
         resolver: new TitleResolver(catalog),
         catalog,
+        explanations: opts.explanations,
+        references: opts.references,
       })
     : {
         protocol: "standard",
@@ -206,6 +215,20 @@ export async function runEvaluation(
     );
   notes.push(...systems.map((s) => `${s.name}: ${s.description}`));
   report.notes.push(...notes);
+  const texts = systems.filter((s) => results.get(s.name)?.kind === "text").map((s) => s.name);
+  if (opts.judge && texts.length === 0)
+    report.notes.push("judge: no system answered in text; nothing to judge");
+  if (opts.judge && texts.length > 0) {
+    const { details, ...judge } = await runJudge(testSet.records, textSystems(testSet, texts), {
+      ...opts.judge,
+      seed: opts.seed,
+      resamples: opts.judge.resamples ?? opts.resamples,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+    });
+    report.judge = judge;
+    for (const d of details) report.details.push({ kind: "judge", ...d });
+  }
   return { report, outputs, results };
 }
 

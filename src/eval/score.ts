@@ -1,7 +1,15 @@
-import { parseAnswer, type TitleResolver } from "../answers/index.js";
+import { AnswerReader, type TitleResolver } from "../answers/index.js";
 import { UsageError } from "../core/index.js";
 import type { Catalog } from "../data/index.js";
 import { bootstrapCI, type ConfidenceInterval, type PairedTestResult, pairedTest } from "../metrics/index.js";
+import {
+  type ExplanationRecord,
+  type ExplanationSummary,
+  type ReferenceSummary,
+  referenceScores,
+  summarizeExplanations,
+} from "./explanations/index.js";
+import type { JudgedSystem, JudgeReport } from "./judge/index.js";
 import type { Ranking } from "./outputs-file.js";
 import { PAPER_NDCG_NOTE, type PaperStage, scorePaper } from "./protocols/recalpaca-paper.js";
 import {
@@ -40,6 +48,10 @@ export interface ScoreOptions {
   resolver?: TitleResolver;
   /** Used to name items in details and rankings. */
   catalog?: Catalog;
+  /** Automatic checks of the explanations of text answers (needs `resolver`). */
+  explanations?: boolean;
+  /** Teacher answers by record id (explanations/references-file.ts): ROUGE-L and BLEU-4 of the explanations. */
+  references?: ReadonlyMap<string, string>;
 }
 
 export type MetricSummary = ConfidenceInterval;
@@ -56,8 +68,10 @@ export interface SystemScore {
   /** recalpaca-paper: records per extraction stage and per number of titles kept. */
   stages?: Partial<Record<PaperStage, number>>;
   titlesKept?: Record<number, number>;
-  /** Answer shapes the parser recognised (standard protocol). */
+  /** Answer shapes the reader recognised (standard protocol). */
   shapes?: Record<string, number>;
+  /** Standard protocol: the reader's mean confidence over text answers (null without any). */
+  readConfidence?: number | null;
   /** Per-record values by metric, in record order (NaN where undefined). */
   perRecord: Record<string, number[]>;
 }
@@ -80,6 +94,12 @@ export interface EvalReport {
   notes: string[];
   /** One object per system and record (written as JSONL by the CLI). */
   details: Record<string, unknown>[];
+  /** `explanations`: automatic checks per text system. */
+  explanations?: ExplanationSummary[];
+  /** `references`: explanations against the teacher's, per text system. */
+  references?: ReferenceSummary[];
+  /** An LLM judge's verdicts (src/eval/judge), when one was asked. */
+  judge?: Omit<JudgeReport, "details">;
 }
 
 export const PAPER_METRICS = ["precision", "recall", "ndcg"] as const;
@@ -113,15 +133,23 @@ export function rankedAnswer(record: EvalRecord, source: SystemSource, opts: Sco
   if (text === undefined) return { shape: "missing", entries: [], parserDuplicates: 0 };
   if (!opts.resolver)
     throw new UsageError("the standard protocol needs the catalogue to resolve titles (give --data-dir)");
-  const parsed = parseAnswer(text);
-  const resolver = opts.resolver;
+  // The reader needs the record's candidates and history: prose is read against the candidate list,
+  // and titles only restated from the history are not picks.
+  const read = AnswerReader.of(opts.resolver).read(text, {
+    candidates: record.candidates,
+    history: record.history,
+  });
   return {
-    shape: parsed.shape,
-    parserDuplicates: parsed.duplicates.length,
-    entries: parsed.titles.map((t) => {
-      const r = resolver.resolve(t, record.candidates ?? []);
-      return { title: t.title, items: r.items, method: r.method };
-    }),
+    shape: read.shape,
+    parserDuplicates: read.duplicates.length,
+    confidence: read.confidence,
+    restated: read.restated,
+    entries: read.picks.map((p) => ({
+      title: p.title,
+      items: p.items,
+      method: p.method,
+      confidence: p.confidence,
+    })),
   };
 }
 
@@ -160,19 +188,24 @@ function scoreStandardSystem(
   const name = systemName(source);
   const results: StandardRecordResult[] = [];
   const shapes: Record<string, number> = {};
+  const confidences: number[] = [];
   for (const record of testSet.records) {
     const answer = rankedAnswer(record, source, opts);
     shapes[answer.shape] = (shapes[answer.shape] ?? 0) + 1;
+    if (answer.confidence !== undefined) confidences.push(answer.confidence);
     const r = scoreStandardRecord(record, answer, { k: opts.k, candidatesOnly: opts.candidatesOnly });
     results.push(r);
     details.push({
       system: name,
       record: record.id,
       shape: answer.shape,
+      confidence: answer.confidence ?? null,
       titles: answer.entries.map((e) => e.title),
+      restated: answer.restated ?? [],
       slots: r.slots.map((s) => ({
         title: s.title,
         method: s.method,
+        confidence: s.confidence,
         items: s.items,
         sourceIds: opts.catalog ? s.items.map((i) => opts.catalog?.items[i].sourceId) : undefined,
         catalogTitles: opts.catalog ? s.items.map((i) => opts.catalog?.items[i].title) : undefined,
@@ -213,6 +246,8 @@ function scoreStandardSystem(
     errors: summary.errors,
     leakage: summary.leakage,
     shapes,
+    readConfidence:
+      confidences.length > 0 ? confidences.reduce((a, b) => a + b, 0) / confidences.length : null,
     perRecord,
   };
 }
@@ -273,6 +308,8 @@ export function scoreTestSet(
     throw new UsageError(`-k must be a positive integer, got ${opts.k}`);
   checkSources(testSet, sources);
   const details: Record<string, unknown>[] = [];
+  let explanations: ExplanationSummary[] | undefined;
+  let references: ReferenceSummary[] | undefined;
   const systems = sources.map((s) =>
     opts.protocol === "standard"
       ? scoreStandardSystem(testSet, s, opts, details)
@@ -292,6 +329,24 @@ export function scoreTestSet(
     }
   }
   const notes: string[] = [];
+  const fields = sources.filter((s) => s.kind === "field").map((s) => s.field);
+  if ((opts.explanations || opts.references) && fields.length > 0) {
+    if (!opts.resolver)
+      throw new UsageError("explanations are read against the catalogue: give --data-dir (and --dataset)");
+    const resolver = opts.resolver;
+    const shared = { k: opts.k, seed: opts.seed, resamples: opts.resamples, resolver };
+    const texts = textSystems(testSet, fields);
+    if (opts.explanations) {
+      const exDetails: ExplanationRecord[] = [];
+      explanations = texts.map((sys) =>
+        summarizeExplanations(sys.name, testSet.records, sys.texts, shared, exDetails),
+      );
+      for (const d of exDetails) details.push({ kind: "explanations", ...d });
+    }
+    const refs = opts.references;
+    if (refs)
+      references = texts.map((sys) => referenceScores(sys.name, testSet.records, sys.texts, refs, shared));
+  }
   if (opts.protocol === "recalpaca-paper") {
     notes.push(
       "recalpaca-paper protocol (SEED.md §5): exact-string matching, precision over list length, recall over |testGT|.",
@@ -322,5 +377,19 @@ export function scoreTestSet(
     paired,
     notes,
     details,
+    ...(explanations ? { explanations } : {}),
+    ...(references ? { references } : {}),
   };
+}
+
+/** The text answers of output fields, by record id (what the explanation checks and the judge read). */
+export function textSystems(testSet: TestSet, fields: readonly string[]): JudgedSystem[] {
+  return fields.map((field) => {
+    const texts = new Map<string, string>();
+    for (const r of testSet.records) {
+      const t = r.outputs[field];
+      if (t !== undefined) texts.set(r.id, t);
+    }
+    return { name: field, texts };
+  });
 }

@@ -125,6 +125,12 @@ export function seedTestSet(path: string, json: unknown[], catalog?: Catalog): T
       top1: ref(top1, "answer", "top1"),
       history: [...lists.liked, ...lists.disliked].map((t) => ref(t, "list", "history")),
       outputs,
+      prompts: [
+        { instruction: typeof rec.instruction === "string" ? rec.instruction : "", input: prompt },
+        ...(typeof rec.input === "string"
+          ? [{ instruction: typeof rec.instruction === "string" ? rec.instruction : "", input: rec.input }]
+          : []),
+      ],
     };
   });
   return { path, format: "recalpaca-seed", dataset: "ml-100k", header: null, records, unmapped };

@@ -1,6 +1,13 @@
+import type { JobEstimate } from "../llm/index.js";
+import type { ExplanationSummary, ReferenceSummary } from "./explanations/index.js";
+import type { JudgeReport } from "./judge/index.js";
 import type { EvalReport, MetricSummary } from "./score.js";
 
-/** Markdown rendering of an EvalReport: one table comparing all systems, then errors, leakage, paired tests. */
+/**
+ * Markdown rendering of an EvalReport: one table comparing all systems, then errors, leakage, paired
+ * tests, and, when measured, the explanations (automatic checks, against the teacher) and the LLM
+ * judge's verdicts with the prompts it was given.
+ */
 
 const LABELS: Record<string, string> = {
   precision: "P",
@@ -70,13 +77,14 @@ export function reportMarkdown(report: EvalReport): string {
       "Error rates:",
       "",
       table(
-        ["system", ...kinds.map((e) => ERROR_LABELS[e]), "answer shapes"],
+        ["system", ...kinds.map((e) => ERROR_LABELS[e]), "answer shapes", "reader confidence"],
         report.systems.map((s) => [
           s.name,
           ...kinds.map((e) => num(s.errors?.[e as keyof typeof s.errors] ?? Number.NaN, 3)),
           Object.entries(s.shapes ?? {})
             .map(([sh, c]) => `${sh} ${c}`)
             .join(", "),
+          num(s.readConfidence ?? Number.NaN, 3),
         ]),
       ),
     );
@@ -119,6 +127,164 @@ export function reportMarkdown(report: EvalReport): string {
       ),
     );
   }
+  if (report.explanations) out.push("", explanationsMarkdown(report.explanations, k));
+  if (report.references) out.push("", referencesMarkdown(report.references, k));
+  if (report.judge) out.push("", judgeMarkdown(report.judge));
   if (report.notes.length > 0) out.push("", ...report.notes.map((n) => `- ${n}`));
+  return out.join("\n");
+}
+
+function share(m: MetricSummary | undefined): string {
+  return cell(m);
+}
+
+/** The automatic checks of the explanations, one row per text system. */
+export function explanationsMarkdown(summaries: readonly ExplanationSummary[], k: number): string {
+  const rows = summaries.map((s) => [
+    s.system,
+    `${s.reasons}/${s.picks}`,
+    share(s.rates.grounded),
+    share(s.rates.contradicted),
+    share(s.rates.unknownTitle),
+    share(s.rates.generic),
+    `${num(s.words.mean, 1)} [${num(s.words.low, 1)}, ${num(s.words.high, 1)}]`,
+    num(s.distinct1, 3),
+    num(s.distinct2, 3),
+  ]);
+  const parts = summaries.map((s) => [
+    s.system,
+    share(s.rates.groundedHistory),
+    share(s.rates.groundedGenre),
+    share(s.rates.groundedYear),
+    share(s.rates.contradictedGenre),
+    share(s.rates.contradictedYear),
+    share(s.rates.falseHistory),
+  ]);
+  return [
+    `Explanations (automatic checks of the reasons of the first ${k} picks; share of reasons, mean over records [95% bootstrap interval]):`,
+    "",
+    table(
+      [
+        "system",
+        "reasons/picks",
+        "grounded",
+        "contradicted",
+        "unknown titles",
+        "generic",
+        "words",
+        "distinct-1",
+        "distinct-2",
+      ],
+      rows,
+    ),
+    "",
+    table(
+      [
+        "system",
+        "grounded: history",
+        "grounded: genre",
+        "grounded: year",
+        "contradicted: genre",
+        "contradicted: year",
+        "false history claim",
+      ],
+      parts,
+    ),
+    "",
+    `Generic = the same reason (titles and numbers aside) in at least ${summaries[0]?.genericThreshold ?? 3} records.`,
+  ].join("\n");
+}
+
+export function referencesMarkdown(summaries: readonly ReferenceSummary[], k: number): string {
+  return [
+    `Explanations against the teacher's (reasons of the first ${k} picks):`,
+    "",
+    table(
+      ["system", "records", "ROUGE-L F1", "BLEU-4"],
+      summaries.map((s) => [s.system, String(s.records), cell(s.rougeL), num(s.bleu4, 4)]),
+    ),
+  ].join("\n");
+}
+
+function estimateMarkdown(e: JobEstimate): string {
+  return `dry run, nothing sent: ${e.requests} requests (${e.cached} cached, ${e.duplicates} repeated, ${e.toSend} to send), ~${e.promptTokens} prompt + ≤ ${e.completionTokens} completion tokens, ${e.costUsd === undefined ? "cost unknown (no price for the model; add one with --prices)" : `up to $${e.costUsd.toFixed(4)}`}`;
+}
+
+/** The judge's verdicts, then the prompts it was given. */
+export function judgeMarkdown(j: Omit<JudgeReport, "details">): string {
+  const out: string[] = [
+    `LLM judge: ${j.backend} ${j.model}; prompts ${j.prompts.map((p) => `${p.name}-v${p.version} (sha256 ${p.sha256.slice(0, 12)})`).join(", ")}`,
+  ];
+  if (j.dryRun) return [...out, "", estimateMarkdown(j.dryRun)].join("\n");
+  if (j.rubric.length > 0) {
+    out.push(
+      "",
+      "Rubric (share of judged answers [95% interval]; level 1–4):",
+      "",
+      table(
+        [
+          "system",
+          "judged",
+          "failed",
+          "not judged",
+          "wrong decision",
+          "weak or hallucinated",
+          "acceptable",
+          "satisfying",
+          "mean level",
+        ],
+        j.rubric.map((r) => [
+          r.system,
+          String(r.judged),
+          String(r.failed),
+          String(r.notJudged),
+          cell(r.levels["wrong decision"]),
+          cell(r.levels["weak or hallucinated"]),
+          cell(r.levels.acceptable),
+          cell(r.levels.satisfying),
+          cell(r.mean),
+        ]),
+      ),
+    );
+  }
+  if (j.pairwise.length > 0) {
+    out.push(
+      "",
+      "Pairwise (asked in both orders; a win needs both orders, else a tie; from a's side):",
+      "",
+      table(
+        ["a", "b", "aspect", "win", "tie", "loss", "judged", "failed", "not judged", "consistency"],
+        j.pairwise.flatMap((p) =>
+          (Object.keys(p.aspects) as Array<keyof typeof p.aspects>).map((x) => [
+            p.a,
+            p.b,
+            x,
+            cell(p.aspects[x].win),
+            cell(p.aspects[x].tie),
+            cell(p.aspects[x].loss),
+            String(p.judged),
+            String(p.failed),
+            String(p.notJudged),
+            num(p.consistency, 3),
+          ]),
+        ),
+      ),
+    );
+  }
+  const u = j.usage;
+  out.push(
+    "",
+    `Judge usage: ${u.requests} requests (${u.cached} cached), ${u.promptTokens} prompt + ${u.completionTokens} completion tokens, ${u.costKnown ? `$${u.spentUsd.toFixed(4)}` : "cost unknown"}${u.stoppedBy === "cost-cap" ? "; stopped by the spending cap" : ""}.`,
+  );
+  for (const f of j.failures) out.push(`- ${f.count} judgement(s) failed: ${f.example}`);
+  for (const p of j.prompts)
+    out.push(
+      "",
+      `Judge prompt ${p.name}-v${p.version} (${p.file}):`,
+      "",
+      "```markdown",
+      p.text.trimEnd(),
+      "```",
+    );
   return out.join("\n");
 }

@@ -117,6 +117,14 @@ function zodProblem(path: string, err: z.ZodError): DataFormatError {
   return new DataFormatError({ file: path, field }, `${issue.message}${more}`);
 }
 
+/** A record's prompt, and the same without its top-1 sentence when the builder kept that too. */
+function promptsOf(p: { instruction: string; input: string; inputWithoutTop1?: unknown }) {
+  const out = [{ instruction: p.instruction, input: p.input }];
+  if (typeof p.inputWithoutTop1 === "string")
+    out.push({ instruction: p.instruction, input: p.inputWithoutTop1 });
+  return out;
+}
+
 /** Validate and convert a recalpaca-testset document. */
 export function ourTestSet(path: string, json: unknown, catalog?: Catalog): TestSet {
   const parsed = TestSetDocumentSchema.safeParse(json);
@@ -152,6 +160,7 @@ export function ourTestSet(path: string, json: unknown, catalog?: Catalog): Test
       top1: r.top1 ? ref(r.top1, "top1") : null,
       history: r.history ? [...r.history.liked, ...r.history.disliked].map((x) => ref(x, "history")) : null,
       outputs: { ...(r.outputs ?? {}) },
+      ...(r.prompt ? { prompts: promptsOf(r.prompt) } : {}),
     };
   });
   return {

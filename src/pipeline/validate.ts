@@ -226,5 +226,6 @@ function checkEval(config: ExperimentConfig, env: PipelineEnv, source: string): 
   // a .gguf path, a file name in the models folder, a registry name or an http(s) URL (offline check:
   // an unknown name exits 2 listing the known ones, a missing file 4)
   if (e.llm) locateModelRef(e.llm, { ...env, option: `${source}: field eval.llm` });
+  if (e.judge) locateModelRef(e.judge.llm, { ...env, option: `${source}: field eval.judge.llm` });
   return [...e.systems, ...(e.llm && !e.systems.some((s) => /(^|=)llm(:|$)/.test(s)) ? ["llm"] : [])];
 }

@@ -26,7 +26,7 @@ describe("parseAnswer shapes", () => {
       "Chasing Amy",
     ]);
     expect(p.titles.map((t) => t.year)).toEqual([null, 1996, null, 1985, null]);
-    expect(p.titles[2].readings).toEqual(["Star Trek: First Contact", "Star Trek"]);
+    expect(p.titles[2].readings).toEqual(["Star Trek: First Contact", "First Contact", "Star Trek"]);
   });
 
   it("keeps the first occurrence and reports repeats", () => {

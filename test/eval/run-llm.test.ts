@@ -90,9 +90,10 @@ describe.skipIf(!DATA_DIR || !MODELS_DIR)("eval run with stories260K through the
     const texts = [...run.outputs.values()];
     expect(texts).toHaveLength(20);
     expect(texts.filter((o) => (o.llm ?? "").length > 0)).toHaveLength(20);
-    // a story model: (almost) nothing it writes resolves to a catalogue title
+    // a story model: (almost) nothing it writes resolves to a catalogue title (a story is no answer at
+    // all, so unresolvable is NaN — no slots — when every answer is unparseable)
     const e = free.errors as Record<string, number>;
-    expect(Math.max(e.unresolvable, e.unparseable)).toBeGreaterThan(0.5);
+    expect(Math.max(Number.isNaN(e.unresolvable) ? 0 : e.unresolvable, e.unparseable)).toBeGreaterThan(0.5);
     expect(e.fewerThanK).toBeGreaterThan(0.5);
     expect(free.metrics.precision.mean).toBeLessThan(0.1);
     expect(free.metrics.precision.low).toBeLessThanOrEqual(free.metrics.precision.mean);

@@ -62,6 +62,13 @@ describe("experiment files end to end", () => {
         "  threads: 1",
         "  maxTokens: 48",
         "  resamples: 200",
+        "  explanations: true",
+        "  judge:",
+        `    llm: ${modelPath("stories260K.gguf")}`,
+        "    kind: rubric",
+        "    maxTokens: 16",
+        "    retries: 0",
+        "    threads: 1",
         "",
       ].join("\n"),
     );
@@ -118,7 +125,11 @@ describe("experiment files end to end", () => {
     for (const row of ["candidate-order", "random-expected", "oracle", "lightgcn", "llm"]) {
       expect(results).toMatch(new RegExp(`\\n\\| ${row} \\| \\d\\.\\d{4} \\[\\d\\.\\d{4}, \\d\\.\\d{4}\\]`));
     }
+    // the LLM's explanations checked, and judged (stories260K writes no verdict: every one a failure)
+    expect(results).toContain("Explanations (automatic checks");
+    expect(results).toContain("LLM judge: llama-cpp");
     const report = JSON.parse(readFileSync(join(run, "eval", "report.json"), "utf8"));
+    expect(report.judge.rubric[0].judged + report.judge.rubric[0].failed).toBe(12);
     const llm = report.systems.find((s: { name: string }) => s.name === "llm");
     expect(llm.metrics.precision.mean).toBeLessThan(
       report.systems.find((s: { name: string }) => s.name === "oracle").metrics.precision.mean,
@@ -130,7 +141,7 @@ describe("experiment files end to end", () => {
     // a second run reuses everything
     const again = JSON.parse(cli(["--json", "run", "exp.yaml"], cwd).stdout);
     expect(again.stages.every((s: { skipped: boolean }) => s.skipped)).toBe(true);
-  });
+  }, 300_000);
 
   it("a run killed mid-stage resumes: finished stages are reused and training continues from its checkpoint", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "recalpaca-kill-"));

@@ -35,6 +35,7 @@ export class ItemSpace {
     "loose-key": 0,
     candidate: 0,
     fuzzy: 0,
+    contains: 0,
     "title-key": 0,
     "id-only": 0,
   };

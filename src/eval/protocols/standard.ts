@@ -1,4 +1,4 @@
-import type { ResolveMethod } from "../../answers/index.js";
+import type { PickMethod } from "../../answers/index.js";
 import { hitRateAtK, meanOf, mrrAtK, ndcgAtK, precisionAtK, recallAtK } from "../../metrics/index.js";
 import type { EvalRecord } from "../record.js";
 
@@ -46,8 +46,10 @@ export interface RankedEntry {
   title: string;
   /** Dense item ids (several for a shared title); empty when unresolved. */
   items: number[];
-  /** How the title was matched; "id" for external rankings; null when unresolved. */
-  method: ResolveMethod | "id" | null;
+  /** How the title was matched (answers `PickMethod`); "id" for external rankings; null when unresolved. */
+  method: PickMethod | "id" | null;
+  /** The reader's confidence in this entry (1 for rankings). */
+  confidence?: number;
 }
 
 /** A system's answer for one record, already parsed and resolved. */
@@ -57,6 +59,10 @@ export interface RankedAnswer {
   entries: RankedEntry[];
   /** Titles the parser dropped as repeats. */
   parserDuplicates: number;
+  /** The reader's confidence in the whole answer (answers `ReadAnswer.confidence`). */
+  confidence?: number;
+  /** History titles the answer only restated (not counted as picks). */
+  restated?: string[];
 }
 
 export interface StandardOptions {
@@ -68,6 +74,7 @@ export interface SlotDetail {
   title: string;
   items: number[];
   method: RankedEntry["method"];
+  confidence: number | null;
   hit: boolean;
   duplicate: boolean;
   inCandidates: boolean | null;
@@ -208,6 +215,7 @@ export function scoreStandardRecord(
       title: e.title,
       items: e.items,
       method: e.method,
+      confidence: e.confidence ?? null,
       hit,
       duplicate,
       inCandidates,

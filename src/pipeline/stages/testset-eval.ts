@@ -8,7 +8,9 @@ import {
   BASELINES,
   buildTestSet,
   makeSystems,
+  openJudge,
   readCandidatesFile,
+  readReferences,
   readRunTestSet,
   reportMarkdown,
   runEvaluation,
@@ -83,6 +85,7 @@ export function evalStage(
         ...(hasData ? { dataset: ctx.stageDirs.dataset } : {}),
       });
       let opened: import("../../llm/index.js").OpenedLlm | undefined;
+      let judge: import("../../eval/index.js").OpenedJudge | undefined;
       try {
         // specs name an LLM system exactly when eval.llm is set (checkExperiment)
         if (e.llm) {
@@ -92,6 +95,23 @@ export function evalStage(
             ...(e.llmModel ? { llmModel: e.llmModel } : {}),
             ...(e.threads ? { threads: e.threads } : {}),
             cache: join(ctx.workDir, ".cache.sqlite"),
+          });
+        }
+        if (e.judge) {
+          const j = e.judge;
+          const llm = await import("../../llm/index.js");
+          judge = await openJudge({
+            llm: await llm.resolveModelRef(j.llm, { ...env, option: "experiment field eval.judge.llm" }),
+            ...(j.llmModel ? { llmModel: j.llmModel } : {}),
+            ...(j.threads ? { threads: j.threads } : {}),
+            cache: join(ctx.workDir, ".judge-cache.sqlite"),
+            kind: j.kind,
+            prices: llm.DEFAULT_PRICES,
+            maxCostUsd: j.maxCostUsd,
+            retries: j.retries,
+            maxTokens: j.maxTokens,
+            ...(j.prompts ? { promptDir: j.prompts } : {}),
+            maxCostOption: "experiment field eval.judge.maxCostUsd",
           });
         }
         const { loadModel } = await import("../../recsys/index.js");
@@ -124,6 +144,9 @@ export function evalStage(
           train: split.train,
           onProgress: ctx.onProgress,
           signal: ctx.signal,
+          explanations: e.explanations,
+          ...(e.references ? { references: readReferences(e.references, testSet) } : {}),
+          ...(judge ? { judge: judge.options } : {}),
         });
         writeRunOutputs(document, run.outputs, { outputs: join(ctx.workDir, "outputs.jsonl") });
         writeFileAtomic(
@@ -143,6 +166,7 @@ export function evalStage(
         return { systems: run.report.systems.length, records: document.records.length };
       } finally {
         await opened?.close();
+        await judge?.close();
       }
     },
   };

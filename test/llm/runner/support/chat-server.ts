@@ -15,6 +15,11 @@ export interface ChatServerOptions {
   fault?: (id: string, attempt: number) => Fault;
   /** Completion tokens reported per answer (default 5). */
   completionTokens?: number;
+  /** The answer text for a request (default "echo <id>"). */
+  answer?: (
+    body: { messages?: Array<{ role: string; content: string }>; prompt?: string },
+    id: string,
+  ) => string;
 }
 
 export interface ChatServer {
@@ -43,7 +48,8 @@ export function idOf(body: { messages?: { content: string }[]; prompt?: string }
  * A local HTTP server speaking the OpenAI chat-completions protocol (POST /v1/chat/completions, and
  * /v1/completions for plain prompts, GET /v1/models) that can inject faults per request: any status
  * with or without Retry-After, replies slower than the client's timeout, and dropped connections.
- * The answer text is "echo <id>" so tests can check every answer landed on the right request.
+ * The answer text is "echo <id>" so tests can check every answer landed on the right request, or what
+ * the `answer` option makes of the request.
  */
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const received = new Map<string, number>();
@@ -104,7 +110,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
         );
         return;
       }
-      const text = `echo ${id}`;
+      const text = options.answer ? options.answer(body, id) : `echo ${id}`;
       const promptChars = JSON.stringify(body.messages ?? body.prompt ?? "").length;
       const usage = {
         prompt_tokens: Math.ceil(promptChars / 4),
