@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // builds dist/ for the tests that spawn the CLI; fetches or reports missing data (test/support/env.ts)
+    globalSetup: ["test/support/global-setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two cores: run test files in forks, at most two at a time, so CPU-heavy suites do not starve each other.
