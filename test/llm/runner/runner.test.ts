@@ -20,6 +20,9 @@ const items = (n: number, prefix = "r"): RunnerItem[] =>
     request: { messages: [{ role: "user", content: `id=${prefix}${i} say something` }], maxTokens: 16 },
   }));
 
+/** Longer than any test runs: a reply that never comes unless the client gives up first. */
+const HANG_MS = 600_000;
+
 const fast = { retry: { baseDelayMs: 5, maxDelayMs: 2000 }, rng: new Rng(7, "test/backoff") };
 
 let dir: string;
@@ -53,7 +56,8 @@ describe.each(backends)(
           return { kind: "status", status: 429, retryAfter: new Date(Date.now() + 2000).toUTCString() };
         }
         if (n >= 5 && n < 10 && attempt <= 2) return { kind: "status", status: n % 2 ? 500 : 503 };
-        if (n >= 10 && n < 13 && attempt === 1) return { kind: "slow", ms: 3000 };
+        // slower than any timeout: only the runner's timeout ends these attempts
+        if (n >= 10 && n < 13 && attempt === 1) return { kind: "slow", ms: HANG_MS };
         if (n >= 13 && n < 17 && attempt === 1) return { kind: "drop" };
         return { kind: "ok" };
       };
@@ -63,7 +67,8 @@ describe.each(backends)(
       const summary = await runGeneration(backend, items(40), {
         ...fast,
         concurrency: 8,
-        timeoutMs: 400,
+        // far above any reply time on a loaded machine, so only the hanging replies ever time out
+        timeoutMs: 5000,
         cache,
       });
 
@@ -192,7 +197,7 @@ describe("runGeneration", () => {
       concurrency: 4,
       cache,
       signal: controller.signal,
-      graceMs: 5000,
+      graceMs: 60_000,
       onOutcome: () => {
         if (++seen === 10) controller.abort();
       },
@@ -215,9 +220,16 @@ describe("runGeneration", () => {
   });
 
   it("cancels in-flight requests when the grace period runs out", async () => {
-    server = await startChatServer({ fault: () => ({ kind: "slow", ms: 5000 }) });
+    server = await startChatServer({ fault: () => ({ kind: "slow", ms: HANG_MS }) });
+    const running = server;
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
+    // interrupt once both slots have a request at the server (which never answers them)
+    const poll = setInterval(() => {
+      if (running.total() >= 2) {
+        clearInterval(poll);
+        controller.abort();
+      }
+    }, 2);
     const s = await runGeneration(new FetchChatBackend(server.url), items(4), {
       ...fast,
       concurrency: 2,
