@@ -21,7 +21,7 @@ import {
   validateAlpacaFile,
   writeDatasetStats,
 } from "../../src/dataset/index.js";
-import { DATA_DIR } from "../support/env.js";
+import { DATA_DIR, lacks } from "../support/env.js";
 import { decodePng, inkShare } from "../support/png.js";
 
 const SEED = 2020;
@@ -54,7 +54,7 @@ const fileBytes = (dir: string) =>
       .map((f) => [f, readFileSync(join(dir, f)).toString("base64")]),
   );
 
-describe.skipIf(!DATA_DIR)("dataset build on real ML-100k with the offline teacher", () => {
+describe.skipIf(lacks("ml-100k"))("dataset build on real ML-100k with the offline teacher", () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "recalpaca-ds-"));
     outA = join(root, "a");
