@@ -27,7 +27,7 @@ beforeAll(async () => {
   pop.fit(split.train);
   const lists = candidateLists(pop, split.train, { n: 20, catalog });
   writeFileSync(CANDS, lists.map((l) => `${JSON.stringify(l)}\n`).join(""));
-}, 60_000);
+});
 
 describe.skipIf(lacks("ml-100k", "split-ml-100k"))("recalpaca testset build|show", () => {
   it("builds a 200-user test set and says how often the top-1 is a test item", async () => {

@@ -74,7 +74,7 @@ describe.skipIf(lacks("ml-100k"))("dataset build on real ML-100k with the offlin
     });
     records = validateAlpacaFile(join(outA, "dataset.json")).records;
     prov = readProvenanceJsonl(join(outA, "provenance.jsonl"));
-  }, 120_000);
+  });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it("builds the requested records, all accepted, with one provenance line each", () => {
@@ -176,7 +176,7 @@ describe.skipIf(lacks("ml-100k"))("dataset build on real ML-100k with the offlin
     expect(other.records).toBe(RECORDS);
     const otherIds = readProvenanceJsonl(join(root, "c", "provenance.jsonl")).map((p) => p.id);
     expect(otherIds).not.toEqual(prov.map((p) => p.id));
-  }, 120_000);
+  });
 
   it("the stats charts render (PNG decoded: size and ink)", async () => {
     const stats = datasetStats(
@@ -196,5 +196,5 @@ describe.skipIf(lacks("ml-100k"))("dataset build on real ML-100k with the offlin
       expect(ink).toBeGreaterThan(0.01);
       expect(ink).toBeLessThan(0.9);
     }
-  }, 60_000);
+  });
 });

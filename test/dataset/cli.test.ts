@@ -99,7 +99,6 @@ describe("recalpaca dataset / instructions commands", () => {
       expect(st.subsets).toEqual({ "ml100k-candidates": 40 });
       expect(st.files).toContain("verbs.png");
     },
-    60_000,
   );
 
   it("dataset validate exits 3 on unusable records and names them", async () => {
@@ -167,6 +166,5 @@ describe("recalpaca dataset / instructions commands", () => {
         doc.rejected === 2 ? [1, 2] : pool.rejected.map((x) => x.round),
       );
     },
-    60_000,
   );
 });

@@ -80,7 +80,7 @@ describe.skipIf(lacks("ml-100k"))("the validated teacher loop", () => {
     drafts = built.records;
     users = built.users;
     resolver = new TitleResolver(catalog);
-  }, 60_000);
+  });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   const validate = (r: DraftRecord, text: string) =>
@@ -259,6 +259,5 @@ describe.skipIf(lacks("ml-100k"))("the validated teacher loop", () => {
         await backend.close();
       }
     },
-    180_000,
   );
 });

@@ -71,7 +71,7 @@ beforeAll(async () => {
     seed: 2020,
     resamples: 200,
   });
-}, 300_000);
+});
 
 afterAll(async () => {
   await backend?.close();

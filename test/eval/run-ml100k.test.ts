@@ -56,7 +56,7 @@ beforeAll(async () => {
     seed: 2020,
     train: split.train,
   });
-}, 180_000);
+});
 
 describe.skipIf(lacks("ml-100k", "split-ml-100k"))(
   "eval run: every baseline on a 200-user ML-100k test set",

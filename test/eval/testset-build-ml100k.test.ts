@@ -41,7 +41,7 @@ beforeAll(async () => {
   await model.fit(split.train, { seed: 2020 });
   lists = candidateLists(model, split.train, { n: 20, catalog });
   model.dispose?.();
-}, 120_000);
+});
 
 function opts(over: Partial<BuildTestSetOptions> = {}): BuildTestSetOptions {
   return {

@@ -112,7 +112,7 @@ beforeAll(() => {
     join(project, "node_modules", "@types", "node"),
     "junction",
   );
-}, 120_000);
+});
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
@@ -185,7 +185,7 @@ describe("the packed package", () => {
     expect(packed.lightgcn["recall@10"]).toBeGreaterThan(0);
     expect(packed.systems.map((s: { name: string }) => s.name)).toContain("oracle");
     expect(packed.table).toContain("| oracle |");
-  }, 120_000);
+  });
 
   it("type-checks a TypeScript consumer against the shipped declarations", () => {
     writeFileSync(
@@ -227,7 +227,7 @@ scoreTestSet(readTestSet("x"), [], { protocol: "nope", k: 5, seed: 1 });
     const tsc = createRequire(join(ROOT, "package.json")).resolve("typescript/bin/tsc");
     const r = run(process.execPath, [tsc, "-p", join(project, "tsconfig.json")], project);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-  }, 120_000);
+  });
 
   it("the installed command runs from the package", () => {
     const bin = join(installed, "bin", "recalpaca.mjs");
@@ -279,6 +279,5 @@ scoreTestSet(readTestSet("x"), [], { protocol: "nope", k: 5, seed: 1 });
       expect(doc.steps).toBeGreaterThan(0);
       expect(existsSync(doc.adapter)).toBe(true);
     },
-    120_000,
   );
 });
