@@ -80,7 +80,15 @@ function unlock() {
 }
 
 function compile() {
-  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  let tsc;
+  try {
+    tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  } catch {
+    process.stderr.write(
+      "build: TypeScript (a dev dependency) is not installed; install with dev dependencies (npm ci) to build dist/\n",
+    );
+    return 1;
+  }
   const r = spawnSync(process.execPath, [tsc, "-b", join(ROOT, "tsconfig.build.json")], { stdio: "inherit" });
   return r.status ?? 1;
 }
