@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseAnswer, TitleResolver, TrigramIndex, trigramSimilarity } from "../../src/answers/index.js";
 import { Catalog, type CatalogItem, loadDatasetDir, normalizeTitle } from "../../src/data/index.js";
-import { dataPath } from "../support/env.js";
+import { dataPath, lacks } from "../support/env.js";
 
 function tinyCatalog(raw: Array<[string]>): Catalog {
   const items: CatalogItem[] = raw.map(([t], id) => {
@@ -89,9 +89,13 @@ describe("TitleResolver on a small catalogue", () => {
   });
 });
 
-describe("TitleResolver on ML-100k", () => {
-  const { catalog } = loadDatasetDir(dataPath("ml-100k"), "ml-100k");
-  const r = new TitleResolver(catalog);
+describe.skipIf(lacks("ml-100k"))("TitleResolver on ML-100k", () => {
+  let catalog: Catalog;
+  let r: TitleResolver;
+  beforeAll(() => {
+    catalog = loadDatasetDir(dataPath("ml-100k"), "ml-100k").catalog;
+    r = new TitleResolver(catalog);
+  });
 
   it("resolves each of the 18 titles listed twice in u.item to both ids", () => {
     const byRaw = new Map<string, number[]>();

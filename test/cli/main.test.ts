@@ -1,17 +1,10 @@
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-
-const BIN = join(import.meta.dirname, "..", "..", "bin", "recalpaca.mjs");
-
-function run(args: string[]) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
-}
+import { runCli as run } from "../support/cli.js";
 
 describe("recalpaca binary", () => {
-  it("prints help listing every command group", () => {
-    const r = run(["--help"]);
-    expect(r.status).toBe(0);
+  it("prints help listing every command group", async () => {
+    const r = await run(["--help"]);
+    expect(r.code).toBe(0);
     for (const g of [
       "data",
       "recsys",
@@ -29,9 +22,9 @@ describe("recalpaca binary", () => {
     expect(r.stdout).toContain("--seed <n>");
   });
 
-  it("exits 2 on usage mistakes with a one-line reason", () => {
-    const r = run(["--no-such-flag"]);
-    expect(r.status).toBe(2);
+  it("exits 2 on usage mistakes with a one-line reason", async () => {
+    const r = await run(["--no-such-flag"]);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown option '--no-such-flag'/);
   });
 });

@@ -7,15 +7,15 @@ import { addGlobalOptions } from "../../src/cli/context.js";
 import { register as registerEval } from "../../src/cli/eval.js";
 import { loadDataset, readSplitDir } from "../../src/data/index.js";
 import { candidateLists, Popularity, saveModel } from "../../src/recsys/index.js";
-import { runCli } from "../support/cli.js";
-import { DATA_DIR, dataPath, modelPath } from "../support/env.js";
+import { type CliRun, runCli } from "../support/cli.js";
+import { DATA_DIR, dataPath, lacks, modelPath } from "../support/env.js";
 
 const dir = mkdtempSync(join(tmpdir(), "recalpaca-testset-cli-"));
-const SPLIT = DATA_DIR ? dataPath("splits", "ml-100k") : "";
+const SPLIT = dataPath("splits", "ml-100k");
 const CANDS = join(dir, "popularity.jsonl");
 const OUT = join(dir, "ts.json");
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(...args: string[]): Promise<CliRun> {
   return runCli(["--data-dir", DATA_DIR ?? "", "--cache-dir", dir, ...args]);
 }
 
@@ -27,9 +27,9 @@ beforeAll(async () => {
   pop.fit(split.train);
   const lists = candidateLists(pop, split.train, { n: 20, catalog });
   writeFileSync(CANDS, lists.map((l) => `${JSON.stringify(l)}\n`).join(""));
-}, 60_000);
+});
 
-describe.skipIf(!DATA_DIR)("recalpaca testset build|show", () => {
+describe.skipIf(lacks("ml-100k", "split-ml-100k"))("recalpaca testset build|show", () => {
   it("builds a 200-user test set and says how often the top-1 is a test item", async () => {
     const r = await cli(
       "testset",
@@ -114,35 +114,38 @@ describe.skipIf(!DATA_DIR)("recalpaca testset build|show", () => {
     }
   });
 
-  it("--max-prompt-tokens with --tokenizer counts with a model's own tokenizer", async () => {
-    const f = join(dir, "budget.json");
-    const r = await cli(
-      "testset",
-      "build",
-      "--dataset",
-      "ml-100k",
-      "--split",
-      SPLIT,
-      "--candidates",
-      CANDS,
-      "--users",
-      "10",
-      "--template",
-      "clean",
-      "--max-prompt-tokens",
-      "1500",
-      "--tokenizer",
-      modelPath("stories260K.gguf"),
-      "--out",
-      f,
-    );
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/prompts cut to the budget: \d+/);
-    for (const rec of JSON.parse(readFileSync(f, "utf8")).records) {
-      expect(rec.prompt.budget.fits).toBe(true);
-      expect(rec.prompt.budget.tokens).toBeLessThanOrEqual(1500);
-    }
-  });
+  it.skipIf(lacks("stories260K"))(
+    "--max-prompt-tokens with --tokenizer counts with a model's own tokenizer",
+    async () => {
+      const f = join(dir, "budget.json");
+      const r = await cli(
+        "testset",
+        "build",
+        "--dataset",
+        "ml-100k",
+        "--split",
+        SPLIT,
+        "--candidates",
+        CANDS,
+        "--users",
+        "10",
+        "--template",
+        "clean",
+        "--max-prompt-tokens",
+        "1500",
+        "--tokenizer",
+        modelPath("stories260K.gguf"),
+        "--out",
+        f,
+      );
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/prompts cut to the budget: \d+/);
+      for (const rec of JSON.parse(readFileSync(f, "utf8")).records) {
+        expect(rec.prompt.budget.fits).toBe(true);
+        expect(rec.prompt.budget.tokens).toBeLessThanOrEqual(1500);
+      }
+    },
+  );
 
   it("shows a record readably", async () => {
     const r = await cli("testset", "show", OUT, "--record", "2");
@@ -230,7 +233,7 @@ describe.skipIf(!DATA_DIR)("recalpaca testset build|show", () => {
   });
 });
 
-describe.skipIf(!DATA_DIR)("recalpaca eval run", () => {
+describe.skipIf(lacks("ml-100k", "split-ml-100k"))("recalpaca eval run", () => {
   async function evalRun(...args: string[]): Promise<string> {
     const program = addGlobalOptions(new Command("recalpaca").exitOverride());
     registerEval(program); // the eval group registers its `run` command itself

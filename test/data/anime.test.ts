@@ -1,12 +1,15 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { LineIssues, loadAnime, readAnimeItems } from "../../src/data/index.js";
-import { DATA_DIR, dataPath } from "../support/env.js";
+import { dataPath, lacks } from "../support/env.js";
 import { copyInto, tempDir } from "./helpers.js";
 
-describe.skipIf(!DATA_DIR)("Anime (real anime.csv)", () => {
-  const items = readAnimeItems(dataPath("anime", "anime.csv"), new LineIssues("anime.csv", false), []);
+describe.skipIf(lacks("anime"))("Anime (real anime.csv)", () => {
+  let items: ReturnType<typeof readAnimeItems>;
+  beforeAll(() => {
+    items = readAnimeItems(dataPath("anime", "anime.csv"), new LineIssues("anime.csv", false), []);
+  });
 
   it("has 12294 rows, ordered by anime_id, with HTML entities decoded", () => {
     expect(items).toHaveLength(12294);

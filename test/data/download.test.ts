@@ -6,12 +6,12 @@ import { zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataFormatError, InterruptedError, MissingResourceError } from "../../src/core/index.js";
 import { downloadMovieLens, gitBlobId, loadDataset } from "../../src/data/index.js";
-import { DATA_DIR, dataPath } from "../support/env.js";
+import { DATA_DIR, dataPath, lacks } from "../support/env.js";
 import { tempDir } from "./helpers.js";
 
 const FILES = ["u.data", "u.item", "u.user", "u.genre", "u.occupation", "u.info", "README"];
 
-describe.skipIf(!DATA_DIR)("MovieLens download (local HTTP server, never the real URL)", () => {
+describe.skipIf(lacks("ml-100k"))("MovieLens download (local HTTP server, never the real URL)", () => {
   const routes = new Map<string, Uint8Array>();
   let server: Server;
   let base = "";
@@ -124,22 +124,25 @@ describe.skipIf(!DATA_DIR)("MovieLens download (local HTTP server, never the rea
 });
 
 describe("loadDataset folder resolution", () => {
-  it.skipIf(!DATA_DIR)("reads <dataDir>/<name>/ first", async () => {
+  it.skipIf(lacks("ml-100k"))("reads <dataDir>/<name>/ first", async () => {
     const d = await loadDataset("ml-100k", { dataDir: DATA_DIR, cacheDir: tempDir(), download: false });
     expect(d.dir).toBe(dataPath("ml-100k"));
     expect(d.interactions.length).toBe(100000);
   });
 
-  it("Book-Crossing and Anime: MissingResourceError naming the files and where they go", async () => {
-    const cache = tempDir();
-    await expect(loadDataset("anime", { dataDir: DATA_DIR, cacheDir: cache })).rejects.toThrow(
-      /anime: files not found in .*anime\/ \(missing rating\.csv\).*cannot be downloaded automatically.*anime\.csv, rating\.csv/,
-    );
-    await expect(loadDataset("book-crossing", { cacheDir: cache })).rejects.toThrow(
-      /BX-Book-Ratings\.csv, BX-Books\.csv, BX-Users\.csv and put them into <data-dir>\/book-crossing\//,
-    );
-    await expect(
-      loadDataset("ml-1m", { dataDir: DATA_DIR, cacheDir: cache, download: false }),
-    ).rejects.toBeInstanceOf(MissingResourceError);
-  });
+  it.skipIf(lacks("anime"))(
+    "Book-Crossing and Anime: MissingResourceError naming the files and where they go",
+    async () => {
+      const cache = tempDir();
+      await expect(loadDataset("anime", { dataDir: DATA_DIR, cacheDir: cache })).rejects.toThrow(
+        /anime: files not found in .*anime\/ \(missing rating\.csv\).*cannot be downloaded automatically.*anime\.csv, rating\.csv/,
+      );
+      await expect(loadDataset("book-crossing", { cacheDir: cache })).rejects.toThrow(
+        /BX-Book-Ratings\.csv, BX-Books\.csv, BX-Users\.csv and put them into <data-dir>\/book-crossing\//,
+      );
+      await expect(
+        loadDataset("ml-1m", { dataDir: DATA_DIR, cacheDir: cache, download: false }),
+      ).rejects.toBeInstanceOf(MissingResourceError);
+    },
+  );
 });

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   LineIssues,
   loadDatasetDir,
@@ -9,11 +9,14 @@ import {
   readMl1mMovies,
   readMl1mUsers,
 } from "../../src/data/index.js";
-import { DATA_DIR, dataPath } from "../support/env.js";
+import { dataPath, lacks } from "../support/env.js";
 import { copyInto, tempDir } from "./helpers.js";
 
-describe.skipIf(!DATA_DIR)("MovieLens-100k (real files)", () => {
-  const d = loadMl100k(dataPath("ml-100k"));
+describe.skipIf(lacks("ml-100k"))("MovieLens-100k (real files)", () => {
+  let d: ReturnType<typeof loadMl100k>;
+  beforeAll(() => {
+    d = loadMl100k(dataPath("ml-100k"));
+  });
 
   it("has 100000 ratings, 943 users, 1682 items and the known histogram", () => {
     expect(d.interactions.length).toBe(100000);
@@ -85,7 +88,7 @@ describe.skipIf(!DATA_DIR)("MovieLens-100k (real files)", () => {
   });
 });
 
-describe.skipIf(!DATA_DIR)("MovieLens-1m (real movies.dat and users.dat)", () => {
+describe.skipIf(lacks("ml-1m"))("MovieLens-1m (real movies.dat and users.dat)", () => {
   it("movies.dat has 3883 movies and users.dat 6040 users", () => {
     const notes: string[] = [];
     const movies = readMl1mMovies(

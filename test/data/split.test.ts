@@ -7,10 +7,10 @@ import {
   splitInteractions,
   writeSplitDir,
 } from "../../src/data/index.js";
-import { DATA_DIR, dataPath } from "../support/env.js";
+import { dataPath, lacks } from "../support/env.js";
 import { tempDir } from "./helpers.js";
 
-describe.skipIf(!DATA_DIR)("the shared benchmark split", () => {
+describe.skipIf(lacks("split-ml-100k"))("the shared benchmark split", () => {
   it("ml-100k loads to 80000/20000 with the catalogue's sizes", () => {
     const s = readSplitDir(dataPath("splits", "ml-100k"), { nUsers: 943, nItems: 1682 });
     expect(s.train.length).toBe(80000);
@@ -123,7 +123,7 @@ describe("splitInteractions", () => {
   });
 });
 
-describe.skipIf(!DATA_DIR)("splitting real ML-100k", () => {
+describe.skipIf(lacks("ml-100k"))("splitting real ML-100k", () => {
   it("liked-only global 80/20 (the seed's LightGCN split) has the expected sizes", () => {
     const d = loadMl100k(dataPath("ml-100k"));
     const s = splitInteractions(d.interactions, {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { looseTitleKey, normalizeTitle, seedCleanTitle, titleKey } from "../../src/data/index.js";
-import { DATA_DIR, dataPath, FIXTURES_DIR, fixturePath } from "../support/env.js";
+import { dataPath, fixturePath, lacks } from "../support/env.js";
 
 describe("normalizeTitle", () => {
   it.each([
@@ -122,34 +122,37 @@ function parsePyStrList(text: string): string[] {
   return out;
 }
 
-describe.skipIf(!DATA_DIR || !FIXTURES_DIR)("seedCleanTitle against the RecAlpaca test set sample", () => {
-  const uItemTitles = readFileSync(dataPath("ml-100k", "u.item"))
-    .toString("latin1")
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => l.split("|")[1]);
-  const records = JSON.parse(readFileSync(fixturePath("recalpaca-ml100k-testset-sample40.json"), "utf8")) as {
-    testGT: string[];
-    top1: string;
-    wTop1Input: string;
-  }[];
+describe.skipIf(lacks("ml-100k", "testset-sample40"))(
+  "seedCleanTitle against the RecAlpaca test set sample",
+  () => {
+    let uItemTitles: string[];
+    let records: { testGT: string[]; top1: string; wTop1Input: string }[];
+    beforeAll(() => {
+      uItemTitles = readFileSync(dataPath("ml-100k", "u.item"))
+        .toString("latin1")
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => l.split("|")[1]);
+      records = JSON.parse(readFileSync(fixturePath("recalpaca-ml100k-testset-sample40.json"), "utf8"));
+    });
 
-  it("maps every testGT and top1 title back to a u.item title with the 'answer' rule", () => {
-    const answers = new Set(uItemTitles.map((t) => seedCleanTitle(t, "answer")));
-    const titles = records.flatMap((r) => [...r.testGT, r.top1]);
-    expect(titles.length).toBeGreaterThan(40);
-    expect(titles.filter((t) => !answers.has(t))).toEqual([]);
-    // the 'answer' rule is the one used: some answer titles only exist truncated by two characters
-    const lists = new Set(uItemTitles.map((t) => seedCleanTitle(t, "list")));
-    expect(titles.filter((t) => !lists.has(t)).length).toBeGreaterThan(0);
-  });
+    it("maps every testGT and top1 title back to a u.item title with the 'answer' rule", () => {
+      const answers = new Set(uItemTitles.map((t) => seedCleanTitle(t, "answer")));
+      const titles = records.flatMap((r) => [...r.testGT, r.top1]);
+      expect(titles.length).toBeGreaterThan(40);
+      expect(titles.filter((t) => !answers.has(t))).toEqual([]);
+      // the 'answer' rule is the one used: some answer titles only exist truncated by two characters
+      const lists = new Set(uItemTitles.map((t) => seedCleanTitle(t, "list")));
+      expect(titles.filter((t) => !lists.has(t)).length).toBeGreaterThan(0);
+    });
 
-  it("maps every candidate title of wTop1Input back to a u.item title with the 'list' rule", () => {
-    const lists = new Set(uItemTitles.map((t) => seedCleanTitle(t, "list")));
-    const candidates = records.flatMap((r) =>
-      parsePyStrList(r.wTop1Input.slice(r.wTop1Input.indexOf("likely to like: "))),
-    );
-    expect(candidates.length).toBe(40 * 20);
-    expect(candidates.filter((t) => !lists.has(t))).toEqual([]);
-  });
-});
+    it("maps every candidate title of wTop1Input back to a u.item title with the 'list' rule", () => {
+      const lists = new Set(uItemTitles.map((t) => seedCleanTitle(t, "list")));
+      const candidates = records.flatMap((r) =>
+        parsePyStrList(r.wTop1Input.slice(r.wTop1Input.indexOf("likely to like: "))),
+      );
+      expect(candidates.length).toBe(40 * 20);
+      expect(candidates.filter((t) => !lists.has(t))).toEqual([]);
+    });
+  },
+);

@@ -21,7 +21,7 @@ import {
   validateAlpacaFile,
   writeDatasetStats,
 } from "../../src/dataset/index.js";
-import { DATA_DIR } from "../support/env.js";
+import { DATA_DIR, lacks } from "../support/env.js";
 import { decodePng, inkShare } from "../support/png.js";
 
 const SEED = 2020;
@@ -54,7 +54,7 @@ const fileBytes = (dir: string) =>
       .map((f) => [f, readFileSync(join(dir, f)).toString("base64")]),
   );
 
-describe.skipIf(!DATA_DIR)("dataset build on real ML-100k with the offline teacher", () => {
+describe.skipIf(lacks("ml-100k"))("dataset build on real ML-100k with the offline teacher", () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "recalpaca-ds-"));
     outA = join(root, "a");
@@ -74,7 +74,7 @@ describe.skipIf(!DATA_DIR)("dataset build on real ML-100k with the offline teach
     });
     records = validateAlpacaFile(join(outA, "dataset.json")).records;
     prov = readProvenanceJsonl(join(outA, "provenance.jsonl"));
-  }, 120_000);
+  });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it("builds the requested records, all accepted, with one provenance line each", () => {
@@ -176,7 +176,7 @@ describe.skipIf(!DATA_DIR)("dataset build on real ML-100k with the offline teach
     expect(other.records).toBe(RECORDS);
     const otherIds = readProvenanceJsonl(join(root, "c", "provenance.jsonl")).map((p) => p.id);
     expect(otherIds).not.toEqual(prov.map((p) => p.id));
-  }, 120_000);
+  });
 
   it("the stats charts render (PNG decoded: size and ink)", async () => {
     const stats = datasetStats(
@@ -196,5 +196,5 @@ describe.skipIf(!DATA_DIR)("dataset build on real ML-100k with the offline teach
       expect(ink).toBeGreaterThan(0.01);
       expect(ink).toBeLessThan(0.9);
     }
-  }, 60_000);
+  });
 });

@@ -47,7 +47,7 @@ describe("dataset build on synthetic ML-1m, Book-Crossing and Anime data", () =>
     });
     records = JSON.parse(readFileSync(join(root, "out", "dataset.json"), "utf8")) as AlpacaRecord[];
     prov = readProvenanceJsonl(join(root, "out", "provenance.jsonl"));
-  }, 120_000);
+  });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it("builds every subset whose data is present and skips ML-100k (absent here) with a note", () => {
@@ -112,5 +112,5 @@ describe("dataset build on synthetic ML-1m, Book-Crossing and Anime data", () =>
     // The student's prompt stays clean either way: the hint goes to the teacher only.
     const d = JSON.parse(readFileSync(join(root, "leak", "dataset.json"), "utf8")) as AlpacaRecord[];
     for (const r of d) expect(r.input).not.toContain("known to like");
-  }, 60_000);
+  });
 });

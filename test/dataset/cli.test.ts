@@ -1,15 +1,13 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRecordsOption, recordCounts, SUBSET_NAMES } from "../../src/dataset/index.js";
 import { seedPool, writePoolFile } from "../../src/instruct/index.js";
-import { DATA_DIR, MODELS_DIR, modelPath } from "../support/env.js";
+import { runCli } from "../support/cli.js";
+import { DATA_DIR, lacks, modelPath } from "../support/env.js";
 
-const BIN = resolve(__dirname, "..", "..", "bin", "recalpaca.mjs");
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, CI: "" } });
+const cli = (...args: string[]) => runCli(args, { env: { CI: undefined } });
 let root: string;
 
 describe("record counts", () => {
@@ -36,65 +34,75 @@ describe("record counts", () => {
   });
 });
 
-describe.skipIf(!DATA_DIR)("recalpaca dataset / instructions commands", () => {
+describe("recalpaca dataset / instructions commands", () => {
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), "recalpaca-ds-cli-"));
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it("dataset build --config builds what is present, skips the rest with a note, and validate/stats read the result", () => {
-    const exp = join(root, "exp.yaml");
-    writeFileSync(
-      exp,
-      [
-        "name: t",
-        "seed: 7",
-        "dataset:",
-        "  datasets: [ml-100k, anime]",
-        "  records:",
-        "    ml100k-candidates: 40",
-        "    anime-history: 5",
-        "  out: built",
-        "",
-      ].join("\n"),
-    );
-    const b = cli(
-      "--data-dir",
-      DATA_DIR as string,
-      "--cache-dir",
-      join(root, "cache"),
-      "--json",
-      "dataset",
-      "build",
-      "--config",
-      exp,
-    );
-    expect(b.status, b.stderr).toBe(0);
-    const doc = JSON.parse(b.stdout) as {
-      records: number;
-      seed: number;
-      subsets: Array<{ subset: string; status: string; note?: string }>;
-    };
-    expect(doc.records).toBe(40);
-    expect(doc.seed).toBe(7);
-    const anime = doc.subsets.find((s) => s.subset === "anime-history");
-    expect(anime?.status).toBe("skipped");
-    expect(anime?.note).toContain("rating.csv");
-    const out = join(root, "built");
-    expect(existsSync(join(out, "provenance.jsonl"))).toBe(true);
+  it.skipIf(lacks("ml-100k", "anime"))(
+    "dataset build --config builds what is present, skips the rest with a note, and validate/stats read the result",
+    async () => {
+      const exp = join(root, "exp.yaml");
+      writeFileSync(
+        exp,
+        [
+          "name: t",
+          "seed: 7",
+          "dataset:",
+          "  datasets: [ml-100k, anime]",
+          "  records:",
+          "    ml100k-candidates: 40",
+          "    anime-history: 5",
+          "  out: built",
+          "",
+        ].join("\n"),
+      );
+      const b = await cli(
+        "--data-dir",
+        DATA_DIR as string,
+        "--cache-dir",
+        join(root, "cache"),
+        "--json",
+        "dataset",
+        "build",
+        "--config",
+        exp,
+      );
+      expect(b.code, b.stderr).toBe(0);
+      const doc = JSON.parse(b.stdout) as {
+        records: number;
+        seed: number;
+        subsets: Array<{ subset: string; status: string; note?: string }>;
+      };
+      expect(doc.records).toBe(40);
+      expect(doc.seed).toBe(7);
+      const anime = doc.subsets.find((s) => s.subset === "anime-history");
+      expect(anime?.status).toBe("skipped");
+      expect(anime?.note).toContain("rating.csv");
+      const out = join(root, "built");
+      expect(existsSync(join(out, "provenance.jsonl"))).toBe(true);
 
-    const v = cli("dataset", "validate", join(out, "dataset.json"));
-    expect(v.status).toBe(0);
-    expect(v.stdout).toContain("40 records, 40 with input, 0 errors");
+      const v = await cli("dataset", "validate", join(out, "dataset.json"));
+      expect(v.code).toBe(0);
+      expect(v.stdout).toContain("40 records, 40 with input, 0 errors");
 
-    const s = cli("--json", "dataset", "stats", join(out, "dataset.json"), "--out", join(root, "stats"));
-    expect(s.status, s.stderr).toBe(0);
-    const st = JSON.parse(s.stdout) as { subsets: Record<string, number>; files: string[] };
-    expect(st.subsets).toEqual({ "ml100k-candidates": 40 });
-    expect(st.files).toContain("verbs.png");
-  }, 60_000);
+      const s = await cli(
+        "--json",
+        "dataset",
+        "stats",
+        join(out, "dataset.json"),
+        "--out",
+        join(root, "stats"),
+      );
+      expect(s.code, s.stderr).toBe(0);
+      const st = JSON.parse(s.stdout) as { subsets: Record<string, number>; files: string[] };
+      expect(st.subsets).toEqual({ "ml100k-candidates": 40 });
+      expect(st.files).toContain("verbs.png");
+    },
+  );
 
-  it("dataset validate exits 3 on unusable records and names them", () => {
+  it("dataset validate exits 3 on unusable records and names them", async () => {
     const bad = join(root, "bad.json");
     writeFileSync(
       bad,
@@ -103,18 +111,18 @@ describe.skipIf(!DATA_DIR)("recalpaca dataset / instructions commands", () => {
         { instruction: "b", output: 3 },
       ]),
     );
-    const v = cli("dataset", "validate", bad);
-    expect(v.status).toBe(3);
+    const v = await cli("dataset", "validate", bad);
+    expect(v.code).toBe(3);
     expect(v.stdout).toContain("record 0 output: empty");
     expect(v.stdout).toContain("record 1 output: expected a string, got number");
     expect(v.stderr).toContain("2 record(s) unusable");
   });
 
-  it("instructions stats reports leading verbs of a pool", () => {
+  it("instructions stats reports leading verbs of a pool", async () => {
     const pool = join(root, "pool.json");
     writePoolFile(pool, seedPool("books"));
-    const r = cli("--json", "instructions", "stats", pool);
-    expect(r.status, r.stderr).toBe(0);
+    const r = await cli("--json", "instructions", "stats", pool);
+    expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as {
       entries: number;
       seed: number;
@@ -124,11 +132,11 @@ describe.skipIf(!DATA_DIR)("recalpaca dataset / instructions commands", () => {
     expect(doc.verbs[0]).toEqual({ verb: "recommend", count: 2, share: 0.25 });
   });
 
-  it.skipIf(!MODELS_DIR)(
+  it.skipIf(lacks("stories260K"))(
     "instructions grow runs rounds through an LLM and records rejected proposals",
-    () => {
+    async () => {
       const out = join(root, "grown.json");
-      const r = cli(
+      const r = await cli(
         "--cache-dir",
         join(root, "cache"),
         "--json",
@@ -147,7 +155,7 @@ describe.skipIf(!DATA_DIR)("recalpaca dataset / instructions commands", () => {
         "--out",
         out,
       );
-      expect(r.status, r.stderr).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
       const doc = JSON.parse(r.stdout) as { entries: number; added: number; rejected: number };
       expect(doc.added + doc.rejected).toBe(2);
       const pool = JSON.parse(readFileSync(out, "utf8")) as {
@@ -159,6 +167,5 @@ describe.skipIf(!DATA_DIR)("recalpaca dataset / instructions commands", () => {
         doc.rejected === 2 ? [1, 2] : pool.rejected.map((x) => x.round),
       );
     },
-    60_000,
   );
 });

@@ -26,7 +26,7 @@ import {
 import { GenerationCache, LlamaCppBackend, type LlmRequest, type RunnerItem } from "../../src/llm/index.js";
 import { formatNumberedAnswer } from "../../src/prompts/index.js";
 import { candidateLists, ItemKnn } from "../../src/recsys/index.js";
-import { DATA_DIR, MODELS_DIR, modelPath } from "../support/env.js";
+import { DATA_DIR, lacks, modelPath } from "../support/env.js";
 
 let root: string;
 let catalog: Catalog;
@@ -45,7 +45,7 @@ const answerOf = (
     items.map((i) => ({ title: catalog.items[i].title, year: catalog.items[i].year, reason })),
   );
 
-describe.skipIf(!DATA_DIR)("the validated teacher loop", () => {
+describe.skipIf(lacks("ml-100k"))("the validated teacher loop", () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "recalpaca-teacher-"));
     ({ catalog, interactions: ratings } = await loadDataset("ml-100k", {
@@ -80,7 +80,7 @@ describe.skipIf(!DATA_DIR)("the validated teacher loop", () => {
     drafts = built.records;
     users = built.users;
     resolver = new TitleResolver(catalog);
-  }, 60_000);
+  });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   const validate = (r: DraftRecord, text: string) =>
@@ -178,7 +178,7 @@ describe.skipIf(!DATA_DIR)("the validated teacher loop", () => {
     );
   });
 
-  it.skipIf(!MODELS_DIR)(
+  it.skipIf(lacks("stories260K"))(
     "runs end to end through the runner with llama-cpp on stories260K: answers fail, are retried, then rejected",
     async () => {
       const backend = await LlamaCppBackend.load({
@@ -259,6 +259,5 @@ describe.skipIf(!DATA_DIR)("the validated teacher loop", () => {
         await backend.close();
       }
     },
-    180_000,
   );
 });

@@ -8,7 +8,7 @@ import { type EvalRunResult, readRunTestSet, runEvaluation } from "../../src/eva
 import { makeSystems } from "../../src/eval/systems/registry.js";
 import { createBackend, type LocalLlmBackend } from "../../src/llm/index.js";
 import { candidateLists, Popularity } from "../../src/recsys/index.js";
-import { DATA_DIR, dataPath, MODELS_DIR, modelPath } from "../support/env.js";
+import { DATA_DIR, dataPath, lacks, modelPath } from "../support/env.js";
 
 /**
  * Must-show: an LLM run with the llama-cpp backend on stories260K (a 260K-parameter story model that
@@ -71,51 +71,54 @@ beforeAll(async () => {
     seed: 2020,
     resamples: 200,
   });
-}, 300_000);
+});
 
 afterAll(async () => {
   await backend?.close();
 });
 
-describe.skipIf(!DATA_DIR || !MODELS_DIR)("eval run with stories260K through the llama-cpp backend", () => {
-  it("answers 20 records, is scored, and its error rates show the answers are poor", () => {
-    // every prompt fits the budget, measured with the model's tokenizer (history items dropped to get there)
-    for (const b of budgets) {
-      expect(b.fits).toBe(true);
-      expect(b.tokens).toBeLessThanOrEqual(BUDGET);
-    }
-    const [free] = run.report.systems;
-    expect(free.name).toBe("llm");
-    expect(run.report.testSet.records).toBe(20);
-    const texts = [...run.outputs.values()];
-    expect(texts).toHaveLength(20);
-    expect(texts.filter((o) => (o.llm ?? "").length > 0)).toHaveLength(20);
-    // a story model: (almost) nothing it writes resolves to a catalogue title (a story is no answer at
-    // all, so unresolvable is NaN — no slots — when every answer is unparseable)
-    const e = free.errors as Record<string, number>;
-    expect(Math.max(Number.isNaN(e.unresolvable) ? 0 : e.unresolvable, e.unparseable)).toBeGreaterThan(0.5);
-    expect(e.fewerThanK).toBeGreaterThan(0.5);
-    expect(free.metrics.precision.mean).toBeLessThan(0.1);
-    expect(free.metrics.precision.low).toBeLessThanOrEqual(free.metrics.precision.mean);
-    console.log(
-      `stories260K, 20 records (prompts ≤ ${BUDGET} tokens, ${budgets.filter((b) => b.droppedItems > 0).length} cut): P@5 ${free.metrics.precision.mean.toFixed(3)}, unresolvable ${e.unresolvable.toFixed(3)}, unparseable ${e.unparseable.toFixed(3)}, fewer than K ${e.fewerThanK.toFixed(3)}, shapes ${JSON.stringify(free.shapes)}\n${run.report.notes.join("\n")}\nfirst answer: ${JSON.stringify(texts[0].llm)}`,
-    );
-  });
+describe.skipIf(lacks("ml-100k", "split-ml-100k", "stories260K"))(
+  "eval run with stories260K through the llama-cpp backend",
+  () => {
+    it("answers 20 records, is scored, and its error rates show the answers are poor", () => {
+      // every prompt fits the budget, measured with the model's tokenizer (history items dropped to get there)
+      for (const b of budgets) {
+        expect(b.fits).toBe(true);
+        expect(b.tokens).toBeLessThanOrEqual(BUDGET);
+      }
+      const [free] = run.report.systems;
+      expect(free.name).toBe("llm");
+      expect(run.report.testSet.records).toBe(20);
+      const texts = [...run.outputs.values()];
+      expect(texts).toHaveLength(20);
+      expect(texts.filter((o) => (o.llm ?? "").length > 0)).toHaveLength(20);
+      // a story model: (almost) nothing it writes resolves to a catalogue title (a story is no answer at
+      // all, so unresolvable is NaN — no slots — when every answer is unparseable)
+      const e = free.errors as Record<string, number>;
+      expect(Math.max(Number.isNaN(e.unresolvable) ? 0 : e.unresolvable, e.unparseable)).toBeGreaterThan(0.5);
+      expect(e.fewerThanK).toBeGreaterThan(0.5);
+      expect(free.metrics.precision.mean).toBeLessThan(0.1);
+      expect(free.metrics.precision.low).toBeLessThanOrEqual(free.metrics.precision.mean);
+      console.log(
+        `stories260K, 20 records (prompts ≤ ${BUDGET} tokens, ${budgets.filter((b) => b.droppedItems > 0).length} cut): P@5 ${free.metrics.precision.mean.toFixed(3)}, unresolvable ${e.unresolvable.toFixed(3)}, unparseable ${e.unparseable.toFixed(3)}, fewer than K ${e.fewerThanK.toFixed(3)}, shapes ${JSON.stringify(free.shapes)}\n${run.report.notes.join("\n")}\nfirst answer: ${JSON.stringify(texts[0].llm)}`,
+      );
+    });
 
-  it("constrained to the candidates, every answer is K distinct candidates", () => {
-    const [constrained] = runConstrained.report.systems;
-    expect(constrained.name).toBe("llm:no-top1,constrained");
-    const c = constrained.errors as Record<string, number>;
-    expect(c.unparseable).toBe(0);
-    expect(c.unresolvable).toBe(0);
-    expect(c.outsideCandidates).toBe(0);
-    expect(c.fewerThanK).toBe(0);
-    expect(c.duplicates).toBe(0);
-    const texts = [...runConstrained.outputs.values()];
-    expect(texts).toHaveLength(5);
-    for (const o of texts) expect(JSON.parse(o["llm:no-top1,constrained"] ?? "")).toHaveLength(5);
-    console.log(
-      `constrained, 5 records: P@5 ${constrained.metrics.precision.mean.toFixed(3)}; ${JSON.stringify(texts[0])}`,
-    );
-  });
-});
+    it("constrained to the candidates, every answer is K distinct candidates", () => {
+      const [constrained] = runConstrained.report.systems;
+      expect(constrained.name).toBe("llm:no-top1,constrained");
+      const c = constrained.errors as Record<string, number>;
+      expect(c.unparseable).toBe(0);
+      expect(c.unresolvable).toBe(0);
+      expect(c.outsideCandidates).toBe(0);
+      expect(c.fewerThanK).toBe(0);
+      expect(c.duplicates).toBe(0);
+      const texts = [...runConstrained.outputs.values()];
+      expect(texts).toHaveLength(5);
+      for (const o of texts) expect(JSON.parse(o["llm:no-top1,constrained"] ?? "")).toHaveLength(5);
+      console.log(
+        `constrained, 5 records: P@5 ${constrained.metrics.precision.mean.toFixed(3)}; ${JSON.stringify(texts[0])}`,
+      );
+    });
+  },
+);

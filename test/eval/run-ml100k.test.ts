@@ -17,7 +17,7 @@ import { type EvalRunResult, readRunTestSet, runEvaluation, writeRunOutputs } fr
 import { expectedRandomMetrics } from "../../src/eval/systems/random-expected.js";
 import { makeSystems } from "../../src/eval/systems/registry.js";
 import { candidateLists, LightGCN } from "../../src/recsys/index.js";
-import { DATA_DIR, dataPath } from "../support/env.js";
+import { DATA_DIR, dataPath, lacks } from "../support/env.js";
 
 /**
  * Must-show: the table of all baselines with 95% intervals on a 200-user ML-100k test set built from
@@ -56,84 +56,87 @@ beforeAll(async () => {
     seed: 2020,
     train: split.train,
   });
-}, 180_000);
-
-describe.skipIf(!DATA_DIR)("eval run: every baseline on a 200-user ML-100k test set", () => {
-  it("scores all baselines with bootstrap intervals", () => {
-    const names = run.report.systems.map((s) => s.name);
-    expect(names).toEqual([
-      "candidate-order",
-      "prompt-order",
-      "top1-candidates",
-      "random",
-      "random-expected",
-      "oracle",
-      "popularity",
-      "popularity-full",
-    ]);
-    for (const s of run.report.systems) {
-      for (const m of ["precision", "recall", "ndcg", "hit", "mrr"]) {
-        const ci = s.metrics[m];
-        expect(ci.low).toBeLessThanOrEqual(ci.mean);
-        expect(ci.high).toBeGreaterThanOrEqual(ci.mean);
-        expect(ci.high).toBeGreaterThan(ci.low);
-      }
-    }
-    const by = new Map(run.report.systems.map((s) => [s.name, s]));
-    const p = (n: string) => by.get(n)?.metrics.precision.mean ?? Number.NaN;
-    // the oracle is the ceiling inside the candidates
-    for (const n of names) expect(p("oracle")).toBeGreaterThanOrEqual(p(n));
-    // the analytic mean: average over records of 5·m/(20·5)
-    const doc = JSON.parse(readFileSync(file, "utf8")) as {
-      records: { candidates: { item: number }[]; testGT: { item: number }[] }[];
-    };
-    const exact =
-      doc.records
-        .map((r) => {
-          const gt = new Set(r.testGT.map((g) => g.item));
-          const m = r.candidates.filter((c) => gt.has(c.item)).length;
-          return expectedRandomMetrics(r.candidates.length, m, gt.size, 5).precision;
-        })
-        .reduce((a, b) => a + b, 0) / doc.records.length;
-    expect(p("random-expected")).toBeCloseTo(exact, 12);
-    // one random draw lands inside the expectation's interval or close to it
-    expect(Math.abs(p("random") - exact)).toBeLessThan(0.04);
-    // the honest top-1 is a test item as often as LightGCN's precision@1, far from the seed's 200/200
-    const leak = by.get("candidate-order")?.leakage;
-    expect(leak?.top1IsTest).toBeLessThan(0.5);
-    expect(leak?.top1Listed).toBe(1);
-    // rankings are item lists: nothing unresolvable, nothing outside the candidates (popularity-full may be)
-    expect(by.get("oracle")?.errors?.unresolvable).toBe(0);
-    expect(by.get("candidate-order")?.errors?.outsideCandidates).toBe(0);
-    console.log(reportMarkdown(run.report).split("\n\nPaired tests")[0]);
-  });
-
-  it("writes outputs that `eval score` reads back, with the same numbers for a ranking", () => {
-    const { document } = readRunTestSet(file, catalog);
-    const outputs = join(dir, "outputs.jsonl");
-    const filled = join(dir, "with-outputs.json");
-    writeRunOutputs(document, run.outputs, { outputs, testset: filled });
-    const first = JSON.parse(readFileSync(outputs, "utf8").split("\n")[0]) as Record<string, string>;
-    expect(Object.keys(first)).toEqual([
-      "id",
-      ...run.report.systems.filter((s) => s.name !== "random-expected").map((s) => s.name),
-    ]);
-    expect(first["candidate-order"].split("\n")).toHaveLength(5);
-    expect(first["candidate-order"]).toMatch(/^1\. .+ \(\d{4}\)\n2\. /);
-    const ts = readTestSet(filled, { catalog });
-    expect(Object.keys(ts.records[0].outputs)).toContain("oracle");
-    const again = readTestSet(file, { catalog });
-    expect(attachOutputs(again, outputs)).toContain("oracle");
-    const rescored = scoreTestSet(again, [{ kind: "field", field: "oracle" }], {
-      protocol: "standard",
-      k: 5,
-      seed: 2020,
-      resamples: 10,
-      resolver: new TitleResolver(catalog),
-      catalog,
-    });
-    const exact = run.report.systems.find((s) => s.name === "oracle")?.metrics.precision.mean ?? 0;
-    // titles shared by two catalogue items may resolve differently; everything else is identical
-    expect(Math.abs(rescored.systems[0].metrics.precision.mean - exact)).toBeLessThan(0.01);
-  });
 });
+
+describe.skipIf(lacks("ml-100k", "split-ml-100k"))(
+  "eval run: every baseline on a 200-user ML-100k test set",
+  () => {
+    it("scores all baselines with bootstrap intervals", () => {
+      const names = run.report.systems.map((s) => s.name);
+      expect(names).toEqual([
+        "candidate-order",
+        "prompt-order",
+        "top1-candidates",
+        "random",
+        "random-expected",
+        "oracle",
+        "popularity",
+        "popularity-full",
+      ]);
+      for (const s of run.report.systems) {
+        for (const m of ["precision", "recall", "ndcg", "hit", "mrr"]) {
+          const ci = s.metrics[m];
+          expect(ci.low).toBeLessThanOrEqual(ci.mean);
+          expect(ci.high).toBeGreaterThanOrEqual(ci.mean);
+          expect(ci.high).toBeGreaterThan(ci.low);
+        }
+      }
+      const by = new Map(run.report.systems.map((s) => [s.name, s]));
+      const p = (n: string) => by.get(n)?.metrics.precision.mean ?? Number.NaN;
+      // the oracle is the ceiling inside the candidates
+      for (const n of names) expect(p("oracle")).toBeGreaterThanOrEqual(p(n));
+      // the analytic mean: average over records of 5·m/(20·5)
+      const doc = JSON.parse(readFileSync(file, "utf8")) as {
+        records: { candidates: { item: number }[]; testGT: { item: number }[] }[];
+      };
+      const exact =
+        doc.records
+          .map((r) => {
+            const gt = new Set(r.testGT.map((g) => g.item));
+            const m = r.candidates.filter((c) => gt.has(c.item)).length;
+            return expectedRandomMetrics(r.candidates.length, m, gt.size, 5).precision;
+          })
+          .reduce((a, b) => a + b, 0) / doc.records.length;
+      expect(p("random-expected")).toBeCloseTo(exact, 12);
+      // one random draw lands inside the expectation's interval or close to it
+      expect(Math.abs(p("random") - exact)).toBeLessThan(0.04);
+      // the honest top-1 is a test item as often as LightGCN's precision@1, far from the seed's 200/200
+      const leak = by.get("candidate-order")?.leakage;
+      expect(leak?.top1IsTest).toBeLessThan(0.5);
+      expect(leak?.top1Listed).toBe(1);
+      // rankings are item lists: nothing unresolvable, nothing outside the candidates (popularity-full may be)
+      expect(by.get("oracle")?.errors?.unresolvable).toBe(0);
+      expect(by.get("candidate-order")?.errors?.outsideCandidates).toBe(0);
+      console.log(reportMarkdown(run.report).split("\n\nPaired tests")[0]);
+    });
+
+    it("writes outputs that `eval score` reads back, with the same numbers for a ranking", () => {
+      const { document } = readRunTestSet(file, catalog);
+      const outputs = join(dir, "outputs.jsonl");
+      const filled = join(dir, "with-outputs.json");
+      writeRunOutputs(document, run.outputs, { outputs, testset: filled });
+      const first = JSON.parse(readFileSync(outputs, "utf8").split("\n")[0]) as Record<string, string>;
+      expect(Object.keys(first)).toEqual([
+        "id",
+        ...run.report.systems.filter((s) => s.name !== "random-expected").map((s) => s.name),
+      ]);
+      expect(first["candidate-order"].split("\n")).toHaveLength(5);
+      expect(first["candidate-order"]).toMatch(/^1\. .+ \(\d{4}\)\n2\. /);
+      const ts = readTestSet(filled, { catalog });
+      expect(Object.keys(ts.records[0].outputs)).toContain("oracle");
+      const again = readTestSet(file, { catalog });
+      expect(attachOutputs(again, outputs)).toContain("oracle");
+      const rescored = scoreTestSet(again, [{ kind: "field", field: "oracle" }], {
+        protocol: "standard",
+        k: 5,
+        seed: 2020,
+        resamples: 10,
+        resolver: new TitleResolver(catalog),
+        catalog,
+      });
+      const exact = run.report.systems.find((s) => s.name === "oracle")?.metrics.precision.mean ?? 0;
+      // titles shared by two catalogue items may resolve differently; everything else is identical
+      expect(Math.abs(rescored.systems[0].metrics.precision.mean - exact)).toBeLessThan(0.01);
+    });
+  },
+);

@@ -1,31 +1,41 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { TitleResolver } from "../../src/answers/index.js";
 import { loadDatasetDir } from "../../src/data/index.js";
-import { readRankings, readTestSet, reportMarkdown, scoreTestSet } from "../../src/eval/index.js";
-import { DATA_DIR, dataPath, fixturePath } from "../support/env.js";
+import {
+  type EvalReport,
+  readRankings,
+  readTestSet,
+  reportMarkdown,
+  scoreTestSet,
+  type TestSet,
+} from "../../src/eval/index.js";
+import { runCli } from "../support/cli.js";
+import { DATA_DIR, dataPath, fixturePath, lacks } from "../support/env.js";
 
 const FIXTURE = fixturePath("recalpaca-ml100k-testset-sample40.json");
-const ROOT = join(import.meta.dirname, "..", "..");
 
-describe("scoreTestSet under recalpaca-paper", () => {
-  const ts = readTestSet(FIXTURE);
-  const report = scoreTestSet(
-    ts,
-    [
-      { kind: "field", field: "output2" },
-      { kind: "field", field: "output" },
-    ],
-    {
-      protocol: "recalpaca-paper",
-      k: 5,
-      seed: 2020,
-      resamples: 200,
-    },
-  );
+describe.skipIf(lacks("testset-sample40", "ml-100k"))("scoreTestSet under recalpaca-paper", () => {
+  let ts: TestSet;
+  let report: EvalReport;
+  beforeAll(() => {
+    ts = readTestSet(FIXTURE);
+    report = scoreTestSet(
+      ts,
+      [
+        { kind: "field", field: "output2" },
+        { kind: "field", field: "output" },
+      ],
+      {
+        protocol: "recalpaca-paper",
+        k: 5,
+        seed: 2020,
+        resamples: 200,
+      },
+    );
+  });
 
   it("headline values are the protocol's own; intervals around them", () => {
     const [a, b] = report.systems;
@@ -77,15 +87,11 @@ describe("scoreTestSet under recalpaca-paper", () => {
   });
 });
 
-describe("recalpaca eval score (CLI)", () => {
-  const cli = (...args: string[]) =>
-    spawnSync(process.execPath, [join(ROOT, "bin", "recalpaca.mjs"), ...args], {
-      encoding: "utf8",
-      cwd: ROOT,
-    });
+describe.skipIf(lacks("testset-sample40"))("recalpaca eval score (CLI)", () => {
+  const cli = (...args: string[]) => runCli(args);
 
-  it("prints the paper table and JSON with intervals", () => {
-    const r = cli(
+  it("prints the paper table and JSON with intervals", async () => {
+    const r = await cli(
       "--json",
       "eval",
       "score",
@@ -98,7 +104,7 @@ describe("recalpaca eval score (CLI)", () => {
       "--resamples",
       "100",
     );
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json.protocol).toBe("recalpaca-paper");
     expect(json.systems[0].metrics.precision.mean).toBe(0.42833333333333323);
@@ -106,52 +112,64 @@ describe("recalpaca eval score (CLI)", () => {
     expect(json.notes.join(" ")).toContain("hash-dependent original");
   });
 
-  it("scores the standard protocol with the catalogue and writes details", () => {
-    const dir = mkdtempSync(join(tmpdir(), "recalpaca-cli-"));
-    const details = join(dir, "details.jsonl");
-    const r = cli(
-      "--data-dir",
-      DATA_DIR as string,
-      "--quiet",
-      "eval",
-      "score",
-      "--testset",
-      FIXTURE,
-      "--field",
-      "output2",
-      "-k",
-      "5",
-      "--details",
-      details,
-      "--resamples",
-      "100",
-    );
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain("| output2 | 0.4500 [");
-    expect(r.stdout).toContain("Leakage (prompted top-1)");
-    const lines = readFileSync(details, "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
-    expect(lines).toHaveLength(40);
-    expect(lines[0].titles).toEqual(["Fargo", "Trainspotting", "Brazil", "Chasing Amy", "Crumb"]);
-    expect(lines[0].slots[3].catalogTitles).toEqual(["Chasing Amy", "Chasing Amy"]);
-  });
+  it.skipIf(lacks("ml-100k"))(
+    "scores the standard protocol with the catalogue and writes details",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "recalpaca-cli-"));
+      const details = join(dir, "details.jsonl");
+      const r = await cli(
+        "--data-dir",
+        DATA_DIR as string,
+        "--quiet",
+        "eval",
+        "score",
+        "--testset",
+        FIXTURE,
+        "--field",
+        "output2",
+        "-k",
+        "5",
+        "--details",
+        details,
+        "--resamples",
+        "100",
+      );
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("| output2 | 0.4500 [");
+      expect(r.stdout).toContain("Leakage (prompted top-1)");
+      const lines = readFileSync(details, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(lines).toHaveLength(40);
+      expect(lines[0].titles).toEqual(["Fargo", "Trainspotting", "Brazil", "Chasing Amy", "Crumb"]);
+      expect(lines[0].slots[3].catalogTitles).toEqual(["Chasing Amy", "Chasing Amy"]);
+    },
+  );
 
-  it("exits 2 on usage errors and 3 on malformed files", () => {
-    const usage = cli("eval", "score", "--testset", FIXTURE, "--protocol", "paper");
-    expect(usage.status).toBe(2);
+  it("exits 2 on usage errors and 3 on malformed files", async () => {
+    const usage = await cli("eval", "score", "--testset", FIXTURE, "--protocol", "paper");
+    expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("--protocol must be one of standard, recalpaca-paper");
     const dir = mkdtempSync(join(tmpdir(), "recalpaca-cli-"));
     const bad = join(dir, "bad.json");
     writeFileSync(bad, "[{}]");
-    const r = cli("eval", "score", "--testset", bad, "--field", "output", "--protocol", "recalpaca-paper");
-    expect(r.status).toBe(3);
+    const r = await cli(
+      "eval",
+      "score",
+      "--testset",
+      bad,
+      "--field",
+      "output",
+      "--protocol",
+      "recalpaca-paper",
+    );
+    expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/bad\.json, field "\[0\]\.wTop1Input": expected a string, got nothing/);
   });
 });
 
-describe("our test-set format with outputs and rankings", () => {
+describe.skipIf(lacks("ml-100k", "testset-sample40"))("our test-set format with outputs and rankings", () => {
   it("scores an output field and a ranking on the same records", () => {
     const { catalog } = loadDatasetDir(dataPath("ml-100k"), "ml-100k");
     const dir = mkdtempSync(join(tmpdir(), "recalpaca-ours-"));

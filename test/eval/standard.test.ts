@@ -1,15 +1,17 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { TitleResolver } from "../../src/answers/index.js";
-import { loadDatasetDir, titleKey } from "../../src/data/index.js";
+import { type Catalog, loadDatasetDir, titleKey } from "../../src/data/index.js";
 import {
   type EvalRecord,
+  type EvalReport,
   type RankedAnswer,
   readTestSet,
   scoreStandardRecord,
   scoreTestSet,
   summarizeStandard,
+  type TestSet,
 } from "../../src/eval/index.js";
-import { dataPath, fixturePath } from "../support/env.js";
+import { dataPath, fixturePath, lacks } from "../support/env.js";
 
 const d = (i: number) => 1 / Math.log2(i + 1); // discount of rank i
 
@@ -109,25 +111,29 @@ describe("standard protocol, by hand", () => {
   });
 });
 
-describe("standard protocol on the 40-record fixture", () => {
-  const { catalog } = loadDatasetDir(dataPath("ml-100k"), "ml-100k");
-  const ts = readTestSet(fixturePath("recalpaca-ml100k-testset-sample40.json"), { catalog });
-  const resolver = new TitleResolver(catalog);
-  const report = scoreTestSet(
-    ts,
-    [
-      { kind: "field", field: "output2" },
-      { kind: "field", field: "output" },
-    ],
-    {
-      protocol: "standard",
-      k: 5,
-      seed: 2020,
-      resamples: 200,
-      resolver,
-      catalog,
-    },
-  );
+describe.skipIf(lacks("ml-100k", "testset-sample40"))("standard protocol on the 40-record fixture", () => {
+  let catalog: Catalog;
+  let ts: TestSet;
+  let report: EvalReport;
+  beforeAll(() => {
+    catalog = loadDatasetDir(dataPath("ml-100k"), "ml-100k").catalog;
+    ts = readTestSet(fixturePath("recalpaca-ml100k-testset-sample40.json"), { catalog });
+    report = scoreTestSet(
+      ts,
+      [
+        { kind: "field", field: "output2" },
+        { kind: "field", field: "output" },
+      ],
+      {
+        protocol: "standard",
+        k: 5,
+        seed: 2020,
+        resamples: 200,
+        resolver: new TitleResolver(catalog),
+        catalog,
+      },
+    );
+  });
   const details = (system: string, id: string) =>
     report.details.find((x) => x.system === system && x.record === id) as Record<string, unknown> & {
       hits: number[];

@@ -3,14 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DataFormatError, MissingResourceError } from "../../src/core/index.js";
-import { loadDatasetDir } from "../../src/data/index.js";
+import { type Catalog, loadDatasetDir } from "../../src/data/index.js";
 import { attachOutputs, readRankings, readTestSet, seedPromptLists } from "../../src/eval/index.js";
-import { dataPath, fixturePath } from "../support/env.js";
+import { dataPath, fixturePath, lacks } from "../support/env.js";
 
 const FIXTURE = fixturePath("recalpaca-ml100k-testset-sample40.json");
-const { catalog } = loadDatasetDir(dataPath("ml-100k"), "ml-100k");
+let catalog: Catalog;
 let dir: string;
 beforeAll(() => {
+  catalog = loadDatasetDir(dataPath("ml-100k"), "ml-100k").catalog;
   dir = mkdtempSync(join(tmpdir(), "recalpaca-eval-"));
 });
 const write = (name: string, text: string) => {
@@ -20,7 +21,7 @@ const write = (name: string, text: string) => {
 };
 const srcId = (items: number[]) => items.map((i) => catalog.items[i].sourceId);
 
-describe("seed test-set files", () => {
+describe.skipIf(lacks("ml-100k", "testset-sample40"))("seed test-set files", () => {
   it("reads the fixture as it is: candidates and history from wTop1Input", () => {
     const ts = readTestSet(FIXTURE);
     expect(ts.format).toBe("recalpaca-seed");
@@ -133,7 +134,7 @@ function ourDoc() {
   };
 }
 
-describe("recalpaca-testset documents", () => {
+describe.skipIf(lacks("ml-100k", "testset-sample40"))("recalpaca-testset documents", () => {
   it("reads a valid document", () => {
     const ts = readTestSet(write("ours.json", JSON.stringify(ourDoc())), { catalog });
     expect(ts.format).toBe("recalpaca-testset");
@@ -178,7 +179,7 @@ describe("recalpaca-testset documents", () => {
   });
 });
 
-describe("outputs and rankings JSONL", () => {
+describe.skipIf(lacks("ml-100k", "testset-sample40"))("outputs and rankings JSONL", () => {
   it("merges outputs by record id", () => {
     const ts = readTestSet(FIXTURE);
     const p = write(

@@ -1,17 +1,14 @@
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { modelPath } from "../support/env.js";
+import { runCli } from "../support/cli.js";
+import { lacks, modelPath } from "../support/env.js";
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "ft-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const bin = join(import.meta.dirname, "..", "..", "bin", "recalpaca.mjs");
 
-describe("recalpaca finetune", () => {
+describe.skipIf(lacks("stories260K"))("recalpaca finetune", () => {
   it("trains, prints one JSON document with --json and writes adapter + report", async () => {
     const data = join(dir, "train.json");
     const names = ["Lily", "Tom", "Sue", "Ben", "Max", "Amy"];
@@ -26,8 +23,7 @@ describe("recalpaca finetune", () => {
       ),
     );
     const out = join(dir, "out");
-    const { stdout } = await run(process.execPath, [
-      bin,
+    const r = await runCli([
       "--json",
       "finetune",
       "--base",
@@ -49,7 +45,8 @@ describe("recalpaca finetune", () => {
       "--lr",
       "0.01",
     ]);
-    const doc = JSON.parse(stdout);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
     expect(doc.prepared).toMatchObject({ trainExamples: 5, valExamples: 1, totalSteps: 3 });
     expect(doc.result.completedSteps).toBe(3);
     expect(doc.adapterPath).toBe(join(out, "adapter.gguf"));
@@ -58,8 +55,7 @@ describe("recalpaca finetune", () => {
 
   it("exits 2 with a clear message for a cutoff shorter than the prompt", async () => {
     const data = join(dir, "train.json");
-    const err = await run(process.execPath, [
-      bin,
+    const err = await runCli([
       "finetune",
       "--base",
       modelPath("stories260K.gguf"),
@@ -69,7 +65,7 @@ describe("recalpaca finetune", () => {
       join(dir, "x"),
       "--cutoff",
       "5",
-    ]).catch((e) => e);
+    ]);
     expect(err.code).toBe(2);
     expect(err.stderr).toMatch(/cutoff 5 is shorter than the prompt/);
   });

@@ -6,7 +6,7 @@ import { encodeExamples, readExamples, type TrainingTokenizer } from "../../src/
 import { loadLlamaTokenizer } from "../../src/finetune/native/llama-tokenizer.js";
 import { alpacaPrompt } from "../../src/llm/index.js";
 import { writeChatmlCopy } from "../support/chatml-model.js";
-import { modelPath } from "../support/env.js";
+import { lacks, modelPath } from "../support/env.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ft-data-"));
 let tok: TrainingTokenizer & { dispose(): Promise<void> };
@@ -29,7 +29,7 @@ function file(name: string, text: string): string {
   return p;
 }
 
-describe("training data", () => {
+describe.skipIf(lacks("stories260K"))("training data", () => {
   it("renders the Alpaca template of SEED.md §3 exactly", () => {
     expect(alpacaPrompt({ instruction: "Do X.", input: "" })).toBe(
       "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nDo X.\n\n### Response:\n",
@@ -126,7 +126,7 @@ describe("training data", () => {
   });
 });
 
-describe("training data rendered with the model's own chat template", () => {
+describe.skipIf(lacks("stories260K"))("training data rendered with the model's own chat template", () => {
   it("renders the user turn as the llama-cpp backend does and trains the response plus the end-of-turn marker", async () => {
     const chatml = await loadLlamaTokenizer(writeChatmlCopy(dir));
     try {

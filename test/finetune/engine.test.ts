@@ -20,7 +20,7 @@ import {
   readTensorData,
   writeGgufFile,
 } from "../../src/llm/gguf/index.js";
-import { modelPath } from "../support/env.js";
+import { lacks, modelPath } from "../support/env.js";
 import { LlamaReference, softmax } from "./llama-ref.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ft-engine-"));
@@ -82,7 +82,7 @@ function config(outDir: string, over: Partial<FineTuneConfig> = {}): FineTuneCon
   };
 }
 
-describe("native fine-tuning engine on stories260K", () => {
+describe.skipIf(lacks("stories260K"))("native fine-tuning engine on stories260K", () => {
   it("lowers the validation loss, and the exported adapter reproduces our LoRA forward pass in llama.cpp", async () => {
     const out = join(dir, "run");
     const engine = createFineTuneEngine("native", config(out));

@@ -5,7 +5,7 @@ import { llamaConfigOf } from "../../src/finetune/model/llama-config.js";
 import { LlamaLoraModel } from "../../src/finetune/model/llama-lora-model.js";
 import { loadLlamaWeights } from "../../src/finetune/model/llama-weights.js";
 import { readGgufFile } from "../../src/llm/gguf/index.js";
-import { modelPath } from "../support/env.js";
+import { lacks, modelPath } from "../support/env.js";
 import { LlamaReference, softmax } from "./llama-ref.js";
 
 let ref: LlamaReference;
@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => ref?.dispose());
 
-describe("native forward pass vs llama.cpp (stories260K, F32 KV cache)", () => {
+describe.skipIf(lacks("stories260K"))("native forward pass vs llama.cpp (stories260K, F32 KV cache)", () => {
   for (const kernels of ["ts", "wasm"] as const) {
     it(`matches next-token probabilities at every position (${kernels} kernels)`, async () => {
       const file = readGgufFile(modelPath("stories260K.gguf"));

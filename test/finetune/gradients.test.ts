@@ -7,7 +7,7 @@ import { LlamaLoraModel, type Sequence } from "../../src/finetune/model/llama-lo
 import { loadLlamaWeights, type Projection } from "../../src/finetune/model/llama-weights.js";
 import { LoraParams } from "../../src/finetune/model/lora-params.js";
 import { readGgufFile } from "../../src/llm/gguf/index.js";
-import { modelPath } from "../support/env.js";
+import { lacks, modelPath } from "../support/env.js";
 
 function setup(dropout: number, projections: Projection[]) {
   const file = readGgufFile(modelPath("stories260K.gguf"));
@@ -63,7 +63,7 @@ function check(dropout: number, targets: Projection[]): number {
   return worst;
 }
 
-describe("LoRA gradients (float64, stories260K)", () => {
+describe.skipIf(lacks("stories260K"))("LoRA gradients (float64, stories260K)", () => {
   it("match central finite differences on every projection type", () => {
     const worst = check(0, ["q", "k", "v", "o", "gate", "up", "down"]);
     console.log(`finite differences, no dropout: worst relative error ${worst.toExponential(2)}`);

@@ -12,7 +12,7 @@ import {
   seedFirstShareListText,
   seedPartsToInputs,
 } from "../../src/prompts/index.js";
-import { FIXTURES_DIR, fixturePath } from "../support/env.js";
+import { fixturePath, lacks } from "../support/env.js";
 
 interface SeedRecord {
   instruction: string;
@@ -25,8 +25,8 @@ interface SeedRecord {
 const load = (): SeedRecord[] =>
   JSON.parse(readFileSync(fixturePath("recalpaca-ml100k-testset-sample40.json"), "utf8")) as SeedRecord[];
 
-describe.skipIf(!FIXTURES_DIR)("recalpaca-ml100k against the seed's test-set fixture", () => {
-  const records = FIXTURES_DIR ? load() : [];
+describe.skipIf(lacks("testset-sample40"))("recalpaca-ml100k against the seed's test-set fixture", () => {
+  const records = lacks("testset-sample40") ? [] : load();
 
   it("has the 40 records", () => {
     expect(records).toHaveLength(40);

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Catalog, loadDataset, readSplitDir } from "../../src/data/index.js";
+import { type Catalog, loadDataset, readSplitDir, type Split } from "../../src/data/index.js";
 import {
   createModel,
   datasetFingerprint,
@@ -14,15 +14,16 @@ import {
   saveModel,
   userFeatures,
 } from "../../src/recsys/index.js";
-import { DATA_DIR, dataPath } from "../support/env.js";
+import { DATA_DIR, dataPath, lacks } from "../support/env.js";
 
 // Short runs (a few seconds in all): every learned baseline must beat Popularity (Recall@20 0.1744).
-const split = readSplitDir(dataPath("splits", "ml-100k"));
+let split: Split;
 const dir = mkdtempSync(join(tmpdir(), "recalpaca-baselines-"));
 let catalog: Catalog;
 let popularity: EvaluationResult;
 
 beforeAll(async () => {
+  split = readSplitDir(dataPath("splits", "ml-100k"));
   catalog = (await loadDataset("ml-100k", { dataDir: DATA_DIR, cacheDir: dir, download: false })).catalog;
   const pop = createModel("popularity");
   await pop.fit(split.train, { seed: 2020 });
@@ -57,7 +58,7 @@ function expectSameScores(a: Recommender, b: Recommender): void {
   }
 }
 
-describe("baselines on the ML-100k benchmark split", () => {
+describe.skipIf(lacks("ml-100k", "split-ml-100k"))("baselines on the ML-100k benchmark split", () => {
   it("Popularity is the reference 0.1744 / 0.2197", () => {
     expect(popularity.metrics["recall@20"]).toBeCloseTo(0.1744, 4);
     expect(popularity.metrics["ndcg@20"]).toBeCloseTo(0.2197, 4);

@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { Interactions, readSplitDir } from "../../src/data/index.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Interactions, readSplitDir, type Split } from "../../src/data/index.js";
 import { ndcgAtK } from "../../src/metrics/index.js";
 import { carveValidation, evaluateModel, Popularity, type ScoringModel } from "../../src/recsys/index.js";
-import { dataPath } from "../support/env.js";
+import { dataPath, lacks } from "../support/env.js";
 
 /** A model with a fixed score table (users × items). */
 function fixedModel(table: number[][]): ScoringModel {
@@ -49,8 +49,11 @@ describe("full-ranking evaluator, hand-computed", () => {
   });
 });
 
-describe("on the shared ML-100k benchmark split", () => {
-  const split = readSplitDir(dataPath("splits", "ml-100k"));
+describe.skipIf(lacks("split-ml-100k"))("on the shared ML-100k benchmark split", () => {
+  let split: Split;
+  beforeAll(() => {
+    split = readSplitDir(dataPath("splits", "ml-100k"));
+  });
 
   it("has the documented shape (items only in test are part of the catalogue)", () => {
     expect([split.train.nUsers, split.train.nItems, split.train.length, split.test.length]).toEqual([

@@ -12,7 +12,7 @@ import {
   LightGCNTrainer,
 } from "../../src/recsys/lightgcn/index.js";
 import { datasetFingerprint, decodeModelFile, encodeModelFile } from "../../src/recsys/model-file.js";
-import { DATA_DIR, dataPath } from "../support/env.js";
+import { dataPath, lacks } from "../support/env.js";
 
 /** 7 users × 9 items; user 6 has no items, item 8 has no users. Pair (0, 1) appears twice. */
 function tiny(): Interactions {
@@ -305,7 +305,7 @@ describe("LightGCN training", () => {
   });
 });
 
-describe.skipIf(!DATA_DIR)("LightGCN on the shared ML-100k split", () => {
+describe.skipIf(lacks("split-ml-100k"))("LightGCN on the shared ML-100k split", () => {
   it("reaches the reference trajectory after 20 epochs (reference Recall@20 0.2432; seeds 0.2432–0.2543)", async () => {
     const split = readSplitDir(dataPath("splits", "ml-100k"));
     const m = new LightGCN({ epochs: 20 });

@@ -7,7 +7,7 @@ import { nodeLlamaCpp } from "../../../src/llm/backends/llama-instance.js";
 import { ALPACA_CHAT_STOP, renderChatAsAlpaca } from "../../../src/llm/templates.js";
 import type { ChatMessage } from "../../../src/llm/types.js";
 import { CHATML, writeChatmlCopy } from "../../support/chatml-model.js";
-import { modelPath } from "../../support/env.js";
+import { lacks, modelPath } from "../../support/env.js";
 
 const MESSAGES: ChatMessage[] = [
   { role: "system", content: "You tell stories." },
@@ -36,7 +36,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("chat rendering rule", () => {
+describe.skipIf(lacks("stories260K"))("chat rendering rule", () => {
   it("renders with the model's Jinja chat template when there is one", async () => {
     const r = renderChat(await nodeLlamaCpp(), MESSAGES, CHATML);
     expect(r.kind).toBe("template");

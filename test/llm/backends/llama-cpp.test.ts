@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlmRequestError, UsageError } from "../../../src/core/index.js";
 import { distinctChoiceSchema, LlamaCppBackend } from "../../../src/llm/backends/index.js";
 import { ALPACA_CHAT_STOP, renderChatAsAlpaca } from "../../../src/llm/templates.js";
-import { modelPath } from "../../support/env.js";
+import { lacks, modelPath } from "../../support/env.js";
 
 // One model load for the whole file; two threads at most (the machine is shared).
 let backend: LlamaCppBackend;
@@ -19,7 +19,7 @@ afterAll(async () => {
 
 const PROMPT = "Once upon a time";
 
-describe("llama-cpp backend on stories260K", () => {
+describe.skipIf(lacks("stories260K"))("llama-cpp backend on stories260K", () => {
   it("loads the model with the vocabulary and context asked for", () => {
     expect(backend.kind).toBe("llama-cpp");
     expect(backend.model).toBe("stories260K");

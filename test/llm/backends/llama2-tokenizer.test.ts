@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlamaCppBackend } from "../../../src/llm/backends/index.js";
-import { modelPath } from "../../support/env.js";
+import { lacks, modelPath } from "../../support/env.js";
 
 let backend: LlamaCppBackend;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ const LONG_TEXT = [
   "Special-token look-alikes stay text: <s> </s> <unk> [INST] <<SYS>> ### Instruction:",
 ].join("\n\n");
 
-describe("LLaMA-2 vocabulary (llama-2-tiny-random.gguf)", () => {
+describe.skipIf(lacks("llama-2-tiny-random"))("LLaMA-2 vocabulary (llama-2-tiny-random.gguf)", () => {
   it("has the real 32k vocabulary", () => {
     expect(backend.vocabularySize).toBe(32000);
   });
@@ -60,7 +60,7 @@ describe("LLaMA-2 vocabulary (llama-2-tiny-random.gguf)", () => {
   });
 });
 
-describe("byte-fallback output", () => {
+describe.skipIf(lacks("llama-2-tiny-random"))("byte-fallback output", () => {
   it("emits an emoji the vocabulary spells in bytes as whole characters", async () => {
     const chunks: string[] = [];
     const r = await backend.stream({ prompt: "x", grammar: 'root ::= "🦙🍿 ok"' }, (c) => chunks.push(c));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/core/index.js";
 import { LlamaCppBackend, parseLoraArg } from "../../../src/llm/backends/index.js";
 import { readGgufFile, writeLoraAdapter } from "../../../src/llm/gguf/index.js";
-import { modelPath } from "../../support/env.js";
+import { lacks, modelPath } from "../../support/env.js";
 
 const dir = mkdtempSync(join(tmpdir(), "llm-lora-"));
 const adapterPath = join(dir, "random-adapter.gguf");
@@ -54,7 +54,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-describe("LoRA adapters in the llama-cpp backend", () => {
+describe.skipIf(lacks("stories260K"))("LoRA adapters in the llama-cpp backend", () => {
   it("a random adapter from our GGUF writer changes next-token probabilities at scale 1, none at scale 0", async () => {
     const plain = await load();
     const zero = await load(0);

@@ -2,17 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type CliOptions, type CliRun, runCli, signalWhen } from "../../support/cli.js";
 import { type BatchServer, startBatchServer } from "./support/batch-server.js";
 import { type ChatServer, startChatServer } from "./support/chat-server.js";
-import { type CliRun, runCli, signalWhen } from "./support/cli.js";
 
 /** Run `recalpaca …` with no API key in the environment unless `env` sets one. */
-function cli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-  watch?: Parameters<typeof runCli>[2],
-): Promise<CliRun> {
-  return runCli(args, { RECALPACA_LLM_KEY: "", OPENAI_API_KEY: "", ...env }, watch);
+function cli(args: string[], env: NodeJS.ProcessEnv = {}, watch?: CliOptions["watch"]): Promise<CliRun> {
+  return runCli(args, { env: { RECALPACA_LLM_KEY: "", OPENAI_API_KEY: "", ...env }, watch });
 }
 
 let dir: string;

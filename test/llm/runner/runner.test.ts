@@ -20,6 +20,9 @@ const items = (n: number, prefix = "r"): RunnerItem[] =>
     request: { messages: [{ role: "user", content: `id=${prefix}${i} say something` }], maxTokens: 16 },
   }));
 
+/** Longer than any test runs: a reply that never comes unless the client gives up first. */
+const HANG_MS = 600_000;
+
 const fast = { retry: { baseDelayMs: 5, maxDelayMs: 2000 }, rng: new Rng(7, "test/backoff") };
 
 let dir: string;
@@ -53,7 +56,8 @@ describe.each(backends)(
           return { kind: "status", status: 429, retryAfter: new Date(Date.now() + 2000).toUTCString() };
         }
         if (n >= 5 && n < 10 && attempt <= 2) return { kind: "status", status: n % 2 ? 500 : 503 };
-        if (n >= 10 && n < 13 && attempt === 1) return { kind: "slow", ms: 3000 };
+        // slower than any timeout: only the runner's timeout ends these attempts
+        if (n >= 10 && n < 13 && attempt === 1) return { kind: "slow", ms: HANG_MS };
         if (n >= 13 && n < 17 && attempt === 1) return { kind: "drop" };
         return { kind: "ok" };
       };
@@ -63,7 +67,8 @@ describe.each(backends)(
       const summary = await runGeneration(backend, items(40), {
         ...fast,
         concurrency: 8,
-        timeoutMs: 400,
+        // far above any reply time on a loaded machine, so only the hanging replies ever time out
+        timeoutMs: 5000,
         cache,
       });
 
@@ -152,13 +157,17 @@ describe("runGeneration", () => {
   it("keeps to the requests-per-minute and tokens-per-minute limits", async () => {
     server = await startChatServer();
     const backend = new FetchChatBackend(server.url);
-    // 600/min = 10/s with a bucket of 10: 30 requests need at least 2 s after the first 10.
+    // 600/min = 10/s with a bucket of 10: 30 requests need at least 2 s after the first 10. Measured
+    // from the start of the run (a lower bound a slow machine only raises), not from the first arrival,
+    // which a busy machine can delay after the limiter's clock has started.
+    const start1 = Date.now();
     await runGeneration(backend, items(30, "m"), { ...fast, concurrency: 8, requestsPerMinute: 600 });
     const first = server.arrivals;
     const times = [...first.values()].flat().sort((a, b) => a - b);
-    expect(times[times.length - 1] - times[0]).toBeGreaterThanOrEqual(1900);
+    expect(times[times.length - 1] - start1).toBeGreaterThanOrEqual(1900);
     // 6000 tokens/min = 100/s, bucket 100; each request really uses 13 + 5 tokens: 12 need ≥ 1.16 s.
     const before = times.length;
+    const start2 = Date.now();
     const s = await runGeneration(backend, items(12, "t"), {
       ...fast,
       concurrency: 8,
@@ -171,7 +180,7 @@ describe("runGeneration", () => {
       .sort((a, b) => a - b);
     expect(t2).toHaveLength(12);
     expect(before).toBe(30);
-    expect(t2[11] - t2[0]).toBeGreaterThanOrEqual(1100);
+    expect(t2[11] - start2).toBeGreaterThanOrEqual(1100);
   });
 
   it("keeps at most `concurrency` requests in flight", async () => {
@@ -192,7 +201,7 @@ describe("runGeneration", () => {
       concurrency: 4,
       cache,
       signal: controller.signal,
-      graceMs: 5000,
+      graceMs: 60_000,
       onOutcome: () => {
         if (++seen === 10) controller.abort();
       },
@@ -215,9 +224,16 @@ describe("runGeneration", () => {
   });
 
   it("cancels in-flight requests when the grace period runs out", async () => {
-    server = await startChatServer({ fault: () => ({ kind: "slow", ms: 5000 }) });
+    server = await startChatServer({ fault: () => ({ kind: "slow", ms: HANG_MS }) });
+    const running = server;
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
+    // interrupt once both slots have a request at the server (which never answers them)
+    const poll = setInterval(() => {
+      if (running.total() >= 2) {
+        clearInterval(poll);
+        controller.abort();
+      }
+    }, 2);
     const s = await runGeneration(new FetchChatBackend(server.url), items(4), {
       ...fast,
       concurrency: 2,

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlamaCppBackend } from "../../../src/llm/backends/index.js";
 import { type RunningServer, startServer } from "../../../src/llm/server/index.js";
 import type { LlmBackend, LlmRequest, LlmResult } from "../../../src/llm/types.js";
-import { MODELS_DIR, modelPath } from "../../support/env.js";
-import { runCli as cli } from "./support/cli.js";
+import { runCli as cli } from "../../support/cli.js";
+import { lacks, modelPath } from "../../support/env.js";
 
 /** Counts the generations that reach the real model behind the server. */
 class CountingBackend implements LlmBackend {
@@ -31,7 +31,7 @@ class CountingBackend implements LlmBackend {
   }
 }
 
-describe.skipIf(!MODELS_DIR)("bulk generation end to end against `llm serve` on stories260K", () => {
+describe.skipIf(lacks("stories260K"))("bulk generation end to end against `llm serve` on stories260K", () => {
   let dir: string;
   let backend: CountingBackend;
   let server: RunningServer;

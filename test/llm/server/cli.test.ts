@@ -1,49 +1,33 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
-import { modelPath } from "../../support/env.js";
+import { type CliOptions, runCli } from "../../support/cli.js";
+import { lacks, modelPath } from "../../support/env.js";
 
-const BIN = join(import.meta.dirname, "..", "..", "..", "bin", "recalpaca.mjs");
-const env = { ...process.env };
-delete env.CI;
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => {
-      stdout += c;
-    });
-    child.stderr.on("data", (c) => {
-      stderr += c;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[], watch?: CliOptions["watch"]) => runCli(args, { env: { CI: undefined }, watch });
 
 let serve: ChildProcess | undefined;
 afterAll(() => {
   serve?.kill("SIGKILL");
 });
 
-describe("recalpaca llm serve / generate", () => {
+describe.skipIf(lacks("stories260K"))("recalpaca llm serve / generate", () => {
   it("serves a GGUF on a loopback port; generate through the URL equals generate on the file", async () => {
     const gguf = modelPath("stories260K.gguf");
-    serve = spawn(
-      process.execPath,
-      [BIN, "--json", "llm", "serve", "--gguf", gguf, "--port", "0", "--threads", "1", "--queue", "2"],
-      { env },
+    let proc: ChildProcess | undefined;
+    const served = run(
+      ["--json", "llm", "serve", "--gguf", gguf, "--port", "0", "--threads", "1", "--queue", "2"],
+      (child) => {
+        proc = serve = child;
+      },
     );
-    const proc = serve;
     let out = "";
     const url = await new Promise<string>((resolve, reject) => {
-      proc.stdout?.on("data", (c) => {
+      proc?.stdout?.on("data", (c) => {
         out += c;
         const m = /"url":\s*"([^"]+)"/.exec(out);
         if (m) resolve(m[1] as string);
       });
-      proc.on("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+      served.then((r) => reject(new Error(`serve exited with ${r.code}: ${r.stderr}`)));
     });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
 
@@ -66,9 +50,8 @@ describe("recalpaca llm serve / generate", () => {
     expect(a.usage.completionTokens).toBe(25);
     expect(b.finishReason).toBe("length");
 
-    const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
-    proc.kill("SIGINT");
-    expect(await exited).toBe(0);
+    proc?.kill("SIGINT");
+    expect((await served).code).toBe(0);
     serve = undefined;
   });
 

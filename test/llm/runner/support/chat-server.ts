@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 export type Fault =
   | { kind: "ok" }
   | { kind: "status"; status: number; retryAfter?: string }
-  | { kind: "slow"; ms: number }
+  | { kind: "slow"; ms: number } // answers after `ms`, unless the client has hung up by then
   | { kind: "drop" };
 
 export interface ChatServerOptions {
@@ -97,7 +97,16 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
         req.socket.destroy();
         return;
       }
-      if (fault.kind === "slow") await new Promise((r) => setTimeout(r, fault.ms));
+      // a slow reply waits `ms`, or until the client gives up on it (then nothing is sent)
+      if (fault.kind === "slow") {
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, fault.ms);
+          res.on("close", () => {
+            clearTimeout(timer);
+            r();
+          });
+        });
+      }
       if (res.destroyed) return;
       if (fault.kind === "status") {
         const headers: Record<string, string> = { "content-type": "application/json" };
