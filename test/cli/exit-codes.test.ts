@@ -44,7 +44,7 @@ async function codes(cases: string[][]): Promise<Array<[number, string]>> {
     const runs = await Promise.all(
       cases.slice(i, i + 2).map((args) => runCli(args, { cwd: dir, env: env() })),
     );
-    for (const r of runs) out.push([r.code, r.stderr.trim().split("\n").at(-1) ?? ""]);
+    for (const r of runs) out.push([r.code ?? -1, r.stderr.trim().split("\n").at(-1) ?? ""]);
   }
   return out;
 }
