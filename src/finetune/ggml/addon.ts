@@ -1,0 +1,132 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The Node addon's functions (native/ggml-train/addon.cc). */
+export interface GgmlAddon {
+  /** dlopen ggml from a folder of node-llama-cpp's prebuilt libraries; "" when loaded, else why not. */
+  load(dir: string): string;
+  /** The packed GEMM's instruction set on this CPU: "avx512", "avx2" or "generic". */
+  isa(): string;
+  trainerNew(options: TrainerOptions, shape: TrainerShape): TrainerHandle;
+  trainerInfo(h: TrainerHandle): {
+    description: string;
+    pairs: Array<{ layer: number; stem: string; nIn: number; nOut: number }>;
+  };
+  trainerSetLora(h: TrainerHandle, index: number, a: Float32Array, b: Float32Array): void;
+  trainerStep(
+    h: TrainerHandle,
+    tokens: Int32Array,
+    targets: Int32Array,
+    lossGrad: number,
+    dropoutSeed: Uint32Array | null,
+    gradsA: Float32Array[],
+    gradsB: Float32Array[],
+  ): { sum: number; count: number };
+  trainerLoss(h: TrainerHandle, tokens: Int32Array, targets: Int32Array): { sum: number; count: number };
+  trainerLogits(h: TrainerHandle, tokens: Int32Array, out: Float32Array): void;
+  trainerFree(h: TrainerHandle): void;
+  /** Quantise rows of `rowLength` floats to a ggml type by name ("q8_0", "q4_K", …) with ggml's own code. */
+  quantize(type: string, data: Float32Array, rowLength: number): Uint8Array;
+}
+
+export interface TrainerOptions {
+  modelPath: string;
+  r: number;
+  alpha: number;
+  dropout: number;
+  /** GGUF tensor stems (attn_q, …) */
+  targets: string[];
+  threads: number;
+  gpu: boolean;
+  kernels: "packed" | "ggml";
+  compute: "f32" | "bf16";
+}
+
+export interface TrainerShape {
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nHeadKv: number;
+  headDim: number;
+  nFf: number;
+  nVocab: number;
+  nRot: number;
+  ropeBase: number;
+  rmsEps: number;
+  tiedEmbeddings: boolean;
+}
+
+declare const handleBrand: unique symbol;
+export type TrainerHandle = { readonly [handleBrand]: true };
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+/** Where scripts/build-ggml-addon.mjs puts the addon (same path from src/ and from a compiled dist/). */
+export const ADDON_PATH = join(ROOT, "native", "ggml-train", "build", "recalpaca-ggml.node");
+
+let cached: { addon?: GgmlAddon; error?: string } | undefined;
+
+/** The addon, or why it cannot be used (not built on this machine, or it failed to load). */
+export function loadGgmlAddon(): { addon?: GgmlAddon; error?: string } {
+  if (cached) return cached;
+  if (!existsSync(ADDON_PATH)) {
+    cached = {
+      error: `the ggml addon is not built (${ADDON_PATH} is missing; run \`node scripts/build-ggml-addon.mjs\`, which needs a C++ compiler and git)`,
+    };
+    return cached;
+  }
+  try {
+    cached = { addon: createRequire(import.meta.url)(ADDON_PATH) as GgmlAddon };
+  } catch (e) {
+    cached = { error: `the ggml addon did not load: ${(e as Error).message}` };
+  }
+  return cached;
+}
+
+/**
+ * The folder of node-llama-cpp's prebuilt libraries for this platform: the CPU build, or with `gpu` the
+ * CUDA build (then Vulkan), as installed by npm (@node-llama-cpp/<platform>-<arch>[-cuda|-vulkan]/bins/…).
+ */
+export function ggmlLibraryDirs(gpu: boolean): string[] {
+  const platform =
+    process.platform === "darwin" ? "mac" : process.platform === "win32" ? "win" : process.platform;
+  const base = `${platform}-${process.arch}`;
+  const variants = gpu
+    ? [`${base}-cuda`, `${base}-cuda-ext`, `${base}-vulkan`]
+    : process.platform === "darwin"
+      ? [`${base}-metal`, base]
+      : [base];
+  const dirs: string[] = [];
+  for (let dir = ROOT; ; dir = dirname(dir)) {
+    for (const v of variants) {
+      const bins = join(dir, "node_modules", "@node-llama-cpp", v, "bins", v);
+      if (existsSync(bins)) dirs.push(bins);
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return dirs;
+}
+
+let loadedFrom: string | undefined;
+
+/** Load ggml from the first usable library folder; returns the folder, or throws with every reason. */
+export function loadGgml(addon: GgmlAddon, gpu: boolean): string {
+  const dirs = ggmlLibraryDirs(gpu);
+  if (loadedFrom && dirs.includes(loadedFrom)) return loadedFrom;
+  const reasons: string[] = [];
+  for (const dir of dirs) {
+    const err = addon.load(dir);
+    if (err === "") {
+      loadedFrom = dir;
+      return dir;
+    }
+    reasons.push(`${dir}: ${err}`);
+  }
+  const what = gpu ? "CUDA or Vulkan build" : "CPU build";
+  throw new Error(
+    dirs.length === 0
+      ? `node-llama-cpp's ${what} of ggml is not installed for ${process.platform}-${process.arch}`
+      : `could not load ggml (${reasons.join("; ")})`,
+  );
+}
