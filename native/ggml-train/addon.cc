@@ -94,20 +94,12 @@ napi_value guarded(napi_env env, F f) {
   }
 }
 
-std::string last_ggml_error;
-
-void log_callback(ggml_log_level level, const char* text, void*) {
-  if (level == GGML_LOG_LEVEL_ERROR) last_ggml_error += text;
-}
-
 // load(dir) → error message ("" when loaded)
 napi_value Load(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     std::vector<napi_value> a;
     arg_or_throw(env, info, 1, a);
-    std::string err = ggml_api_load(get_string(env, a[0], "dir"));
-    if (err.empty()) G.ggml_log_set(log_callback, nullptr);
-    return make_string(env, err);
+    return make_string(env, ggml_api_load(get_string(env, a[0], "dir")));
   });
 }
 
@@ -154,12 +146,12 @@ napi_value TrainerNew(napi_env env, napi_callback_info info) {
     bool tied = false;
     check(env, napi_get_value_bool(env, prop(env, a[1], "tiedEmbeddings"), &tied), "tiedEmbeddings");
     s.tied = tied;
-    last_ggml_error.clear();
+    ggml_last_error.clear();
     std::unique_ptr<Trainer> t;
     try {
       t = std::make_unique<Trainer>(o, s);
     } catch (const std::exception& e) {
-      throw Fail(std::string(e.what()) + (last_ggml_error.empty() ? "" : " (ggml: " + last_ggml_error + ")"));
+      throw Fail(std::string(e.what()) + (ggml_last_error.empty() ? "" : " (ggml: " + ggml_last_error + ")"));
     }
     auto* holder = new std::unique_ptr<Trainer>(std::move(t));
     napi_value ext;

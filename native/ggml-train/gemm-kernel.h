@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "gemm.h"
 
@@ -49,6 +50,15 @@ static void packA(int64_t mc, int64_t kc, const GemmA& A, int64_t m0, int64_t k0
   for (int64_t ip = 0; ip < mc; ip += MR) {
     const int64_t mr = std::min<int64_t>(MR, mc - ip);
     float* o = out + ip * kc;
+    if (A.rs == 1) {
+      // column-major A (a transposed view): MR consecutive floats per k
+      const float* src = A.p + (m0 + ip) + k0 * A.cs;
+      for (int64_t k = 0; k < kc; k++) {
+        for (int64_t i = 0; i < mr; i++) o[k * MR + i] = src[k * A.cs + i];
+        for (int64_t i = mr; i < MR; i++) o[k * MR + i] = 0;
+      }
+      continue;
+    }
     for (int i = 0; i < MR; i++) {
       if (i >= mr) {
         for (int64_t k = 0; k < kc; k++) o[k * MR + i] = 0;
@@ -112,12 +122,20 @@ static void packB(int64_t kc, int64_t nc, const GemmB& B, int64_t k0, int64_t n0
 
 struct Buffers {
   float* a = nullptr;
+  size_t aCap = 0;
   float* b = nullptr;
   float* row = nullptr;
   Buffers() {
-    a = (float*)aligned_alloc(64, GEMM_MB * GEMM_KC * 4);
     b = (float*)aligned_alloc(64, GEMM_NB * GEMM_KC * 4);
     row = (float*)aligned_alloc(64, std::max(GEMM_NB, GEMM_KC) * 4);
+  }
+  float* packedA(size_t floats) {
+    if (aCap < floats) {
+      free(a);
+      aCap = (floats + 4095) / 4096 * 4096;
+      a = (float*)aligned_alloc(64, aCap * 4);
+    }
+    return a;
   }
   ~Buffers() {
     free(a);
@@ -126,20 +144,39 @@ struct Buffers {
   }
 };
 
+// C[m0:m1, n0:n1] over the full K: each K block of B is packed once and used for every row of A.
 void block(int64_t K, const GemmA& A, const GemmB& B, float* C, int64_t ldc, bool acc, int64_t m0, int64_t m1,
            int64_t n0, int64_t n1) {
   static thread_local Buffers buf;
   const int64_t mc = m1 - m0;
   const int64_t nc = n1 - n0;
+  float* pa = buf.packedA((size_t)((mc + MR - 1) / MR * MR) * GEMM_KC);
   for (int64_t pc = 0; pc < K; pc += GEMM_KC) {
     const int64_t kc = std::min(GEMM_KC, K - pc);
     const bool a2 = acc || pc > 0;
-    packB(kc, nc, B, pc, n0, buf.b, buf.row);
-    packA(mc, kc, A, m0, pc, buf.a);
-    for (int64_t ir = 0; ir < mc; ir += MR)
-      for (int64_t jr = 0; jr < nc; jr += NR)
-        kernel(kc, buf.a + ir * kc, buf.b + jr * kc, C + (m0 + ir) * ldc + n0 + jr, ldc, a2,
+    const float* pb = buf.b;
+    if (B.packed)
+      pb = B.packed + pc * B.packedN + (n0 / NR) * kc * NR;
+    else
+      packB(kc, nc, B, pc, n0, buf.b, buf.row);
+    packA(mc, kc, A, m0, pc, pa);
+    for (int64_t jr = 0; jr < nc; jr += NR)
+      for (int64_t ir = 0; ir < mc; ir += MR)
+        kernel(kc, pa + ir * kc, pb + jr * kc, C + (m0 + ir) * ldc + n0 + jr, ldc, a2,
                (int)std::min<int64_t>(MR, mc - ir), (int)std::min<int64_t>(NR, nc - jr));
   }
+}
+int64_t nr() { return NR; }
+
+int64_t prepack(int64_t K, int64_t N, const GemmB& B, float* out) {
+  const int64_t np = (N + NR - 1) / NR * NR;
+  if (!out) return K * np;
+  std::vector<float> row(std::max(GEMM_NB, GEMM_KC));
+  for (int64_t pc = 0; pc < K; pc += GEMM_KC) {
+    const int64_t kc = std::min(GEMM_KC, K - pc);
+    for (int64_t n0 = 0; n0 < N; n0 += GEMM_NB)
+      packB(kc, std::min(GEMM_NB, N - n0), B, pc, n0, out + pc * np + (n0 / NR) * kc * NR, row.data());
+  }
+  return K * np;
 }
 }  // namespace GEMM_NS

@@ -1,9 +1,11 @@
 #include "gemm.h"
 
-#define DECLARE_BLOCK(ns)                                                                                \
-  namespace ns {                                                                                         \
-  void block(int64_t K, const GemmA& A, const GemmB& B, float* C, int64_t ldc, bool acc, int64_t m0,     \
-             int64_t m1, int64_t n0, int64_t n1);                                                        \
+#define DECLARE_BLOCK(ns)                                                                            \
+  namespace ns {                                                                                     \
+  void block(int64_t K, const GemmA& A, const GemmB& B, float* C, int64_t ldc, bool acc, int64_t m0, \
+             int64_t m1, int64_t n0, int64_t n1);                                                    \
+  int64_t nr();                                                                                      \
+  int64_t prepack(int64_t K, int64_t N, const GemmB& B, float* out);                                 \
   }
 DECLARE_BLOCK(gemm_generic)
 #if defined(__x86_64__)
@@ -11,31 +13,31 @@ DECLARE_BLOCK(gemm_avx512)
 DECLARE_BLOCK(gemm_avx2)
 #endif
 
-typedef void (*block_fn)(int64_t, const GemmA&, const GemmB&, float*, int64_t, bool, int64_t, int64_t, int64_t,
-                         int64_t);
+struct Isa {
+  const char* name;
+  void (*block)(int64_t, const GemmA&, const GemmB&, float*, int64_t, bool, int64_t, int64_t, int64_t, int64_t);
+  int64_t (*nr)();
+  int64_t (*prepack)(int64_t, int64_t, const GemmB&, float*);
+};
 
-static block_fn pick(const char** name) {
+static Isa pick() {
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) {
-    *name = "avx512";
-    return gemm_avx512::block;
-  }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    *name = "avx2";
-    return gemm_avx2::block;
-  }
+  if (__builtin_cpu_supports("avx512f"))
+    return {"avx512", gemm_avx512::block, gemm_avx512::nr, gemm_avx512::prepack};
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return {"avx2", gemm_avx2::block, gemm_avx2::nr, gemm_avx2::prepack};
 #endif
-  *name = "generic";
-  return gemm_generic::block;
+  return {"generic", gemm_generic::block, gemm_generic::nr, gemm_generic::prepack};
 }
 
-static const char* isa_name = nullptr;
-static block_fn chosen = pick(&isa_name);
+static const Isa isa = pick();
 
-const char* gemm_isa() { return isa_name; }
+const char* gemm_isa() { return isa.name; }
+int64_t gemm_nr() { return isa.nr(); }
+int64_t gemm_prepack(int64_t K, int64_t N, const GemmB& B, float* out) { return isa.prepack(K, N, B, out); }
 
 void gemm_block(int64_t K, const GemmA& A, const GemmB& B, float* C, int64_t ldc, bool acc, int64_t m0,
                 int64_t m1, int64_t n0, int64_t n1) {
-  chosen(K, A, B, C, ldc, acc, m0, m1, n0, n1);
+  isa.block(K, A, B, C, ldc, acc, m0, m1, n0, n1);
 }

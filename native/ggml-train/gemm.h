@@ -24,16 +24,26 @@ struct GemmB {
   int blck;
   int64_t typeSize;
   to_float_fn toFloat;
+  // optional: B already packed by gemm_prepack (fp32 weights, packed once at load)
+  const float* packed;
+  int64_t packedN;  // columns of the packed matrix, rounded up to the kernel's NR
 };
 
-// One block of work: rows [m0, m1) × columns [n0, n1) of C over the full K.
+// One block of work: rows [m0, m1) × columns [n0, n1) of C over the full K (n1 − n0 ≤ GEMM_NB).
 void gemm_block(int64_t K, const GemmA& A, const GemmB& B, float* C, int64_t ldc, bool acc, int64_t m0,
                 int64_t m1, int64_t n0, int64_t n1);
 
-// Block sizes the work is split into (multiples of every kernel's MR/NR, and of 256 for K-quants).
-constexpr int64_t GEMM_MB = 96;
+// Columns per block of work (at most; a multiple of every kernel's NR, and of 256 for K-quants), and the
+// row granularity when rows are split too (a multiple of every kernel's MR).
 constexpr int64_t GEMM_NB = 256;
+constexpr int64_t GEMM_MB = 48;
 constexpr int64_t GEMM_KC = 256;
+
+// Columns per packed panel of the kernel on this CPU.
+int64_t gemm_nr();
+// Pack all of B[K×N] once, in the layout gemm_block reads (K blocks of GEMM_KC, then NR-column panels),
+// for a B that does not change (frozen weights); returns the floats needed when out is null.
+int64_t gemm_prepack(int64_t K, int64_t N, const GemmB& B, float* out);
 
 // Which kernel gemm_block runs on this CPU: "avx512", "avx2" or "generic".
 const char* gemm_isa();

@@ -10,6 +10,12 @@ GgmlApi G;
 
 static std::string loaded_dir;
 
+// ggml logs to stderr by default; a library must not print: keep errors for the exception messages
+std::string ggml_last_error;
+static void quiet_log(ggml_log_level level, const char* text, void*) {
+  if (level == GGML_LOG_LEVEL_ERROR) ggml_last_error += text;
+}
+
 // libggml.so, libggml.v0.4.0.so, libggml.cuda.v0.4.0.so, … (the registry library of that build)
 static std::string find_registry_library(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
@@ -55,7 +61,13 @@ std::string ggml_api_load(const std::string& dir) {
     for (auto& s : missing) m += " " + s;
     return m;
   }
-  G.ggml_backend_load_all_from_path(dir.c_str());
+  G.ggml_log_set(quiet_log, nullptr);
+  // node-llama-cpp may have loaded this very build already (same files, same registry)
+  bool have_cpu = false;
+  for (size_t i = 0; i < G.ggml_backend_dev_count(); i++)
+    if (G.ggml_backend_dev_type(G.ggml_backend_dev_get(i)) == GGML_BACKEND_DEVICE_TYPE_CPU) have_cpu = true;
+  if (!have_cpu || dir.find("cuda") != std::string::npos || dir.find("vulkan") != std::string::npos)
+    G.ggml_backend_load_all_from_path(dir.c_str());
   loaded_dir = dir;
   return "";
 }

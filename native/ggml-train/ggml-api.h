@@ -96,5 +96,8 @@ struct GgmlApi {
 // The resolved functions (valid after ggml_api_load succeeded).
 extern GgmlApi G;
 
+// ggml's error messages since the last clear (ggml's log goes here instead of stderr)
+extern std::string ggml_last_error;
+
 // dlopen libggml-base and libggml from `dir` and resolve every function; returns "" or why it failed.
 std::string ggml_api_load(const std::string& dir);

@@ -20,7 +20,7 @@ std::string shape_str(const ggml_tensor* t) {
 // The custom GEMM op: dst = mul_mat(a, b) in ggml's convention, dst[i, j] = Σ_k a[k, i] · b[k, j], batched
 // over dims 2 and 3 with a broadcast over b's batches (grouped-query attention). a and b may be strided
 // views (transposes included); a may be any type with to_float (weights stay as stored in the GGUF).
-void mm_op(ggml_tensor* dst, int ith, int nth, void*) {
+void mm_op(ggml_tensor* dst, int ith, int nth, void* userdata) {
   const ggml_tensor* a = dst->src[0];
   const ggml_tensor* b = dst->src[1];
   const int64_t K = a->ne[0], N = a->ne[1], M = b->ne[1];
@@ -40,26 +40,39 @@ void mm_op(ggml_tensor* dst, int ith, int nth, void*) {
     gb.rowsAlongK = a->nb[0] == (size_t)gb.typeSize;
     gb.rowBytes = gb.rowsAlongK ? a->nb[1] : a->nb[0];
   }
-  int64_t mbs = GEMM_MB;
-  auto units_for = [&](int64_t mb) { return B2 * B3 * ((M + mb - 1) / mb) * ((N + GEMM_NB - 1) / GEMM_NB); };
-  while (mbs > 24 && units_for(mbs) < 8 * nth) mbs /= 2;
-  const int64_t mBlocks = (M + mbs - 1) / mbs, nBlocks = (N + GEMM_NB - 1) / GEMM_NB;
-  const int64_t total = units_for(mbs);
+  if (userdata) {
+    const auto* pp = static_cast<const std::pair<const float*, int64_t>*>(userdata);
+    gb.packed = pp->first;
+    gb.packedN = pp->second;
+  }
+  // Work units: (batch, column block, row part). Column blocks shrink (to 32) until there are enough units
+  // for the threads; rows are split only when that is not enough. Block sizes do not change the result.
+  const bool aligned256 = gb.typed && !gb.rowsAlongK;  // dequantised along n: blocks start at 256 multiples
+  int64_t nbs = GEMM_NB;
+  auto nBlocksOf = [&](int64_t s) { return (N + s - 1) / s; };
+  while (!aligned256 && nbs > 32 && B2 * B3 * nBlocksOf(nbs) < 4 * nth) nbs /= 2;
+  const int64_t nBlocks = nBlocksOf(nbs);
+  const int64_t unitsN = B2 * B3 * nBlocks;
+  int64_t mParts = 1;
+  if (unitsN < 2 * nth) mParts = std::max<int64_t>(1, std::min<int64_t>((M + GEMM_MB - 1) / GEMM_MB, (2 * nth + unitsN - 1) / unitsN));
+  const int64_t mStep = ((M + mParts - 1) / mParts + GEMM_MB - 1) / GEMM_MB * GEMM_MB;
+  const int64_t total = unitsN * mParts;
   const int64_t u0 = total * ith / nth, u1 = total * (ith + 1) / nth;
   for (int64_t u = u0; u < u1; u++) {
     int64_t rest = u;
+    const int64_t mp = rest % mParts;
+    rest /= mParts;
     const int64_t nb = rest % nBlocks;
     rest /= nBlocks;
-    const int64_t mb = rest % mBlocks;
-    rest /= mBlocks;
     const int64_t i2 = rest % B2, i3 = rest / B2;
+    const int64_t m0 = mp * mStep, m1 = std::min(M, m0 + mStep);
+    if (m0 >= m1) continue;
     GemmA ga{(const float*)((const char*)b->data + i2 * b->nb[2] + i3 * b->nb[3]), (int64_t)(b->nb[1] / 4),
              (int64_t)(b->nb[0] / 4)};
     GemmB gbb = gb;
     gbb.data = (const char*)a->data + (i2 / r2) * a->nb[2] + (i3 / r3) * a->nb[3];
     float* C = (float*)((char*)dst->data + i2 * dst->nb[2] + i3 * dst->nb[3]);
-    gemm_block(K, ga, gbb, C, dst->ne[0], false, mb * mbs, std::min(M, (mb + 1) * mbs), nb * GEMM_NB,
-               std::min(N, (nb + 1) * GEMM_NB));
+    gemm_block(K, ga, gbb, C, dst->ne[0], false, m0, m1, nb * nbs, std::min(N, (nb + 1) * nbs));
   }
 }
 
@@ -88,6 +101,7 @@ Trainer::Trainer(const TrainerOptions& o, const ModelShape& shape) : o_(o), s_(s
   if (set_threads) set_threads(cpu_, o.threads);
   if (!backend_) backend_ = cpu_;
   loadWeights();
+  if (custom_) prepackWeights();
   std::vector<ggml_backend_t> bs{backend_};
   if (backend_ != cpu_) bs.push_back(cpu_);
   sched_ = G.ggml_backend_sched_new(bs.data(), nullptr, (int)bs.size(), 65536, false, false);
@@ -137,7 +151,9 @@ void Trainer::loadWeights() {
       throw std::runtime_error(o_.modelPath + ": tensor " + name + " has type " + G.ggml_type_name(src->type) +
                                ", which ggml cannot dequantise");
     // the packed kernels read weights as stored; ggml's kernels get them converted to the compute type
-    ggml_type t = !matrix ? GGML_TYPE_F32 : custom_ ? src->type : wtype;
+    // (F16/BF16 are widened to F32 once: exact, and cheaper than converting while packing)
+    const bool quantised = src->type != GGML_TYPE_F32 && src->type != GGML_TYPE_F16 && src->type != GGML_TYPE_BF16;
+    ggml_type t = !matrix ? GGML_TYPE_F32 : custom_ ? (quantised ? src->type : GGML_TYPE_F32) : wtype;
     ggml_tensor* dst = ne1 == 1 ? G.ggml_new_tensor_1d(wctx_, t, ne0) : G.ggml_new_tensor_2d(wctx_, t, ne0, ne1);
     G.ggml_set_name(dst, name.c_str());
     loads.push_back({src, dst, G.gguf_find_tensor(gg, name.c_str())});
@@ -209,11 +225,36 @@ void Trainer::setLora(size_t i, const float* a, const float* b) {
   G.ggml_backend_tensor_set(p.b, b, 0, G.ggml_nbytes(p.b));
 }
 
+void Trainer::prepackWeights() {
+  std::vector<const ggml_tensor*> ws;
+  for (int64_t l = 0; l < s_.nLayer; l++)
+    for (int w : {W_Q, W_K, W_V, W_O, W_GATE, W_UP, W_DOWN}) ws.push_back(layerW_[l * N_W + w]);
+  ws.push_back(output_);
+  for (const ggml_tensor* w : ws) {
+    if (w->type != GGML_TYPE_F32 || !w->data) continue;
+    GemmB gb{};
+    gb.data = (const char*)w->data;
+    gb.kb = w->nb[0];
+    gb.nb = w->nb[1];
+    auto p = std::make_unique<Prepacked>();
+    p->n = (w->ne[1] + gemm_nr() - 1) / gemm_nr() * gemm_nr();
+    p->data.resize(gemm_prepack(w->ne[0], w->ne[1], gb, nullptr));
+    gemm_prepack(w->ne[0], w->ne[1], gb, p->data.data());
+    prepacked_.emplace_back(w, std::move(p));
+  }
+  packedArgs_.resize(prepacked_.size());
+  for (size_t i = 0; i < prepacked_.size(); i++)
+    packedArgs_[i] = {prepacked_[i].second->data.data(), prepacked_[i].second->n};
+}
+
 ggml_tensor* Trainer::mm(ggml_context* ctx, ggml_tensor* a, ggml_tensor* b) {
   if (custom_) {
+    void* userdata = nullptr;
+    for (size_t i = 0; i < prepacked_.size(); i++)
+      if (prepacked_[i].first == a) userdata = &packedArgs_[i];
     ggml_tensor* args[2] = {a, b};
     return G.ggml_custom_4d(ctx, GGML_TYPE_F32, a->ne[1], b->ne[1], b->ne[2], b->ne[3], args, 2, mm_op,
-                            GGML_N_TASKS_MAX, nullptr);
+                            GGML_N_TASKS_MAX, userdata);
   }
   if (!G.ggml_is_contiguous(a)) a = G.ggml_cont(ctx, a);
   if (!G.ggml_is_contiguous(b)) b = G.ggml_cont(ctx, b);
@@ -418,16 +459,18 @@ StepResult Trainer::run(const int32_t* tokens, const int32_t* targets, int64_t T
     std::vector<int32_t> p(T);
     for (int64_t t = 0; t < T; t++) p[t] = (int32_t)t;
     G.ggml_backend_tensor_set(pos, p.data(), 0, T * 4);
-    std::vector<float> m(T * T);
+    std::vector<float>& m = kqMaskHost_;
+    m.resize(T * T);
     for (int64_t tq = 0; tq < T; tq++)
       for (int64_t tk = 0; tk < T; tk++) m[tq * T + tk] = tk <= tq ? 0.0f : -INFINITY;
     G.ggml_backend_tensor_set(kqMask, m.data(), 0, T * T * 4);
   }
   G.ggml_backend_tensor_set(rowIdx, rows.data(), 0, n * 4);
   if (labels) {
-    std::vector<float> lab(V * n, 0.0f);
+    std::vector<float>& lab = labelsHost_;
+    lab.assign(V * n, 0.0f);
     for (int64_t i = 0; i < n; i++) lab[i * V + targets[rows[i]]] = 1.0f;
-    G.ggml_backend_tensor_set(labels, lab.data(), 0, lab.size() * 4);
+    G.ggml_backend_tensor_set(labels, lab.data(), 0, V * n * 4);
   }
   if (dloss) {
     const float v = lossGrad * (float)n;
@@ -438,7 +481,7 @@ StepResult Trainer::run(const int32_t* tokens, const int32_t* targets, int64_t T
     const uint64_t k1 = (uint64_t)dropoutSeed[2] | ((uint64_t)dropoutSeed[3] << 32);
     const uint32_t threshold = (uint32_t)std::floor(o_.dropout * 4294967296.0);
     const float keep = 1.0f / (1.0f - o_.dropout);
-    std::vector<float> m;
+    std::vector<float>& m = maskHost_;
     for (size_t i = 0; i < pairs_.size(); i++) {
       const int64_t cnt = pairs_[i].nIn * T;
       m.resize(cnt);
@@ -459,7 +502,7 @@ StepResult Trainer::run(const int32_t* tokens, const int32_t* targets, int64_t T
   }
   if (logitsOut) G.ggml_backend_tensor_get(logits, logitsOut, 0, (size_t)V * n * 4);
   if (backward) {
-    std::vector<float> tmp;
+    std::vector<float>& tmp = gradHost_;
     for (size_t i = 0; i < pairs_.size(); i++) {
       for (int which = 0; which < 2; which++) {
         ggml_tensor* g = which == 0 ? gA[i] : gB[i];

@@ -75,8 +75,20 @@ class Trainer {
   float scale_;
   bool custom_;
   std::vector<uint8_t> ctxMem_;
+  // host staging for the per-sequence inputs, kept between sequences (no fresh pages every step)
+  std::vector<float> labelsHost_, maskHost_, kqMaskHost_, gradHost_;
+
+  // forward-orientation panels of each fp32 weight for the packed kernels (keyed by the weight tensor)
+  struct Prepacked {
+    std::vector<float> data;
+    int64_t n;
+  };
+  std::vector<std::pair<const ggml_tensor*, std::unique_ptr<Prepacked>>> prepacked_;
+  std::vector<std::pair<const float*, int64_t>> packedArgs_;
 
   void loadWeights();
+  void prepackWeights();
+  // ggml_mul_mat(a, b) in ggml's convention, with the packed kernels on the CPU
   ggml_tensor* mm(ggml_context* ctx, ggml_tensor* a, ggml_tensor* b);
   StepResult run(const int32_t* tokens, const int32_t* targets, int64_t T, bool backward, float lossGrad,
                  const uint32_t* dropoutSeed, const std::vector<float*>* gradA, const std::vector<float*>* gradB,
