@@ -3,15 +3,27 @@
 import { Rng } from "../src/core/index.js";
 import { type GgufMetadataEntry, type GgufTensorToWrite, writeGgufFile } from "../src/llm/gguf/index.js";
 
-export const SMOL_SHAPE = { d: 576, ff: 1536, kv: 192, vocab: 49152, layers: 30, heads: 9, headsKv: 3 };
+export interface LlamaShape {
+  d: number;
+  ff: number;
+  vocab: number;
+  layers: number;
+  heads: number;
+  headsKv: number;
+}
+
+export const SMOL_SHAPE: LlamaShape = { d: 576, ff: 1536, vocab: 49152, layers: 30, heads: 9, headsKv: 3 };
 
 /**
- * Write the model to `path`. `layers` defaults to SmolLM2-135M's 30; `type` is the weights' GGUF type
- * (F16 by default; "F32" keeps the random values exact).
+ * Write a random llama model to `path`: SmolLM2-135M's shape unless `shape` says otherwise; `type` is the
+ * weights' GGUF type (F16 by default; "F32" keeps the random values exact).
  */
-export function writeSmolShaped(path: string, options: { layers?: number; type?: "F16" | "F32" } = {}): void {
-  const { d, ff, kv, vocab, heads, headsKv } = SMOL_SHAPE;
-  const layers = options.layers ?? SMOL_SHAPE.layers;
+export function writeSmolShaped(
+  path: string,
+  options: { shape?: Partial<LlamaShape>; type?: "F16" | "F32" } = {},
+): void {
+  const { d, ff, vocab, heads, headsKv, layers } = { ...SMOL_SHAPE, ...options.shape };
+  const kv = (d / heads) * headsKv;
   const type = options.type ?? "F16";
   const rng = new Rng(1, "bench/smol-shape");
   const rand = (n: number, s: number) => {

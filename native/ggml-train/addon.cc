@@ -329,6 +329,32 @@ napi_value Quantize(napi_env env, napi_callback_info info) {
   });
 }
 
+// dequantize(typeName, data: Uint8Array, count) → Float32Array (ggml's to_float)
+napi_value Dequantize(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    std::vector<napi_value> a;
+    arg_or_throw(env, info, 3, a);
+    const std::string name = get_string(env, a[0], "type");
+    size_t n;
+    uint8_t* data = typed<uint8_t>(env, a[1], &n, napi_uint8_array, "data");
+    const int64_t count = (int64_t)get_number(env, a[2], "count");
+    const ggml_type_traits* tr = nullptr;
+    for (int t = 0; t < GGML_TYPE_COUNT; t++) {
+      const ggml_type_traits* x = G.ggml_get_type_traits((ggml_type)t);
+      if (x && x->type_name && name == x->type_name) tr = x;
+    }
+    if (!tr || !tr->to_float) throw Fail("cannot dequantise type " + name);
+    if (count % tr->blck_size != 0 || (size_t)(count / tr->blck_size * tr->type_size) != n)
+      throw Fail("data size does not match " + std::to_string(count) + " elements of " + name);
+    void* out;
+    napi_value ab, arr;
+    check(env, napi_create_arraybuffer(env, count * 4, &out, &ab), "buffer");
+    tr->to_float(data, (float*)out, count);
+    check(env, napi_create_typedarray(env, napi_float32_array, count, ab, 0, &arr), "buffer");
+    return arr;
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"load", nullptr, Load, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -341,6 +367,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"trainerLogits", nullptr, TrainerLogits, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerFree", nullptr, TrainerFree, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"quantize", nullptr, Quantize, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"dequantize", nullptr, Dequantize, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -47,7 +47,10 @@
   X(ggml_soft_max_ext)             \
   X(ggml_soft_max_ext_back)        \
   X(ggml_mul_mat)                  \
-  X(ggml_cross_entropy_loss)       \
+  X(ggml_soft_max)                 \
+  X(ggml_sum_rows)                 \
+  X(ggml_sum)                      \
+  X(ggml_log)                      \
   X(ggml_cross_entropy_loss_back)  \
   X(ggml_custom_4d)                \
   X(ggml_nbytes)                   \

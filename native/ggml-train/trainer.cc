@@ -37,7 +37,9 @@ void mm_op(ggml_tensor* dst, int ith, int nth, void* userdata) {
     gb.blck = (int)tr->blck_size;
     gb.typeSize = (int64_t)tr->type_size;
     gb.toFloat = tr->to_float;
-    gb.rowsAlongK = a->nb[0] == (size_t)gb.typeSize;
+    // a is a weight (rows along k) or ggml_transpose of one (rows along n); strides alone are ambiguous
+    // when a row is one block
+    gb.rowsAlongK = a->op != GGML_OP_TRANSPOSE;
     gb.rowBytes = gb.rowsAlongK ? a->nb[1] : a->nb[0];
   }
   if (userdata) {
@@ -403,7 +405,10 @@ StepResult Trainer::run(const int32_t* tokens, const int32_t* targets, int64_t T
     G.ggml_set_output(logits);
     G.ggml_build_forward_expand(gf, logits);
   } else {
-    lossT = G.ggml_cross_entropy_loss(ctx, logits, labels);
+    // Σ log p(target) over the rows: softmax and row sums are per row and ggml_sum runs on one thread, so
+    // the value does not depend on the thread count (ggml_cross_entropy_loss sums per-thread partials)
+    ggml_tensor* pTarget = G.ggml_sum_rows(ctx, G.ggml_mul(ctx, G.ggml_soft_max(ctx, logits), labels));
+    lossT = G.ggml_sum(ctx, G.ggml_log(ctx, pTarget));
     G.ggml_set_output(lossT);
     G.ggml_build_forward_expand(gf, lossT);
   }
@@ -496,9 +501,9 @@ StepResult Trainer::run(const int32_t* tokens, const int32_t* targets, int64_t T
   }
   StepResult res{0.0, n};
   if (lossT) {
-    float mean = 0;
-    G.ggml_backend_tensor_get(lossT, &mean, 0, 4);
-    res.lossSum = (double)mean * (double)n;
+    float logLikelihood = 0;
+    G.ggml_backend_tensor_get(lossT, &logLikelihood, 0, 4);
+    res.lossSum = -(double)logLikelihood;
   }
   if (logitsOut) G.ggml_backend_tensor_get(logits, logitsOut, 0, (size_t)V * n * 4);
   if (backward) {

@@ -2,10 +2,11 @@ import { cpus } from "node:os";
 import type { Command } from "commander";
 import { UsageError } from "../core/index.js";
 import {
-  createFineTuneEngine,
+  chooseFineTuneEngine,
   DEFAULT_FINETUNE_CONFIG,
   FINETUNE_ENGINES,
   type FineTuneConfig,
+  type FineTuneKernels,
   PROJECTIONS,
   type Projection,
 } from "../finetune/index.js";
@@ -35,6 +36,8 @@ interface FinetuneFlags {
   earlyStopping?: string;
   valFraction?: string;
   kernels?: string;
+  compute: string;
+  gpu?: boolean;
   maxSteps?: string;
   resume?: boolean;
 }
@@ -46,8 +49,15 @@ export function register(program: Command): void {
     .description(
       "LoRA fine-tuning of a GGUF model on Alpaca JSON / chat JSONL; writes adapter.gguf + report.json",
     )
-    .option("--engine <name>", `training engine (${FINETUNE_ENGINES.join(", ")})`, "native")
-    .option("--base <gguf>", "base model (llama architecture; F32/F16/BF16/Q8_0 weights)")
+    .option(
+      "--engine <name>",
+      `training engine (${FINETUNE_ENGINES.join(", ")}; auto = ggml where it loads, else native)`,
+      "auto",
+    )
+    .option(
+      "--base <gguf>",
+      "base model (llama architecture; F32/F16/BF16/Q8_0 weights, and any quantisation ggml reads with the ggml engine)",
+    )
     .option("--data <file>", "training data: Alpaca JSON or chat JSONL")
     .option("--val <file>", "validation data (default: hold out --val-fraction of --data)")
     .option("--val-fraction <x>", "held-out share of --data when --val is absent", String(d.valFraction))
@@ -83,7 +93,16 @@ export function register(program: Command): void {
     )
     .option("--eval-every <n>", "validation loss every N steps (default ≈ 10 per run)")
     .option("--early-stopping <n>", "stop after N evaluations without a better validation loss")
-    .option("--kernels <kind>", "wasm (SIMD, multi-threaded) or ts (reference)", d.kernels)
+    .option(
+      "--kernels <kind>",
+      "native engine: wasm (default) or ts (reference); ggml engine: packed (default on CPU) or ggml (ggml's own mul_mat)",
+    )
+    .option(
+      "--compute <type>",
+      "ggml engine: f32, or bf16 (frozen weights in bf16; LoRA stays fp32)",
+      d.compute,
+    )
+    .option("--gpu", "ggml engine on a GPU (node-llama-cpp's CUDA or Vulkan build of ggml)")
     .option("--max-steps <n>", "stop after N optimizer steps in this invocation (resume later)")
     .option("--resume", "continue from <out>/checkpoint.gguf")
     .action(async (flags: FinetuneFlags, cmd: Command) => {
@@ -99,8 +118,11 @@ export function register(program: Command): void {
           throw new UsageError(
             `--targets: unknown projection "${t}"; expected ${Object.keys(PROJECTIONS).join(", ")}`,
           );
-      if (flags.kernels !== "wasm" && flags.kernels !== "ts")
-        throw new UsageError(`--kernels must be wasm or ts, got "${flags.kernels}"`);
+      const kernelKinds: FineTuneKernels[] = ["wasm", "ts", "packed", "ggml"];
+      if (flags.kernels !== undefined && !kernelKinds.includes(flags.kernels as FineTuneKernels))
+        throw new UsageError(`--kernels must be one of ${kernelKinds.join(", ")}, got "${flags.kernels}"`);
+      if (flags.compute !== "f32" && flags.compute !== "bf16")
+        throw new UsageError(`--compute must be f32 or bf16, got "${flags.compute}"`);
       const cores = cpus().length;
       const threads = intOption("--threads", flags.threads, 1) ?? cores;
       const config: FineTuneConfig = {
@@ -125,12 +147,16 @@ export function register(program: Command): void {
         checkpointEvery: intOption("--checkpoint-every", flags.checkpointEvery, 0) ?? d.checkpointEvery,
         evalEvery: intOption("--eval-every", flags.evalEvery, 1),
         earlyStoppingPatience: intOption("--early-stopping", flags.earlyStopping, 1),
-        kernels: flags.kernels,
+        kernels: flags.kernels as FineTuneKernels | undefined,
+        compute: flags.compute,
+        gpu: Boolean(flags.gpu),
         maxSteps: intOption("--max-steps", flags.maxSteps, 1),
         resume: Boolean(flags.resume),
         seed: ctx.seed,
       };
-      const engine = createFineTuneEngine(flags.engine, config);
+      const { engine, fallback } = chooseFineTuneEngine(flags.engine, config);
+      if (fallback)
+        info(ctx, `using the native (WebAssembly) engine: the ggml engine cannot run here: ${fallback}`);
       const controller = new AbortController();
       const onSigint = () => controller.abort();
       process.once("SIGINT", onSigint);
@@ -138,6 +164,7 @@ export function register(program: Command): void {
       try {
         const prepared = await engine.prepare();
         for (const w of prepared.warnings) info(ctx, `warning: ${w}`);
+        info(ctx, `engine ${engine.name}: ${engine.device}`);
         info(
           ctx,
           `${prepared.trainExamples} training / ${prepared.valExamples} validation examples, cutoff ${prepared.cutoff} tokens, ${prepared.totalSteps} steps, ${prepared.loraParameters} LoRA parameters`,

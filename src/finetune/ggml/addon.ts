@@ -29,6 +29,8 @@ export interface GgmlAddon {
   trainerFree(h: TrainerHandle): void;
   /** Quantise rows of `rowLength` floats to a ggml type by name ("q8_0", "q4_K", …) with ggml's own code. */
   quantize(type: string, data: Float32Array, rowLength: number): Uint8Array;
+  /** The inverse, with ggml's to_float: `count` floats from quantised bytes. */
+  dequantize(type: string, data: Uint8Array, count: number): Float32Array;
 }
 
 export interface TrainerOptions {
