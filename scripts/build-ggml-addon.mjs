@@ -90,7 +90,7 @@ const sources = [
   ...(x64
     ? [
         ["gemm-avx2.cc", ["-mavx2", "-mfma"]],
-        ["gemm-avx512.cc", ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mfma"]],
+        ["gemm-avx512.cc", ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx512bf16", "-mfma"]],
       ]
     : []),
 ];

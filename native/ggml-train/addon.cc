@@ -105,6 +105,12 @@ napi_value Load(napi_env env, napi_callback_info info) {
 
 napi_value Isa(napi_env env, napi_callback_info) { return make_string(env, gemm_isa()); }
 
+napi_value Bf16(napi_env env, napi_callback_info) {
+  napi_value v;
+  napi_get_boolean(env, gemm_bf16_supported(), &v);
+  return v;
+}
+
 void finalize_trainer(napi_env, void* data, void*) { delete static_cast<std::unique_ptr<Trainer>*>(data); }
 
 // trainerNew(options, shape) → handle
@@ -359,6 +365,7 @@ napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"load", nullptr, Load, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bf16", nullptr, Bf16, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerNew", nullptr, TrainerNew, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerInfo", nullptr, TrainerInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerSetLora", nullptr, TrainerSetLora, nullptr, nullptr, nullptr, napi_default, nullptr},

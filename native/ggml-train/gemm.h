@@ -45,5 +45,12 @@ int64_t gemm_nr();
 // for a B that does not change (frozen weights); returns the floats needed when out is null.
 int64_t gemm_prepack(int64_t K, int64_t N, const GemmB& B, float* out);
 
+// bf16 products (vdpbf16ps): whether this CPU has them, and the bf16 versions of gemm_block/gemm_prepack
+// (A and B rounded to bf16 while packed; `packed` from gemm_prepack_bf16 or null).
+bool gemm_bf16_supported();
+void gemm_block_bf16(int64_t K, const GemmA& A, const GemmB& B, const uint32_t* packed, int64_t packedN, float* C,
+                     int64_t ldc, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+int64_t gemm_prepack_bf16(int64_t K, int64_t N, const GemmB& B, uint32_t* out);
+
 // Which kernel gemm_block runs on this CPU: "avx512", "avx2" or "generic".
 const char* gemm_isa();

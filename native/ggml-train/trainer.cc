@@ -17,6 +17,14 @@ std::string shape_str(const ggml_tensor* t) {
   return "[" + std::to_string(t->ne[0]) + ", " + std::to_string(t->ne[1]) + "]";
 }
 
+// Same layout as Trainer::MmArgs (userdata of the op).
+struct MmOpArgs {
+  const float* packed;
+  const uint32_t* packed16;
+  int64_t packedN;
+  bool bf16;
+};
+
 // The custom GEMM op: dst = mul_mat(a, b) in ggml's convention, dst[i, j] = Σ_k a[k, i] · b[k, j], batched
 // over dims 2 and 3 with a broadcast over b's batches (grouped-query attention). a and b may be strided
 // views (transposes included); a may be any type with to_float (weights stay as stored in the GGUF).
@@ -42,10 +50,16 @@ void mm_op(ggml_tensor* dst, int ith, int nth, void* userdata) {
     gb.rowsAlongK = a->op != GGML_OP_TRANSPOSE;
     gb.rowBytes = gb.rowsAlongK ? a->nb[1] : a->nb[0];
   }
+  bool bf16 = false;
+  const uint32_t* packed16 = nullptr;
+  int64_t packedN = 0;
   if (userdata) {
-    const auto* pp = static_cast<const std::pair<const float*, int64_t>*>(userdata);
-    gb.packed = pp->first;
-    gb.packedN = pp->second;
+    const auto* args = static_cast<const MmOpArgs*>(userdata);
+    gb.packed = args->packed;
+    gb.packedN = args->packedN;
+    packed16 = args->packed16;
+    packedN = args->packedN;
+    bf16 = args->bf16;
   }
   // Work units: (batch, column block, row part). Column blocks shrink (to 32) until there are enough units
   // for the threads; rows are split only when that is not enough. Block sizes do not change the result.
@@ -74,7 +88,10 @@ void mm_op(ggml_tensor* dst, int ith, int nth, void* userdata) {
     GemmB gbb = gb;
     gbb.data = (const char*)a->data + (i2 / r2) * a->nb[2] + (i3 / r3) * a->nb[3];
     float* C = (float*)((char*)dst->data + i2 * dst->nb[2] + i3 * dst->nb[3]);
-    gemm_block(K, ga, gbb, C, dst->ne[0], false, m0, m1, nb * nbs, std::min(N, (nb + 1) * nbs));
+    if (bf16)
+      gemm_block_bf16(K, ga, gbb, packed16, packedN, C, dst->ne[0], m0, m1, nb * nbs, std::min(N, (nb + 1) * nbs));
+    else
+      gemm_block(K, ga, gbb, C, dst->ne[0], false, m0, m1, nb * nbs, std::min(N, (nb + 1) * nbs));
   }
 }
 
@@ -91,7 +108,9 @@ Trainer::Trainer(const TrainerOptions& o, const ModelShape& shape) : o_(o), s_(s
   scale_ = o.alpha / o.r;
   custom_ = o.kernels == "packed";
   if (custom_ && o.gpu) throw std::runtime_error("the packed kernels run on the CPU; use kernels \"ggml\" with --gpu");
-  if (custom_ && o.compute != "f32") throw std::runtime_error("bf16 compute runs on ggml's kernels");
+  packedBf16_ = custom_ && o.compute == "bf16";
+  if (packedBf16_ && !gemm_bf16_supported())
+    throw std::runtime_error("the packed bf16 kernels need a CPU with AVX512-BF16; use kernels \"ggml\" for bf16");
   if (o.gpu) {
     backend_ = G.ggml_backend_init_by_type(GGML_BACKEND_DEVICE_TYPE_GPU, nullptr);
     if (!backend_) throw std::runtime_error("no GPU device found by ggml's CUDA/Vulkan backend");
@@ -121,7 +140,7 @@ Trainer::~Trainer() {
 std::string Trainer::description() const {
   ggml_backend_dev_t dev = G.ggml_backend_get_device(backend_);
   std::string d = std::string(G.ggml_backend_name(backend_)) + " (" + G.ggml_backend_dev_description(dev) + ")";
-  if (custom_) d += ", packed fp32 GEMM (" + std::string(gemm_isa()) + ")";
+  if (custom_) d += packedBf16_ ? ", packed GEMM, bf16 products for the frozen weights (avx512-bf16)" : ", packed fp32 GEMM (" + std::string(gemm_isa()) + ")";
   else d += ", ggml mul_mat " + o_.compute;
   return d;
 }
@@ -233,27 +252,40 @@ void Trainer::prepackWeights() {
     for (int w : {W_Q, W_K, W_V, W_O, W_GATE, W_UP, W_DOWN}) ws.push_back(layerW_[l * N_W + w]);
   ws.push_back(output_);
   for (const ggml_tensor* w : ws) {
-    if (w->type != GGML_TYPE_F32 || !w->data) continue;
-    GemmB gb{};
-    gb.data = (const char*)w->data;
-    gb.kb = w->nb[0];
-    gb.nb = w->nb[1];
-    auto p = std::make_unique<Prepacked>();
-    p->n = (w->ne[1] + gemm_nr() - 1) / gemm_nr() * gemm_nr();
-    p->data.resize(gemm_prepack(w->ne[0], w->ne[1], gb, nullptr));
-    gemm_prepack(w->ne[0], w->ne[1], gb, p->data.data());
-    prepacked_.emplace_back(w, std::move(p));
+    auto args = std::make_unique<MmArgs>();
+    args->bf16 = packedBf16_;
+    if (w->type == GGML_TYPE_F32 && w->data) {
+      GemmB gb{};
+      gb.data = (const char*)w->data;
+      gb.kb = w->nb[0];
+      gb.nb = w->nb[1];
+      args->packedN = (w->ne[1] + gemm_nr() - 1) / gemm_nr() * gemm_nr();
+      if (packedBf16_) {
+        auto p = std::make_unique<std::vector<uint32_t>>(gemm_prepack_bf16(w->ne[0], w->ne[1], gb, nullptr));
+        gemm_prepack_bf16(w->ne[0], w->ne[1], gb, p->data());
+        args->packed16 = p->data();
+        prepacked16_.push_back(std::move(p));
+      } else {
+        auto p = std::make_unique<Prepacked>();
+        p->n = args->packedN;
+        p->data.resize(gemm_prepack(w->ne[0], w->ne[1], gb, nullptr));
+        gemm_prepack(w->ne[0], w->ne[1], gb, p->data.data());
+        args->packed = p->data.data();
+        prepacked_.emplace_back(w, std::move(p));
+      }
+    }
+    mmArgs_.emplace_back(w, std::move(args));
   }
-  packedArgs_.resize(prepacked_.size());
-  for (size_t i = 0; i < prepacked_.size(); i++)
-    packedArgs_[i] = {prepacked_[i].second->data.data(), prepacked_[i].second->n};
 }
 
 ggml_tensor* Trainer::mm(ggml_context* ctx, ggml_tensor* a, ggml_tensor* b) {
   if (custom_) {
+    // a frozen weight (forward: pre-packed panels) or its transpose (backward): bf16 products when asked
     void* userdata = nullptr;
-    for (size_t i = 0; i < prepacked_.size(); i++)
-      if (prepacked_[i].first == a) userdata = &packedArgs_[i];
+    for (auto& [w, args] : mmArgs_) {
+      if (w == a) userdata = args.get();
+      else if (packedBf16_ && a->op == GGML_OP_TRANSPOSE && a->src[0] == w) userdata = &frozenBf16_;
+    }
     ggml_tensor* args[2] = {a, b};
     return G.ggml_custom_4d(ctx, GGML_TYPE_F32, a->ne[1], b->ne[1], b->ne[2], b->ne[3], args, 2, mm_op,
                             GGML_N_TASKS_MAX, userdata);

@@ -84,7 +84,17 @@ class Trainer {
     int64_t n;
   };
   std::vector<std::pair<const ggml_tensor*, std::unique_ptr<Prepacked>>> prepacked_;
-  std::vector<std::pair<const float*, int64_t>> packedArgs_;
+  std::vector<std::unique_ptr<std::vector<uint32_t>>> prepacked16_;
+  // what a matrix-product op gets as userdata (stable addresses): pre-packed panels, bf16 or not
+  struct MmArgs {
+    const float* packed = nullptr;
+    const uint32_t* packed16 = nullptr;
+    int64_t packedN = 0;
+    bool bf16 = false;
+  };
+  std::vector<std::pair<const ggml_tensor*, std::unique_ptr<MmArgs>>> mmArgs_;
+  MmArgs frozenBf16_{nullptr, nullptr, 0, true};
+  bool packedBf16_ = false;
 
   void loadWeights();
   void prepackWeights();

@@ -51,10 +51,13 @@ export interface FineTuneConfig {
   /**
    * Matrix-product kernels; default: the engine's own. `native` engine: "wasm" (SIMD, multi-threaded, the
    * default) or "ts" (reference). `ggml` engine: "packed" (recalpaca's packed fp32 GEMM on the CPU, the
-   * default) or "ggml" (ggml's own mul_mat; the default with `gpu` or bf16 compute).
+   * default) or "ggml" (ggml's own mul_mat; the default with `gpu`, and for bf16 on CPUs without AVX512-BF16).
    */
   kernels?: FineTuneKernels;
-  /** ggml engine: "f32" (default) or "bf16" (frozen weights in bf16, ggml's bf16 kernels; LoRA stays fp32). */
+  /**
+   * ggml engine: "f32" (default) or "bf16": products with the frozen weights in bf16 (fp32 accumulation;
+   * LoRA A/B, their gradients and AdamW stay fp32).
+   */
   compute: "f32" | "bf16";
   /** ggml engine: train on a GPU through node-llama-cpp's CUDA or Vulkan build of ggml. */
   gpu: boolean;

@@ -9,6 +9,8 @@ export interface GgmlAddon {
   load(dir: string): string;
   /** The packed GEMM's instruction set on this CPU: "avx512", "avx2" or "generic". */
   isa(): string;
+  /** Whether the packed kernels can run bf16 products here (AVX512-BF16). */
+  bf16(): boolean;
   trainerNew(options: TrainerOptions, shape: TrainerShape): TrainerHandle;
   trainerInfo(h: TrainerHandle): {
     description: string;

@@ -15,10 +15,8 @@ export const ggmlModelBackend: ModelBackendFactory = {
   validate(c) {
     if (c.kernels !== undefined && c.kernels !== "packed" && c.kernels !== "ggml")
       throw new UsageError(`--kernels ${c.kernels} is not available in the ggml engine (packed or ggml)`);
-    if (c.kernels === "packed" && (c.gpu || c.compute === "bf16"))
-      throw new UsageError(
-        `--kernels packed runs fp32 on the CPU; ${c.gpu ? "--gpu" : "--compute bf16"} uses ggml's kernels (--kernels ggml)`,
-      );
+    if (c.kernels === "packed" && c.gpu)
+      throw new UsageError("--kernels packed runs on the CPU; --gpu uses ggml's kernels (--kernels ggml)");
   },
   async create({ file, cfg, lora, config: c }) {
     const { addon, error } = loadGgmlAddon();
@@ -28,10 +26,11 @@ export const ggmlModelBackend: ModelBackendFactory = {
     } catch (e) {
       throw new MissingResourceError((e as Error).message);
     }
+    // the packed kernels on the CPU (bf16 products where the CPU has AVX512-BF16), ggml's on a GPU
     const kernels =
       c.kernels === "packed" || c.kernels === "ggml"
         ? c.kernels
-        : c.gpu || c.compute === "bf16"
+        : c.gpu || (c.compute === "bf16" && !addon.bf16())
           ? "ggml"
           : "packed";
     let handle: ReturnType<typeof addon.trainerNew>;
