@@ -173,7 +173,13 @@ function measureGgml(
         timed,
         n,
       );
-      const engine = `ggml (${kind.kernels === "packed" ? "packed fp32 GEMM" : `ggml mul_mat ${kind.compute}`}${kind.tag ? `, ${kind.tag}` : ""})`;
+      const kernels =
+        kind.kernels === "ggml"
+          ? `ggml mul_mat ${kind.compute}`
+          : kind.compute === "bf16"
+            ? "packed GEMM, bf16 products"
+            : "packed fp32 GEMM";
+      const engine = `ggml (${kernels}${kind.tag ? `, ${kind.tag}` : ""})`;
       rows.push(
         report({ model: label, seq: n, engine, threads, tokensPerSecond: tps, peakMiB: peakRssMiB() }),
       );
@@ -270,7 +276,9 @@ try {
   rows.push(...measureNative(SMOL, smol, "wasm", threads, 1, timed));
   rows.push(...measureGgml(SMOL, smol, { kernels: "packed", compute: "f32" }, threads, 1, timed));
   rows.push(...measureGgml(SMOL, smol, { kernels: "ggml", compute: "f32" }, [2], 1, timed));
-  rows.push(...measureGgml(SMOL, smol, { kernels: "ggml", compute: "bf16" }, threads, 1, timed));
+  if (loadGgmlAddon().addon?.bf16())
+    rows.push(...measureGgml(SMOL, smol, { kernels: "packed", compute: "bf16" }, threads, 1, timed));
+  rows.push(...measureGgml(SMOL, smol, { kernels: "ggml", compute: "bf16" }, [2], 1, timed));
   if (!ggmlReason) {
     const q8 = join(dir, "smol-q8_0.gguf");
     quantiseFile(smol, q8, () => "Q8_0");
@@ -368,7 +376,7 @@ async function precisionEffects(dir: string): Promise<string[]> {
     batch: 4,
     microBatch: 2,
     warmupSteps: 2,
-    threads: 2,
+    threads: 1,
     checkpointEvery: 0,
     evalEvery: 3,
   };
@@ -418,7 +426,7 @@ async function precisionEffects(dir: string): Promise<string[]> {
           alpha: 16,
           dropout: 0,
           targets: ["attn_q", "attn_k", "attn_v", "attn_output"],
-          threads: 2,
+          threads: 1,
           gpu: false,
           kernels: "packed",
           compute: "f32",

@@ -1,4 +1,4 @@
-import { UsageError } from "../core/index.js";
+import { MissingResourceError, UsageError } from "../core/index.js";
 import type { FineTuneConfig, FineTuneEngine } from "./engine.js";
 import { createGgmlEngine, ggmlUnavailableReason } from "./ggml/ggml-engine.js";
 import { NativeFineTuneEngine } from "./native/native-engine.js";
@@ -53,7 +53,7 @@ export function chooseFineTuneEngine(name: string, config: FineTuneConfig): Engi
     const reason = ggmlUnavailableReason(config.gpu);
     if (reason === undefined) return { engine: createGgmlEngine(config) };
     if (config.gpu || config.compute !== "f32" || config.kernels !== undefined)
-      throw new UsageError(`the ggml engine is needed for these options but cannot run: ${reason}`);
+      throw new MissingResourceError(`the ggml engine is needed for these options but cannot run: ${reason}`);
     return { engine: new NativeFineTuneEngine(config), fallback: reason };
   }
   throw new UsageError(`unknown fine-tuning engine "${name}"; available: ${FINETUNE_ENGINES.join(", ")}`);

@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterruptedError } from "../../src/core/index.js";
 import {
@@ -234,6 +236,42 @@ describe.skipIf(unavailable !== undefined)("ggml fine-tuning engine on stories26
     );
     expect(() =>
       chooseFineTuneEngine("ggml", config(join(dir, "x"), { kernels: "packed", gpu: true })),
-    ).toThrow(/--kernels packed runs fp32 on the CPU/);
+    ).toThrow(/--kernels packed runs on the CPU/);
+  });
+
+  it("is what `recalpaca finetune` runs by default, and the CLI rejects options an engine lacks", async () => {
+    const run = promisify(execFile);
+    const bin = join(import.meta.dirname, "..", "..", "bin", "recalpaca.mjs");
+    const out = join(dir, "cli");
+    const args = ["finetune", "--base", modelPath("stories260K.gguf"), "--data", trainPath, "--val", valPath];
+    const { stdout, stderr } = await run(process.execPath, [
+      bin,
+      ...args,
+      "--out",
+      out,
+      "--rank",
+      "4",
+      "--batch",
+      "4",
+      "--micro-batch",
+      "2",
+      "--max-steps",
+      "2",
+      "--threads",
+      "1",
+    ]);
+    expect(`${stdout}${stderr}`).toMatch(/engine ggml: ggml CPU .*packed fp32 GEMM/);
+    expect(JSON.parse(readFileSync(join(out, "report.json"), "utf8")).engine).toBe("ggml");
+    for (const [extra, message] of [
+      [["--engine", "native", "--gpu"], /--gpu needs the ggml engine/],
+      [["--kernels", "fast"], /--kernels must be one of wasm, ts, packed, ggml/],
+      [["--compute", "fp16"], /--compute must be f32 or bf16/],
+    ] as const) {
+      const err = await run(process.execPath, [bin, ...args, "--out", join(dir, "cli-bad"), ...extra]).catch(
+        (e) => e,
+      );
+      expect(err.code).toBe(2);
+      expect(err.stderr).toMatch(message);
+    }
   });
 });

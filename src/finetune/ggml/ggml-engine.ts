@@ -17,6 +17,9 @@ export const ggmlModelBackend: ModelBackendFactory = {
       throw new UsageError(`--kernels ${c.kernels} is not available in the ggml engine (packed or ggml)`);
     if (c.kernels === "packed" && c.gpu)
       throw new UsageError("--kernels packed runs on the CPU; --gpu uses ggml's kernels (--kernels ggml)");
+    // before any data is read: the addon and ggml's libraries must load
+    const reason = ggmlUnavailableReason(c.gpu);
+    if (reason !== undefined) throw new MissingResourceError(`the ggml engine cannot run: ${reason}`);
   },
   async create({ file, cfg, lora, config: c }) {
     const { addon, error } = loadGgmlAddon();
