@@ -281,7 +281,7 @@ try {
   rows.push(...measureGgml(SMOL, smol, { kernels: "ggml", compute: "bf16" }, [2], 1, timed));
   if (!ggmlReason) {
     const q8 = join(dir, "smol-q8_0.gguf");
-    quantiseFile(smol, q8, () => "Q8_0");
+    quantiseFile(smol, q8, (dims) => (dims[0] % 32 === 0 ? "Q8_0" : null));
     rows.push(
       ...measureGgml(
         "SmolLM2-135M shape (random, Q8_0 file)",
@@ -361,7 +361,7 @@ async function precisionEffects(dir: string): Promise<string[]> {
   writeFileSync(join(dir, "val.json"), JSON.stringify(ex.slice(12)));
   const stories = modelPath("stories260K.gguf");
   const q8 = join(dir, "stories-q8_0.gguf");
-  quantiseFile(stories, q8, () => "Q8_0");
+  quantiseFile(stories, q8, (dims) => (dims[0] % 32 === 0 ? "Q8_0" : null));
   const base: FineTuneConfig = {
     ...DEFAULT_FINETUNE_CONFIG,
     base: stories,
@@ -404,7 +404,12 @@ async function precisionEffects(dir: string): Promise<string[]> {
     );
   };
   line("fp32", "stories260K (F32)", fp32, fp32);
-  line("Q8_0 base", "stories260K → Q8_0", await run("q8", { base: q8 }), fp32);
+  line(
+    "Q8_0 base",
+    "stories260K → Q8_0 (ffn_down, 172 wide, stays F32)",
+    await run("q8", { base: q8 }),
+    fp32,
+  );
   line("bf16 compute", "stories260K (F32)", await run("bf16", { compute: "bf16" }), fp32);
   // Q4_K on a random 256-wide model, model level: two fixed sequences in turn, 20 plain gradient steps
   const wide = join(dir, "wide-f32.gguf");

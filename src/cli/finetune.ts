@@ -1,4 +1,4 @@
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import type { Command } from "commander";
 import { UsageError } from "../core/index.js";
 import {
@@ -165,6 +165,11 @@ export function register(program: Command): void {
         const prepared = await engine.prepare();
         for (const w of prepared.warnings) info(ctx, `warning: ${w}`);
         info(ctx, `engine ${engine.name}: ${engine.device}`);
+        if (engine.name === "ggml" && !config.gpu && config.threads > 1 && loadavg()[0] > cores)
+          info(
+            ctx,
+            `note: the machine is busy (load ${loadavg()[0].toFixed(1)} on ${cores} cores); ggml's threads wait for each other by spinning, so --threads 1 may be faster`,
+          );
         info(
           ctx,
           `${prepared.trainExamples} training / ${prepared.valExamples} validation examples, cutoff ${prepared.cutoff} tokens, ${prepared.totalSteps} steps, ${prepared.loraParameters} LoRA parameters`,
