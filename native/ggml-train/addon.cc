@@ -103,6 +103,26 @@ napi_value Load(napi_env env, napi_callback_info info) {
   });
 }
 
+// loadBackend(path) → error message ("" when loaded)
+napi_value LoadBackend(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    std::vector<napi_value> a;
+    arg_or_throw(env, info, 1, a);
+    return make_string(env, ggml_api_load_backend(get_string(env, a[0], "path")));
+  });
+}
+
+// gpuCount() → number of GPU devices ggml knows
+napi_value GpuCount(napi_env env, napi_callback_info) {
+  return guarded(env, [&] {
+    double n = 0;
+    if (G.ggml_backend_dev_count)
+      for (size_t i = 0; i < G.ggml_backend_dev_count(); i++)
+        if (G.ggml_backend_dev_type(G.ggml_backend_dev_get(i)) == GGML_BACKEND_DEVICE_TYPE_GPU) n++;
+    return make_number(env, n);
+  });
+}
+
 napi_value Isa(napi_env env, napi_callback_info) { return make_string(env, gemm_isa()); }
 
 napi_value Bf16(napi_env env, napi_callback_info) {
@@ -365,6 +385,8 @@ napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"load", nullptr, Load, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"loadBackend", nullptr, LoadBackend, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gpuCount", nullptr, GpuCount, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bf16", nullptr, Bf16, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerNew", nullptr, TrainerNew, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerInfo", nullptr, TrainerInfo, nullptr, nullptr, nullptr, napi_default, nullptr},

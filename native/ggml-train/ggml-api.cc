@@ -66,8 +66,15 @@ std::string ggml_api_load(const std::string& dir) {
   bool have_cpu = false;
   for (size_t i = 0; i < G.ggml_backend_dev_count(); i++)
     if (G.ggml_backend_dev_type(G.ggml_backend_dev_get(i)) == GGML_BACKEND_DEVICE_TYPE_CPU) have_cpu = true;
-  if (!have_cpu || dir.find("cuda") != std::string::npos || dir.find("vulkan") != std::string::npos)
-    G.ggml_backend_load_all_from_path(dir.c_str());
+  if (!have_cpu) G.ggml_backend_load_all_from_path(dir.c_str());
   loaded_dir = dir;
+  return "";
+}
+
+std::string ggml_api_load_backend(const std::string& path) {
+  if (loaded_dir.empty()) return "ggml is not loaded";
+  ggml_last_error.clear();
+  if (!G.ggml_backend_load(path.c_str()))
+    return "cannot load " + path + (ggml_last_error.empty() ? "" : ": " + ggml_last_error);
   return "";
 }

@@ -85,6 +85,7 @@
   X(ggml_backend_sched_alloc_graph) \
   X(ggml_backend_sched_graph_compute) \
   X(ggml_backend_load_all_from_path) \
+  X(ggml_backend_load)             \
   X(ggml_backend_dev_count)        \
   X(ggml_backend_dev_get)          \
   X(ggml_backend_dev_init)         \
@@ -104,3 +105,8 @@ extern std::string ggml_last_error;
 
 // dlopen libggml-base and libggml from `dir` and resolve every function; returns "" or why it failed.
 std::string ggml_api_load(const std::string& dir);
+
+// Load one more backend library (libggml-cuda.so, libggml-vulkan.so, … of the same llama.cpp release) into
+// the ggml loaded above: its dependency on libggml-base resolves to the copy already loaded, so every
+// tensor meets one ggml. Returns "" or why it failed.
+std::string ggml_api_load_backend(const std::string& path);

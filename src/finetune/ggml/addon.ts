@@ -7,6 +7,10 @@ import { fileURLToPath } from "node:url";
 export interface GgmlAddon {
   /** dlopen ggml from a folder of node-llama-cpp's prebuilt libraries; "" when loaded, else why not. */
   load(dir: string): string;
+  /** Add a backend library (libggml-cuda.so, libggml-vulkan.so) to the loaded ggml; "" or why not. */
+  loadBackend(path: string): string;
+  /** GPU devices ggml knows. */
+  gpuCount(): number;
   /** The packed GEMM's instruction set on this CPU: "avx512", "avx2" or "generic". */
   isa(): string;
   /** Whether the packed kernels can run bf16 products here (AVX512-BF16). */
@@ -88,19 +92,8 @@ export function loadGgmlAddon(): { addon?: GgmlAddon; error?: string } {
   return cached;
 }
 
-/**
- * The folder of node-llama-cpp's prebuilt libraries for this platform: the CPU build, or with `gpu` the
- * CUDA build (then Vulkan), as installed by npm (@node-llama-cpp/<platform>-<arch>[-cuda|-vulkan]/bins/…).
- */
-export function ggmlLibraryDirs(gpu: boolean): string[] {
-  const platform =
-    process.platform === "darwin" ? "mac" : process.platform === "win32" ? "win" : process.platform;
-  const base = `${platform}-${process.arch}`;
-  const variants = gpu
-    ? [`${base}-cuda`, `${base}-cuda-ext`, `${base}-vulkan`]
-    : process.platform === "darwin"
-      ? [`${base}-metal`, base]
-      : [base];
+/** `@node-llama-cpp/<variant>/bins/<variant>` folders installed for this platform, nearest first. */
+function binsDirs(variants: string[]): string[] {
   const dirs: string[] = [];
   for (let dir = ROOT; ; dir = dirname(dir)) {
     for (const v of variants) {
@@ -112,25 +105,60 @@ export function ggmlLibraryDirs(gpu: boolean): string[] {
   return dirs;
 }
 
+const PLATFORM = `${process.platform === "darwin" ? "mac" : process.platform === "win32" ? "win" : process.platform}-${process.arch}`;
+
 let loadedFrom: string | undefined;
 
-/** Load ggml from the first usable library folder; returns the folder, or throws with every reason. */
+/**
+ * Load ggml from node-llama-cpp's CPU build for this platform (the same files node-llama-cpp itself
+ * loads, so one ggml serves both), and with `gpu` add the CUDA backend of its CUDA build, else the Vulkan
+ * one. Returns the CPU build's folder, or throws with every reason.
+ */
 export function loadGgml(addon: GgmlAddon, gpu: boolean): string {
-  const dirs = ggmlLibraryDirs(gpu);
-  if (loadedFrom && dirs.includes(loadedFrom)) return loadedFrom;
-  const reasons: string[] = [];
-  for (const dir of dirs) {
-    const err = addon.load(dir);
-    if (err === "") {
-      loadedFrom = dir;
-      return dir;
+  if (!loadedFrom) {
+    const dirs = binsDirs(process.platform === "darwin" ? [`${PLATFORM}-metal`, PLATFORM] : [PLATFORM]);
+    const reasons: string[] = [];
+    for (const dir of dirs) {
+      const err = addon.load(dir);
+      if (err === "") {
+        loadedFrom = dir;
+        break;
+      }
+      reasons.push(`${dir}: ${err}`);
     }
-    reasons.push(`${dir}: ${err}`);
+    if (!loadedFrom)
+      throw new Error(
+        dirs.length === 0
+          ? `node-llama-cpp's build of ggml for ${PLATFORM} is not installed`
+          : `could not load ggml (${reasons.join("; ")})`,
+      );
   }
-  const what = gpu ? "CUDA or Vulkan build" : "CPU build";
-  throw new Error(
-    dirs.length === 0
-      ? `node-llama-cpp's ${what} of ggml is not installed for ${process.platform}-${process.arch}`
-      : `could not load ggml (${reasons.join("; ")})`,
-  );
+  if (gpu && addon.gpuCount() === 0) {
+    const reasons: string[] = [];
+    const ext = process.platform === "darwin" ? "dylib" : "so";
+    // the CUDA build's backend, its statically linked fallback (no CUDA libraries needed), then Vulkan
+    const candidates = [
+      [`${PLATFORM}-cuda`, `bins/${PLATFORM}-cuda/libggml-cuda.${ext}`],
+      [`${PLATFORM}-cuda-ext`, `bins/${PLATFORM}-cuda/fallback/libggml-cuda.${ext}`],
+      [`${PLATFORM}-vulkan`, `bins/${PLATFORM}-vulkan/libggml-vulkan.${ext}`],
+    ];
+    for (const [pkg, rel] of candidates) {
+      for (let dir = ROOT; ; dir = dirname(dir)) {
+        const path = join(dir, "node_modules", "@node-llama-cpp", pkg, rel);
+        if (existsSync(path)) {
+          const err = addon.loadBackend(path);
+          if (err !== "") reasons.push(err);
+          if (addon.gpuCount() > 0) return loadedFrom;
+          break;
+        }
+        if (dirname(dir) === dir) break;
+      }
+    }
+    throw new Error(
+      reasons.length === 0
+        ? `no CUDA or Vulkan build of ggml is installed (@node-llama-cpp/${PLATFORM}-cuda or -vulkan)`
+        : `no GPU found by ggml's CUDA/Vulkan backends (${reasons.join("; ")})`,
+    );
+  }
+  return loadedFrom;
 }
