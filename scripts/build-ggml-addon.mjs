@@ -95,7 +95,7 @@ const sources = [
     : []),
 ];
 const common = [
-  "-O3", "-g",
+  "-O3",
   "-std=c++17",
   "-fPIC",
   "-fvisibility=hidden",
