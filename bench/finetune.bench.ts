@@ -1,173 +1,483 @@
-// Training throughput of the native LoRA engine: tokens/s of one forward+backward (+ LoRA grads) per
-// sequence, for stories260K and for a random-weight model with SmolLM2-135M's shape (written as an F16
-// GGUF with our writer), on one and two threads, plus peak memory. `npm run bench -- finetune`.
-import { mkdtempSync, rmSync } from "node:fs";
+// Training throughput of the fine-tuning engines side by side, with PyTorch when python3-torch is
+// installed: tokens/s of one forward + backward (+ LoRA gradients) per sequence, for stories260K and for a
+// random-weight model with SmolLM2-135M's shape (written as an F16 GGUF with our writer), on one and two
+// threads; then the effect of the precision options (Q8_0 / Q4_K bases, bf16 compute) on the loss.
+// `npm run bench -- finetune` (FT_BENCH_QUICK=1 for a short check that every row runs).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../src/core/index.js";
+import {
+  chooseFineTuneEngine,
+  DEFAULT_FINETUNE_CONFIG,
+  type FineTuneConfig,
+  GgmlLoraModel,
+  ggmlUnavailableReason,
+  loadGgmlAddon,
+} from "../src/finetune/index.js";
 import { tsKernels } from "../src/finetune/kernels/gemm.js";
 import { WasmGemm } from "../src/finetune/kernels/wasm-runtime.js";
 import { llamaConfigOf } from "../src/finetune/model/llama-config.js";
 import { LlamaLoraModel, type Sequence } from "../src/finetune/model/llama-lora-model.js";
-import { loadLlamaWeights } from "../src/finetune/model/llama-weights.js";
+import { loadLlamaWeights, PROJECTIONS } from "../src/finetune/model/llama-weights.js";
 import { LoraParams } from "../src/finetune/model/lora-params.js";
 import {
   type GgufMetadataEntry,
   type GgufTensorToWrite,
   readGgufFile,
+  readTensorData,
   writeGgufFile,
 } from "../src/llm/gguf/index.js";
-import { median, peakRssMiB, writeBenchSection } from "./report.js";
+import { median, peakRssMiB, sharedDir, writeBenchSection } from "./report.js";
+import { writeSmolShaped } from "./smol-shaped-model.js";
 
-const SEQ = Number(process.env.FT_BENCH_SEQ ?? 256);
-const MODELS_DIR =
-  process.env.RECALPACA_MODELS_DIR || join(import.meta.dirname, "..", "..", "shared", "models");
-const modelPath = (name: string) => join(MODELS_DIR, name);
-
-/** A random-weight llama model with SmolLM2-135M's shape (tied embeddings), F16. */
-function writeSmolShaped(path: string): void {
-  const d = 576;
-  const ff = 1536;
-  const kv = 192;
-  const vocab = 49152;
-  const layers = 30;
-  const rng = new Rng(1, "bench/smol-shape");
-  const rand = (n: number, s: number) => {
-    const a = new Float32Array(n);
-    for (let i = 0; i < n; i++) a[i] = rng.normal() * s;
-    return a;
-  };
-  const ones = (n: number) => new Float32Array(n).fill(1);
-  const metadata: GgufMetadataEntry[] = [
-    { key: "general.architecture", type: "string", value: "llama" },
-    { key: "general.name", type: "string", value: "random SmolLM2-135M shape" },
-    { key: "llama.context_length", type: "u32", value: 8192 },
-    { key: "llama.embedding_length", type: "u32", value: d },
-    { key: "llama.block_count", type: "u32", value: layers },
-    { key: "llama.feed_forward_length", type: "u32", value: ff },
-    { key: "llama.attention.head_count", type: "u32", value: 9 },
-    { key: "llama.attention.head_count_kv", type: "u32", value: 3 },
-    { key: "llama.rope.dimension_count", type: "u32", value: 64 },
-    { key: "llama.rope.freq_base", type: "f32", value: 100000 },
-    { key: "llama.attention.layer_norm_rms_epsilon", type: "f32", value: 1e-5 },
-    { key: "llama.vocab_size", type: "u32", value: vocab },
-  ];
-  const tensors: GgufTensorToWrite[] = [
-    { name: "token_embd.weight", dims: [d, vocab], type: "F16", data: rand(d * vocab, 0.02) },
-  ];
-  for (let l = 0; l < layers; l++) {
-    const t = (n: string, dims: number[], data: Float32Array) =>
-      tensors.push({ name: `blk.${l}.${n}.weight`, dims, type: "F16", data });
-    t("attn_norm", [d], ones(d));
-    t("attn_q", [d, d], rand(d * d, 0.04));
-    t("attn_k", [d, kv], rand(d * kv, 0.04));
-    t("attn_v", [d, kv], rand(d * kv, 0.04));
-    t("attn_output", [d, d], rand(d * d, 0.04));
-    t("ffn_norm", [d], ones(d));
-    t("ffn_gate", [d, ff], rand(d * ff, 0.04));
-    t("ffn_up", [d, ff], rand(d * ff, 0.04));
-    t("ffn_down", [ff, d], rand(ff * d, 0.025));
-  }
-  tensors.push({ name: "output_norm.weight", dims: [d], type: "F16", data: ones(d) });
-  writeGgufFile(path, { metadata, tensors });
-}
+const QUICK = process.env.FT_BENCH_QUICK === "1";
+const SEQ = Number(process.env.FT_BENCH_SEQ ?? (QUICK ? 64 : 256));
+const modelPath = (name: string) => join(sharedDir("models"), name);
 
 interface Row {
   model: string;
   seq: number;
-  kernels: string;
+  engine: string;
   threads: number;
   tokensPerSecond: number;
   peakMiB: number;
 }
 
-function measure(
-  label: string,
-  path: string,
-  kernel: "ts" | "wasm",
-  threadCounts: number[],
-  warm: number,
-  timed: number,
-  seqLens: number[] = [SEQ],
-): Row[] {
-  const file = readGgufFile(path);
-  const cfg = llamaConfigOf(file);
-  const wasm = kernel === "wasm" ? new WasmGemm(Math.max(...threadCounts)) : undefined;
-  const w = loadLlamaWeights(file, cfg, wasm ? (n) => wasm.alloc(n) : (n) => new Float32Array(n));
+function randomSequence(rng: Rng, n: number, vocab: number): Sequence {
+  const tokens = Int32Array.from({ length: n }, () => rng.int(vocab));
+  const targets = new Int32Array(n).fill(-1);
+  for (let t = n / 4; t < n - 1; t++) targets[t] = tokens[t + 1];
+  return { tokens, targets };
+}
+
+function newLora(path: string): LoraParams {
+  const cfg = llamaConfigOf(readGgufFile(path));
   const lora = new LoraParams(
     cfg,
     { r: 16, alpha: 16, dropout: 0.05, targets: ["q", "k", "v", "o"] },
     Float32Array,
   );
   lora.initialise(new Rng(1, "bench/lora"));
-  const model = new LlamaLoraModel(cfg, w, lora, wasm ?? tsKernels, Float32Array, 1, {
+  return lora;
+}
+
+/** Median tokens/s of `timed` sequences after `warm` ones, for one model and thread count. */
+function timeModel(
+  run: (seq: Sequence, i: number) => void,
+  vocab: number,
+  warm: number,
+  timed: number,
+  n: number,
+): number {
+  const rng = new Rng(2, "bench/tokens");
+  for (let i = 0; i < warm; i++) run(randomSequence(rng, n, vocab), -1 - i);
+  const rates: number[] = [];
+  for (let i = 0; i < timed; i++) {
+    const s = randomSequence(rng, n, vocab);
+    const t0 = performance.now();
+    run(s, i);
+    rates.push(n / ((performance.now() - t0) / 1000));
+  }
+  return median(rates);
+}
+
+/** The native engine's model (TypeScript + WebAssembly SIMD, or the TypeScript reference kernels). */
+function measureNative(
+  label: string,
+  path: string,
+  kernel: "ts" | "wasm",
+  threadCounts: number[],
+  warm: number,
+  timed: number,
+  seqLens = [SEQ],
+): Row[] {
+  const file = readGgufFile(path);
+  const cfg = llamaConfigOf(file);
+  const wasm = kernel === "wasm" ? new WasmGemm(Math.max(...threadCounts)) : undefined;
+  const w = loadLlamaWeights(file, cfg, wasm ? (n) => wasm.alloc(n) : (n) => new Float32Array(n));
+  const model = new LlamaLoraModel(cfg, w, newLora(path), wasm ?? tsKernels, Float32Array, 1, {
     scratch: wasm?.scratch,
   });
   model.training = true;
-  const rng = new Rng(2, "bench/tokens");
-  const seq = (n: number): Sequence => {
-    const tokens = Int32Array.from({ length: n }, () => rng.int(cfg.nVocab));
-    const targets = new Int32Array(n).fill(-1);
-    for (let t = n / 4; t < n - 1; t++) targets[t] = tokens[t + 1];
-    return { tokens, targets };
-  };
   const rows: Row[] = [];
   for (const threads of threadCounts) {
     if (wasm) wasm.activeThreads = threads;
     for (const n of seqLens) {
-      for (let i = 0; i < warm; i++) model.forwardBackward(seq(n), 1 / n);
-      const rates: number[] = [];
-      for (let i = 0; i < timed; i++) {
-        const s = seq(n);
-        model.dropoutKey = `bench/${i}`;
-        const t0 = performance.now();
-        model.forwardBackward(s, 1 / n);
-        rates.push(n / ((performance.now() - t0) / 1000));
-      }
-      const row: Row = {
-        model: label,
-        seq: n,
-        kernels: wasm ? "wasm-simd" : "ts",
-        threads,
-        tokensPerSecond: median(rates),
-        peakMiB: peakRssMiB(),
-      };
-      process.stderr.write(`${JSON.stringify(row)}\n`);
-      rows.push(row);
+      const tps = timeModel(
+        (s, i) => {
+          model.dropoutKey = `bench/${i}`;
+          model.forwardBackward(s, 1 / n);
+        },
+        cfg.nVocab,
+        warm,
+        timed,
+        n,
+      );
+      rows.push(
+        report({
+          model: label,
+          seq: n,
+          engine: wasm ? "native (wasm-simd)" : "native (ts)",
+          threads,
+          tokensPerSecond: tps,
+          peakMiB: peakRssMiB(),
+        }),
+      );
     }
   }
   void wasm?.dispose();
   return rows;
 }
 
+/** The ggml engine's model with the given kernels / compute type. */
+function measureGgml(
+  label: string,
+  path: string,
+  kind: { kernels: "packed" | "ggml"; compute: "f32" | "bf16"; tag?: string },
+  threadCounts: number[],
+  warm: number,
+  timed: number,
+  seqLens = [SEQ],
+): Row[] {
+  const { addon } = loadGgmlAddon();
+  if (!addon) return [];
+  const cfg = llamaConfigOf(readGgufFile(path));
+  const rows: Row[] = [];
+  for (const threads of threadCounts) {
+    const lora = newLora(path);
+    const handle = addon.trainerNew(
+      {
+        modelPath: path,
+        r: 16,
+        alpha: 16,
+        dropout: 0.05,
+        targets: lora.settings.targets.map((t) => PROJECTIONS[t]),
+        threads,
+        gpu: false,
+        ...kind,
+      },
+      cfg,
+    );
+    const model = new GgmlLoraModel(addon, handle, cfg, lora, 1);
+    model.training = true;
+    for (const n of seqLens) {
+      const tps = timeModel(
+        (s, i) => {
+          model.dropoutKey = `bench/${i}`;
+          model.forwardBackward(s, 1 / n);
+        },
+        cfg.nVocab,
+        warm,
+        timed,
+        n,
+      );
+      const kernels =
+        kind.kernels === "ggml"
+          ? `ggml mul_mat ${kind.compute}`
+          : kind.compute === "bf16"
+            ? "packed GEMM, bf16 products"
+            : "packed fp32 GEMM";
+      const engine = `ggml (${kernels}${kind.tag ? `, ${kind.tag}` : ""})`;
+      rows.push(
+        report({ model: label, seq: n, engine, threads, tokensPerSecond: tps, peakMiB: peakRssMiB() }),
+      );
+    }
+    model.dispose();
+  }
+  return rows;
+}
+
+/** PyTorch on the same model shape and step (bench/finetune_torch.py), when a Python with torch exists. */
+function measureTorch(threadCounts: number[], timed: number): Row[] {
+  const script = join(import.meta.dirname, "finetune_torch.py");
+  const candidates = [process.env.RECALPACA_TORCH_PYTHON, "/usr/bin/python3", "python3"].filter(
+    (p): p is string => Boolean(p),
+  );
+  const python = candidates.find(
+    (p) => spawnSync(p, ["-c", "import torch"], { stdio: "ignore" }).status === 0,
+  );
+  if (!python) {
+    process.stderr.write(
+      "PyTorch rows skipped: no python3 with torch (Debian: apt-get install python3-torch)\n",
+    );
+    return [];
+  }
+  const rows: Row[] = [];
+  for (const mode of ["fp32", "bf16"]) {
+    for (const threads of threadCounts) {
+      const r = spawnSync(
+        python,
+        [
+          script,
+          "--threads",
+          String(threads),
+          "--mode",
+          mode,
+          "--seq",
+          String(SEQ),
+          "--timed",
+          String(timed),
+        ],
+        {
+          encoding: "utf8",
+          env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE", OMP_NUM_THREADS: String(threads) },
+        },
+      );
+      if (r.status !== 0) throw new Error(`finetune_torch.py failed: ${r.stderr}`);
+      const row = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");
+      const engine =
+        mode === "fp32"
+          ? `PyTorch ${row.torch} fp32`
+          : `PyTorch ${row.torch} bf16 weights, fp32 LoRA, autocast`;
+      rows.push(
+        report({
+          model: SMOL,
+          seq: SEQ,
+          engine,
+          threads,
+          tokensPerSecond: row.tokensPerSecond,
+          peakMiB: Number.NaN,
+        }),
+      );
+    }
+  }
+  return rows;
+}
+
+function report(row: Row): Row {
+  process.stderr.write(`${JSON.stringify(row)}\n`);
+  return row;
+}
+
+const SMOL = "SmolLM2-135M shape (random, F16 file)";
 const loadBefore = loadavg()[0];
+const ggmlReason = ggmlUnavailableReason(false);
+if (ggmlReason) process.stderr.write(`ggml rows skipped: ${ggmlReason}\n`);
+const threads = [1, 2];
 const rows: Row[] = [];
-rows.push(...measure("stories260K", modelPath("stories260K.gguf"), "ts", [1], 1, 5));
-rows.push(...measure("stories260K", modelPath("stories260K.gguf"), "wasm", [1, 2], 2, 8));
 const dir = mkdtempSync(join(tmpdir(), "ft-bench-"));
+const precision: string[] = [];
 try {
+  const stories = modelPath("stories260K.gguf");
+  rows.push(...measureNative("stories260K", stories, "ts", [1], 1, QUICK ? 1 : 5));
+  rows.push(...measureNative("stories260K", stories, "wasm", threads, 2, QUICK ? 2 : 8));
+  rows.push(
+    ...measureGgml("stories260K", stories, { kernels: "packed", compute: "f32" }, threads, 2, QUICK ? 2 : 8),
+  );
   const smol = join(dir, "smol-shape.gguf");
   const t0 = performance.now();
   writeSmolShaped(smol);
   process.stderr.write(
     `wrote SmolLM2-135M-shaped F16 GGUF in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
   );
-  rows.push(...measure("SmolLM2-135M shape (random, F16 file)", smol, "wasm", [1, 2], 1, 3));
-  // one sequence of 1024 tokens: activations exceed the 1 GiB keep budget, so layers are recomputed
-  rows.push(...measure("SmolLM2-135M shape (random, F16 file)", smol, "wasm", [2], 0, 1, [1024]));
+  const timed = QUICK ? 1 : 3;
+  rows.push(...measureNative(SMOL, smol, "wasm", threads, 1, timed));
+  rows.push(...measureGgml(SMOL, smol, { kernels: "packed", compute: "f32" }, threads, 1, timed));
+  rows.push(...measureGgml(SMOL, smol, { kernels: "ggml", compute: "f32" }, [2], 1, timed));
+  if (loadGgmlAddon().addon?.bf16())
+    rows.push(...measureGgml(SMOL, smol, { kernels: "packed", compute: "bf16" }, threads, 1, timed));
+  rows.push(...measureGgml(SMOL, smol, { kernels: "ggml", compute: "bf16" }, [2], 1, timed));
+  if (!ggmlReason) {
+    const q8 = join(dir, "smol-q8_0.gguf");
+    quantiseFile(smol, q8, (dims) => (dims[0] % 32 === 0 ? "Q8_0" : null));
+    rows.push(
+      ...measureGgml(
+        "SmolLM2-135M shape (random, Q8_0 file)",
+        q8,
+        { kernels: "packed", compute: "f32", tag: "Q8_0 weights" },
+        [2],
+        1,
+        timed,
+      ),
+    );
+  }
+  rows.push(...measureTorch(threads, timed));
+  // one sequence of 1024 tokens: the native engine recomputes layers (activations exceed its 1 GiB budget)
+  if (!QUICK) {
+    rows.push(...measureNative(SMOL, smol, "wasm", [2], 0, 1, [1024]));
+    rows.push(...measureGgml(SMOL, smol, { kernels: "packed", compute: "f32" }, [2], 0, 1, [1024]));
+  }
+  if (!ggmlReason) precision.push(...(await precisionEffects(dir)));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/** Write `src` again with its 2-D weights quantised to the type `typeOf` picks (null: keep as is). */
+function quantiseFile(src: string, dst: string, typeOf: (dims: number[]) => "Q8_0" | "Q4_K" | null): void {
+  const { addon } = loadGgmlAddon();
+  if (!addon) throw new Error("ggml addon");
+  const file = readGgufFile(src);
+  const metadata = Object.keys(file.metadata).map((key) => {
+    const t = file.metadataTypes[key];
+    const value = file.metadata[key];
+    return (
+      t.type === "array" ? { key, type: "array", itemType: t.itemType, value } : { key, type: t.type, value }
+    ) as GgufMetadataEntry;
+  });
+  const tensors: GgufTensorToWrite[] = file.tensors.map((t) => {
+    const data = readTensorData(file, t);
+    const type = t.dims.length === 2 ? typeOf(t.dims) : null;
+    if (!type) return { name: t.name, dims: t.dims, type: "F32", data };
+    return {
+      name: t.name,
+      dims: t.dims,
+      type: type === "Q8_0" ? 8 : 12,
+      data: addon.quantize(type === "Q8_0" ? "q8_0" : "q4_K", data, t.dims[0]),
+    };
+  });
+  writeGgufFile(dst, { metadata, tensors });
+}
+
+/**
+ * Train stories260K with the ggml engine on the same data and seed as fp32, on a Q8_0 copy of the base and
+ * with bf16 compute; Q4_K needs rows that are a multiple of 256, so it runs on a random 256-wide model
+ * (model level, fixed sequences) against the same model in F32.
+ */
+async function precisionEffects(dir: string): Promise<string[]> {
+  const names = [
+    "Lily",
+    "Tom",
+    "Sue",
+    "Ben",
+    "Max",
+    "Amy",
+    "Tim",
+    "Mia",
+    "Sam",
+    "Zoe",
+    "Leo",
+    "Ann",
+    "Joe",
+    "Kim",
+  ];
+  const ex = names.map((n, i) => ({
+    instruction: `Tell a story about ${n}.`,
+    input: i % 3 === 0 ? "It is sunny." : "",
+    output: `${n} went to the park. ${n} saw a big red ball and played all day.`,
+  }));
+  writeFileSync(join(dir, "train.json"), JSON.stringify(ex.slice(0, 12)));
+  writeFileSync(join(dir, "val.json"), JSON.stringify(ex.slice(12)));
+  const stories = modelPath("stories260K.gguf");
+  const q8 = join(dir, "stories-q8_0.gguf");
+  quantiseFile(stories, q8, (dims) => (dims[0] % 32 === 0 ? "Q8_0" : null));
+  const base: FineTuneConfig = {
+    ...DEFAULT_FINETUNE_CONFIG,
+    base: stories,
+    data: join(dir, "train.json"),
+    val: join(dir, "val.json"),
+    outDir: "",
+    r: 4,
+    alpha: 12,
+    dropout: 0,
+    lr: 1e-3,
+    epochs: QUICK ? 2 : 10,
+    batch: 4,
+    microBatch: 2,
+    warmupSteps: 2,
+    threads: 1,
+    checkpointEvery: 0,
+    evalEvery: 3,
+  };
+  const run = async (tag: string, over: Partial<FineTuneConfig>) => {
+    const { engine } = chooseFineTuneEngine("ggml", { ...base, outDir: join(dir, tag), ...over });
+    await engine.prepare();
+    const r = await engine.train();
+    await engine.dispose();
+    return { loss: r.steps.map((s) => s.loss), val: r.evals[r.evals.length - 1].valLoss };
+  };
+  const fp32 = await run("fp32", {});
+  const lines = [
+    "| option | model | steps | final training loss | final validation loss | worst per-step loss difference vs fp32 |",
+    "|---|---|---|---|---|---|",
+  ];
+  const line = (
+    option: string,
+    model: string,
+    r: { loss: number[]; val: number },
+    ref: { loss: number[]; val: number },
+  ) => {
+    const worst = Math.max(...r.loss.map((v, i) => Math.abs(v - ref.loss[i]) / ref.loss[i]));
+    lines.push(
+      `| ${option} | ${model} | ${r.loss.length} | ${r.loss[r.loss.length - 1].toFixed(4)} | ${r.val.toFixed(4)} | ${option === "fp32" ? "—" : `${(worst * 100).toFixed(3)} %`} |`,
+    );
+  };
+  line("fp32", "stories260K (F32)", fp32, fp32);
+  line(
+    "Q8_0 base",
+    "stories260K → Q8_0 (ffn_down, 172 wide, stays F32)",
+    await run("q8", { base: q8 }),
+    fp32,
+  );
+  line("bf16 compute", "stories260K (F32)", await run("bf16", { compute: "bf16" }), fp32);
+  // Q4_K on a random 256-wide model, model level: two fixed sequences in turn, 20 plain gradient steps
+  const wide = join(dir, "wide-f32.gguf");
+  writeSmolShaped(wide, {
+    shape: { d: 256, ff: 768, vocab: 2048, layers: 4, heads: 4, headsKv: 2 },
+    type: "F32",
+  });
+  const q4 = join(dir, "wide-q4_k.gguf");
+  quantiseFile(wide, q4, (dims) => (dims[0] % 256 === 0 ? "Q4_K" : null));
+  const lossesOf = (path: string) => {
+    const lora = newLora(wide);
+    lora.settings.dropout = 0;
+    const m = new GgmlLoraModel(
+      loadGgmlAddon().addon!,
+      loadGgmlAddon().addon!.trainerNew(
+        {
+          modelPath: path,
+          r: 16,
+          alpha: 16,
+          dropout: 0,
+          targets: ["attn_q", "attn_k", "attn_v", "attn_output"],
+          threads: 1,
+          gpu: false,
+          kernels: "packed",
+          compute: "f32",
+        },
+        llamaConfigOf(readGgufFile(path)),
+      ),
+      llamaConfigOf(readGgufFile(path)),
+      lora,
+      1,
+    );
+    const rng = new Rng(4, "bench/wide");
+    const seqs = [randomSequence(rng, 64, 2048), randomSequence(rng, 64, 2048)];
+    const loss: number[] = [];
+    for (let step = 0; step < (QUICK ? 4 : 20); step++) {
+      lora.zeroGrad();
+      const s = seqs[step % 2];
+      const count = s.targets.filter((t) => t >= 0).length;
+      loss.push(m.forwardBackward(s, 1 / count).sum / count);
+      for (const p of lora.pairs) {
+        for (let i = 0; i < p.a.length; i++) p.a[i] -= 0.05 * p.gradA[i];
+        for (let i = 0; i < p.b.length; i++) p.b[i] -= 0.05 * p.gradB[i];
+      }
+    }
+    m.dispose();
+    return { loss, val: loss[loss.length - 1] };
+  };
+  const wideF32 = lossesOf(wide);
+  line("fp32", "random 256-wide, 4 layers (F32)", wideF32, wideF32);
+  line("Q4_K base", "random 256-wide → Q4_K", lossesOf(q4), wideF32);
+  return lines;
+}
+
+const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : "—");
 const table = [
-  "| model | sequence | kernels | threads | training tokens/s (median) | peak RSS so far (MiB) |",
+  "| model | sequence | engine | threads | training tokens/s (median) | peak RSS so far (MiB) |",
   "|---|---|---|---|---|---|",
   ...rows.map(
     (r) =>
-      `| ${r.model} | ${r.seq} | ${r.kernels} | ${r.threads} | ${r.tokensPerSecond.toFixed(0)} | ${r.peakMiB.toFixed(0)} |`,
+      `| ${r.model} | ${r.seq} | ${r.engine} | ${r.threads} | ${fmt(r.tokensPerSecond)} | ${fmt(r.peakMiB)} |`,
   ),
 ].join("\n");
-writeBenchSection(
+const section = [
   "finetune",
-  "LoRA fine-tuning (native engine)",
-  `${table}\n\nOne forward + backward pass (LoRA r 16 on q, k, v, o; dropout 0.05; loss on the last 3/4 of the tokens) over random token sequences; tokens/s = sequence length / time, median of the timed sequences. Peak RSS is the process high-water mark after each row (the 135M rows include its weights as F32, ≈ 540 MB, held once in WebAssembly memory; the 1024-token row recomputes layers because its activations exceed the 1 GiB keep budget). Load average before the run: ${loadBefore.toFixed(2)} on 2 cores shared with other jobs, so absolute numbers are pessimistic.`,
-);
+  "LoRA fine-tuning engines (ggml, native WebAssembly, PyTorch)",
+  `${table}\n\nOne forward + backward pass (LoRA r 16 on q, k, v, o; dropout 0.05; loss on the last 3/4 of the tokens) over random token sequences; tokens/s = sequence length / time, median of the timed sequences. \`ggml (packed fp32 GEMM)\` is the default engine: ggml graphs through node-llama-cpp's prebuilt libraries with recalpaca's packed AVX-512 fp32 GEMM; \`ggml mul_mat\` rows use ggml's own matrix kernels (f32, or bf16 weights). PyTorch rows run bench/finetune_torch.py (same shape and step, manual llama with LoRA; OMP_WAIT_POLICY=PASSIVE) when a python3 with torch is installed. Peak RSS is the process high-water mark after each row (the PyTorch rows run in their own process). Load average before the run: ${loadBefore.toFixed(2)}.${precision.length ? `\n\n**Precision options and the loss** (ggml engine, same data, seed and LoRA initialisation; dropout off):\n\n${precision.join("\n")}` : ""}`,
+] as const;
+// a quick run only checks that every row runs: its numbers are not worth keeping
+if (QUICK) process.stdout.write(`${section[2]}\n`);
+else writeBenchSection(...section);

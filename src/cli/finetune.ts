@@ -1,11 +1,12 @@
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import type { Command } from "commander";
 import { UsageError } from "../core/index.js";
 import {
-  createFineTuneEngine,
+  chooseFineTuneEngine,
   DEFAULT_FINETUNE_CONFIG,
   FINETUNE_ENGINES,
   type FineTuneConfig,
+  type FineTuneKernels,
   PROJECTIONS,
   type Projection,
 } from "../finetune/index.js";
@@ -38,6 +39,8 @@ interface FinetuneFlags {
   earlyStopping?: string;
   valFraction?: string;
   kernels?: string;
+  compute: string;
+  gpu?: boolean;
   maxSteps?: string;
   resume?: boolean;
   apiBase?: string;
@@ -57,10 +60,14 @@ export function register(program: Command): void {
     .description(
       "LoRA fine-tuning of a GGUF model on Alpaca JSON / chat JSONL; writes adapter.gguf + report.json",
     )
-    .option("--engine <name>", `training engine (${FINETUNE_ENGINES.join(", ")})`, "native")
+    .option(
+      "--engine <name>",
+      `training engine (${FINETUNE_ENGINES.join(", ")}; auto = ggml where it loads, else native)`,
+      "auto",
+    )
     .option(
       "--base <gguf>",
-      "base model: a .gguf file or a model name (llama architecture; F32/F16/BF16/Q8_0 weights)",
+      "base model: a .gguf file or a model name (llama architecture; F32/F16/BF16/Q8_0 weights, and any quantisation ggml reads with the ggml engine); with --engine openai the service's model name",
     )
     .option("--data <file>", "training data: Alpaca JSON or chat JSONL")
     .option("--val <file>", "validation data (default: hold out --val-fraction of --data)")
@@ -97,7 +104,16 @@ export function register(program: Command): void {
     )
     .option("--eval-every <n>", "validation loss every N steps (default ≈ 10 per run)")
     .option("--early-stopping <n>", "stop after N evaluations without a better validation loss")
-    .option("--kernels <kind>", "wasm (SIMD, multi-threaded) or ts (reference)", d.kernels)
+    .option(
+      "--kernels <kind>",
+      "native engine: wasm (default) or ts (reference); ggml engine: packed (default on CPU) or ggml (ggml's own mul_mat)",
+    )
+    .option(
+      "--compute <type>",
+      "ggml engine: f32, or bf16 (frozen weights in bf16; LoRA stays fp32)",
+      d.compute,
+    )
+    .option("--gpu", "ggml engine on a GPU (node-llama-cpp's CUDA or Vulkan build of ggml)")
     .option("--max-steps <n>", "stop after N optimizer steps in this invocation (resume later)")
     .option("--resume", "continue from <out>/checkpoint.gguf")
     .option(
@@ -119,8 +135,11 @@ export function register(program: Command): void {
           throw new UsageError(
             `--targets: unknown projection "${t}"; expected ${Object.keys(PROJECTIONS).join(", ")}`,
           );
-      if (flags.kernels !== "wasm" && flags.kernels !== "ts")
-        throw new UsageError(`--kernels must be wasm or ts, got "${flags.kernels}"`);
+      const kernelKinds: FineTuneKernels[] = ["wasm", "ts", "packed", "ggml"];
+      if (flags.kernels !== undefined && !kernelKinds.includes(flags.kernels as FineTuneKernels))
+        throw new UsageError(`--kernels must be one of ${kernelKinds.join(", ")}, got "${flags.kernels}"`);
+      if (flags.compute !== "f32" && flags.compute !== "bf16")
+        throw new UsageError(`--compute must be f32 or bf16, got "${flags.compute}"`);
       const cores = cpus().length;
       const threads = intOption("--threads", flags.threads, 1) ?? cores;
       const config: FineTuneConfig = {
@@ -145,7 +164,9 @@ export function register(program: Command): void {
         checkpointEvery: intOption("--checkpoint-every", flags.checkpointEvery, 0) ?? d.checkpointEvery,
         evalEvery: intOption("--eval-every", flags.evalEvery, 1),
         earlyStoppingPatience: intOption("--early-stopping", flags.earlyStopping, 1),
-        kernels: flags.kernels,
+        kernels: flags.kernels as FineTuneKernels | undefined,
+        compute: flags.compute,
+        gpu: Boolean(flags.gpu),
         maxSteps: intOption("--max-steps", flags.maxSteps, 1),
         resume: Boolean(flags.resume),
         seed: ctx.seed,
@@ -154,15 +175,23 @@ export function register(program: Command): void {
       // after every option is checked: a registry name is downloaded here on first use (a hosted
       // engine's base is the service's model name)
       else config.base = await resolveModelOption(ctx, flags.base, "--base", { url: false });
-      const engine = createFineTuneEngine(flags.engine, config, {
+      const { engine, fallback } = chooseFineTuneEngine(flags.engine, config, {
         baseUrl: flags.apiBase,
         lrMultiplier: numberOption("--lr-multiplier", flags.lrMultiplier, 0),
         pollIntervalMs: intOption("--poll-ms", flags.pollMs, 1),
       });
+      if (fallback)
+        info(ctx, `using the native (WebAssembly) engine: the ggml engine cannot run here: ${fallback}`);
       const bar = progressBar(ctx);
       try {
         const prepared = await engine.prepare();
         for (const w of prepared.warnings) info(ctx, `warning: ${w}`);
+        info(ctx, `engine ${engine.name}: ${engine.device}`);
+        if (engine.name === "ggml" && !config.gpu && config.threads > 1 && loadavg()[0] > cores)
+          info(
+            ctx,
+            `note: the machine is busy (load ${loadavg()[0].toFixed(1)} on ${cores} cores); ggml's threads wait for each other by spinning, so --threads 1 may be faster`,
+          );
         info(
           ctx,
           `${prepared.trainExamples} training / ${prepared.valExamples} validation examples, ${prepared.cutoff ? `cutoff ${prepared.cutoff} tokens, ` : ""}${prepared.totalSteps} steps${prepared.loraParameters ? `, ${prepared.loraParameters} LoRA parameters` : ""}`,

@@ -1,5 +1,9 @@
 import type { ProgressCallback } from "../core/index.js";
+import type { GgufFile } from "../llm/gguf/index.js";
+import type { LlamaConfig } from "./model/llama-config.js";
+import type { Sequence } from "./model/llama-lora-model.js";
 import type { Projection } from "./model/llama-weights.js";
+import type { LoraParams } from "./model/lora-params.js";
 
 /** Everything a fine-tuning run is configured by (CLI flags map one-to-one). */
 export interface FineTuneConfig {
@@ -44,11 +48,24 @@ export interface FineTuneConfig {
   /** Continue from outDir/checkpoint.gguf. */
   resume: boolean;
   seed: number;
-  /** "wasm" (SIMD, multi-threaded) or "ts" (reference). */
-  kernels: "wasm" | "ts";
+  /**
+   * Matrix-product kernels; default: the engine's own. `native` engine: "wasm" (SIMD, multi-threaded, the
+   * default) or "ts" (reference). `ggml` engine: "packed" (recalpaca's packed fp32 GEMM on the CPU, the
+   * default) or "ggml" (ggml's own mul_mat; the default with `gpu`, and for bf16 on CPUs without AVX512-BF16).
+   */
+  kernels?: FineTuneKernels;
+  /**
+   * ggml engine: "f32" (default) or "bf16": products with the frozen weights in bf16 (fp32 accumulation;
+   * LoRA A/B, their gradients and AdamW stay fp32).
+   */
+  compute: "f32" | "bf16";
+  /** ggml engine: train on a GPU through node-llama-cpp's CUDA or Vulkan build of ggml. */
+  gpu: boolean;
   /** Stop after this many optimizer steps in this invocation (tests and benchmarks). */
   maxSteps?: number;
 }
+
+export type FineTuneKernels = "wasm" | "ts" | "packed" | "ggml";
 
 /** The seed's hyperparameters (SEED.md §4) as defaults; cutoff is fitted to the data instead of 128. */
 export const DEFAULT_FINETUNE_CONFIG: Omit<FineTuneConfig, "base" | "data" | "outDir"> = {
@@ -67,7 +84,8 @@ export const DEFAULT_FINETUNE_CONFIG: Omit<FineTuneConfig, "base" | "data" | "ou
   checkpointEvery: 50,
   resume: false,
   seed: 2020,
-  kernels: "wasm",
+  compute: "f32",
+  gpu: false,
   template: "alpaca",
 };
 
@@ -116,8 +134,45 @@ export interface ExportResult {
 /** A training engine (DESIGN.md): prepare data and model, train with progress, export an adapter. */
 export interface FineTuneEngine {
   readonly name: string;
+  /** What computes (e.g. "CPU (AMD EPYC), packed fp32 GEMM (avx512)"); known after prepare(). */
+  readonly device: string;
   prepare(): Promise<PreparedInfo>;
   train(onProgress?: ProgressCallback, signal?: AbortSignal): Promise<TrainResult>;
   export(): Promise<ExportResult>;
   dispose(): Promise<void>;
+}
+
+/**
+ * What the shared training loop (data, AdamW, checkpoints, report) needs from a model: the TypeScript +
+ * WebAssembly LlamaLoraModel, or the ggml trainer. forwardBackward adds weight·∇(Σ CE over target
+ * positions) into `lora`'s gradients and reads `lora`'s current A/B values.
+ */
+export interface TrainableLoraModel {
+  /** Dropout on LoRA inputs is active only while training. */
+  training: boolean;
+  /** Names the current sequence's dropout masks (so a resumed run draws the same ones). */
+  dropoutKey: string;
+  forwardBackward(seq: Sequence, weight: number): { sum: number; count: number };
+  loss(seq: Sequence): { sum: number; count: number };
+}
+
+export interface ModelBackend {
+  model: TrainableLoraModel;
+  /** What computes, for the report and the CLI. */
+  device: string;
+  dispose(): Promise<void>;
+}
+
+/** Makes the model an engine trains: checks the config up front, then builds the model in prepare(). */
+export interface ModelBackendFactory {
+  /** The engine's name (`--engine`). */
+  engine: string;
+  /** Throws a UsageError for options this backend does not support. */
+  validate(config: FineTuneConfig): void;
+  create(args: {
+    file: GgufFile;
+    cfg: LlamaConfig;
+    lora: LoraParams;
+    config: FineTuneConfig;
+  }): Promise<ModelBackend>;
 }

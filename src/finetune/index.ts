@@ -1,5 +1,6 @@
-import { UsageError } from "../core/index.js";
+import { MissingResourceError, UsageError } from "../core/index.js";
 import type { FineTuneConfig, FineTuneEngine } from "./engine.js";
+import { createGgmlEngine, ggmlUnavailableReason } from "./ggml/ggml-engine.js";
 import { type HostedFineTuneOptions, OpenAiFineTuneEngine } from "./hosted/openai-engine.js";
 import { NativeFineTuneEngine } from "./native/native-engine.js";
 
@@ -48,6 +49,7 @@ export {
   type ExportResult,
   type FineTuneConfig,
   type FineTuneEngine,
+  type FineTuneKernels,
   type PreparedInfo,
   type StepRecord,
   type TrainResult,
@@ -66,6 +68,9 @@ export {
   type RecipeSettings,
 } from "./export/recipe.js";
 export { measureTokenLengths, type TokenLengths } from "./export/token-lengths.js";
+export { loadGgmlAddon } from "./ggml/addon.js";
+export { ggmlUnavailableReason } from "./ggml/ggml-engine.js";
+export { GgmlLoraModel } from "./ggml/ggml-model.js";
 export { type HostedEvent, type HostedJobState, JOB_STATE_FILE, loadJobState } from "./hosted/job-state.js";
 export {
   cancelHostedJob,
@@ -76,16 +81,48 @@ export {
 export { PROJECTIONS, type Projection } from "./model/llama-weights.js";
 export { NativeFineTuneEngine, validateConfig } from "./native/native-engine.js";
 
-/** Engines by name (DESIGN.md: FineTuneEngine, chosen by name). */
-export const FINETUNE_ENGINES = ["native", "openai"] as const;
+/**
+ * Engines by name (DESIGN.md: FineTuneEngine, chosen by name): `ggml` (native kernels through
+ * node-llama-cpp's ggml; CPU or GPU), `native` (TypeScript + WebAssembly SIMD, portable), `auto`:
+ * ggml where it loads, else native; and `openai` (hosted fine-tuning through the OpenAI API).
+ */
+export const FINETUNE_ENGINES = ["auto", "ggml", "native", "openai"] as const;
 
-/** `hosted` configures the hosted engines (endpoint, learning-rate multiplier, polling). */
+export interface EngineChoice {
+  engine: FineTuneEngine;
+  /** Set when `auto` fell back to the native engine: why the ggml engine is not used. */
+  fallback?: string;
+}
+
+/**
+ * The engine `name` for `config`. `auto` takes the ggml engine when its addon and ggml's libraries load
+ * (and the options are ones it supports), otherwise the native engine, saying why in `fallback`.
+ * `hosted` configures the hosted engines (endpoint, learning-rate multiplier, polling).
+ */
+export function chooseFineTuneEngine(
+  name: string,
+  config: FineTuneConfig,
+  hosted: HostedFineTuneOptions = {},
+): EngineChoice {
+  if (name === "native") return { engine: new NativeFineTuneEngine(config) };
+  if (name === "ggml") return { engine: createGgmlEngine(config) };
+  if (name === "openai") return { engine: new OpenAiFineTuneEngine(config, hosted) };
+  if (name === "auto") {
+    if (config.kernels === "wasm" || config.kernels === "ts")
+      return { engine: new NativeFineTuneEngine(config) };
+    const reason = ggmlUnavailableReason(config.gpu);
+    if (reason === undefined) return { engine: createGgmlEngine(config) };
+    if (config.gpu || config.compute !== "f32" || config.kernels !== undefined)
+      throw new MissingResourceError(`the ggml engine is needed for these options but cannot run: ${reason}`);
+    return { engine: new NativeFineTuneEngine(config), fallback: reason };
+  }
+  throw new UsageError(`unknown fine-tuning engine "${name}"; available: ${FINETUNE_ENGINES.join(", ")}`);
+}
+
 export function createFineTuneEngine(
   name: string,
   config: FineTuneConfig,
   hosted: HostedFineTuneOptions = {},
 ): FineTuneEngine {
-  if (name === "native") return new NativeFineTuneEngine(config);
-  if (name === "openai") return new OpenAiFineTuneEngine(config, hosted);
-  throw new UsageError(`unknown fine-tuning engine "${name}"; available: ${FINETUNE_ENGINES.join(", ")}`);
+  return chooseFineTuneEngine(name, config, hosted).engine;
 }

@@ -91,6 +91,10 @@ function metricsOf(e: HostedEvent): Record<string, number> | undefined {
 export class OpenAiFineTuneEngine implements FineTuneEngine {
   readonly name = "openai";
   readonly baseUrl: string;
+  /** Where training runs: the service, known from the start. */
+  get device(): string {
+    return `hosted (${this.baseUrl})`;
+  }
   private p: Prepared | undefined;
   private state: HostedJobState | undefined;
   private api: OpenAiFineTuning | undefined;

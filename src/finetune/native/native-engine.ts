@@ -18,11 +18,14 @@ import type {
   ExportResult,
   FineTuneConfig,
   FineTuneEngine,
+  ModelBackend,
+  ModelBackendFactory,
   PreparedInfo,
   StepRecord,
+  TrainableLoraModel,
   TrainResult,
 } from "../engine.js";
-import { createKernelRuntime, type KernelRuntime } from "../kernels/index.js";
+import { createKernelRuntime } from "../kernels/index.js";
 import { type LlamaConfig, llamaConfigOf } from "../model/llama-config.js";
 import { LlamaLoraModel } from "../model/llama-lora-model.js";
 import { loadLlamaWeights, PROJECTIONS } from "../model/llama-weights.js";
@@ -34,8 +37,8 @@ import { loadLlamaTokenizer } from "./llama-tokenizer.js";
 interface Prepared {
   file: GgufFile;
   cfg: LlamaConfig;
-  runtime: KernelRuntime;
-  model: LlamaLoraModel;
+  backend: ModelBackend;
+  model: TrainableLoraModel;
   lora: LoraParams;
   adam: AdamState;
   train: EncodedData;
@@ -80,6 +83,42 @@ export function validateConfig(c: FineTuneConfig): void {
     throw new UsageError(`validation fraction must be in (0, 1), got ${c.valFraction}`);
 }
 
+/** The `native` engine's model: LlamaLoraModel on the WebAssembly SIMD (or TypeScript) kernels. */
+export const wasmModelBackend: ModelBackendFactory = {
+  engine: "native",
+  validate(c) {
+    if (c.kernels !== undefined && c.kernels !== "wasm" && c.kernels !== "ts")
+      throw new UsageError(`--kernels ${c.kernels} is not available in the native engine (wasm or ts)`);
+    if (c.compute !== "f32") throw new UsageError("--compute bf16 needs the ggml engine (--engine ggml)");
+    if (c.gpu) throw new UsageError("--gpu needs the ggml engine (--engine ggml)");
+  },
+  async create({ file, cfg, lora, config: c }) {
+    for (const t of file.tensors) {
+      const needed =
+        t.name.startsWith("blk.") ||
+        ["token_embd.weight", "output.weight", "output_norm.weight"].includes(t.name);
+      if (needed && !DEQUANTISABLE_TYPES.includes(t.type.name)) {
+        throw new DataFormatError(
+          { file: c.base, field: t.name },
+          `weights of type ${t.type.name} are not supported by the native engine (supported: ${DEQUANTISABLE_TYPES.join(", ")}); use an F16, BF16 or Q8_0 GGUF, or the ggml engine`,
+        );
+      }
+    }
+    const kernels = c.kernels === "ts" ? "ts" : "wasm";
+    const runtime = await createKernelRuntime(kernels, c.threads);
+    const weights = loadLlamaWeights(file, cfg, runtime.alloc);
+    const model = new LlamaLoraModel(cfg, weights, lora, runtime.kern, Float32Array, c.seed, {
+      scratch: runtime.scratch,
+    });
+    return {
+      model,
+      device:
+        kernels === "wasm" ? `WebAssembly SIMD, ${c.threads} thread(s)` : "TypeScript reference kernels",
+      dispose: () => runtime.dispose(),
+    };
+  },
+};
+
 function sha256(...parts: Array<string | Uint8Array>): string {
   const h = createHash("sha256");
   for (const p of parts) h.update(p);
@@ -87,33 +126,34 @@ function sha256(...parts: Array<string | Uint8Array>): string {
 }
 
 /**
- * The `native` engine: LoRA on a llama-architecture GGUF model, forward/backward in TypeScript with
- * WebAssembly SIMD GEMM kernels on worker threads. Deterministic for a given config and seed: data order
- * per epoch and dropout masks per (step, example) come from named sub-seeds, so a resumed run repeats an
- * uninterrupted one bit for bit.
+ * The training loop every engine shares: LoRA on a llama-architecture GGUF model, with the model from a
+ * ModelBackendFactory (default: the `native` engine, forward/backward in TypeScript with WebAssembly SIMD
+ * GEMM kernels on worker threads; the `ggml` engine passes its own). Deterministic for a given config and
+ * seed: data order per epoch and dropout masks per (step, example) come from named sub-seeds, so a resumed
+ * run repeats an uninterrupted one bit for bit.
  */
 export class NativeFineTuneEngine implements FineTuneEngine {
-  readonly name = "native";
+  readonly name: string;
   private p: Prepared | undefined;
   private result: TrainResult | undefined;
 
-  constructor(readonly config: FineTuneConfig) {
+  constructor(
+    readonly config: FineTuneConfig,
+    private readonly backendFactory: ModelBackendFactory = wasmModelBackend,
+  ) {
     validateConfig(config);
+    backendFactory.validate(config);
+    this.name = backendFactory.engine;
+  }
+
+  get device(): string {
+    return this.p?.backend.device ?? "";
   }
 
   async prepare(): Promise<PreparedInfo> {
     const c = this.config;
     const file = readGgufFile(c.base);
     const cfg = llamaConfigOf(file);
-    const needed = new Set(["token_embd.weight", "output.weight", "output_norm.weight"]);
-    for (const t of file.tensors) {
-      if ((t.name.startsWith("blk.") || needed.has(t.name)) && !DEQUANTISABLE_TYPES.includes(t.type.name)) {
-        throw new DataFormatError(
-          { file: c.base, field: t.name },
-          `weights of type ${t.type.name} are not supported by the native engine (supported: ${DEQUANTISABLE_TYPES.join(", ")}); use an F16, BF16 or Q8_0 GGUF`,
-        );
-      }
-    }
     const trainRaw = readExamples(c.data);
     let trainEx: Example[] = trainRaw;
     let valEx: Example[];
@@ -143,17 +183,14 @@ export class NativeFineTuneEngine implements FineTuneEngine {
         `cutoff ${train.cutoff} truncates ${train.truncated} of ${train.examples.length} training examples, losing ${train.lostResponseTokens} of ${train.totalResponseTokens} response tokens (longest example: ${train.longest} tokens)`,
       );
     }
-    const runtime = await createKernelRuntime(c.kernels, c.threads);
-    const weights = loadLlamaWeights(file, cfg, runtime.alloc);
     const lora = new LoraParams(
       cfg,
       { r: c.r, alpha: c.alpha, dropout: c.dropout, targets: c.targets },
       Float32Array,
     );
     lora.initialise(new Rng(c.seed, "finetune/lora-init"));
-    const model = new LlamaLoraModel(cfg, weights, lora, runtime.kern, Float32Array, c.seed, {
-      scratch: runtime.scratch,
-    });
+    const backend = await this.backendFactory.create({ file, cfg, lora, config: c });
+    const model = backend.model;
     const adam: AdamState = {
       mA: lora.pairs.map((p) => new Float32Array(p.a.length)),
       vA: lora.pairs.map((p) => new Float32Array(p.a.length)),
@@ -166,6 +203,7 @@ export class NativeFineTuneEngine implements FineTuneEngine {
     const {
       threads: _t,
       kernels: _k,
+      gpu: _g,
       checkpointEvery: _ce,
       resume: _r,
       maxSteps: _m,
@@ -204,7 +242,7 @@ export class NativeFineTuneEngine implements FineTuneEngine {
     this.p = {
       file,
       cfg,
-      runtime,
+      backend,
       model,
       lora,
       adam,
@@ -381,6 +419,7 @@ export class NativeFineTuneEngine implements FineTuneEngine {
     const { base, data, val, ...hyper } = c;
     writeJsonAtomic(reportPath, {
       engine: this.name,
+      device: p.backend.device,
       base,
       data,
       val: val ?? null,
@@ -404,6 +443,6 @@ export class NativeFineTuneEngine implements FineTuneEngine {
   }
 
   async dispose(): Promise<void> {
-    await this.p?.runtime.dispose();
+    await this.p?.backend.dispose();
   }
 }
