@@ -131,9 +131,12 @@ describe("the packed package", () => {
       "dist/eval/index.d.ts",
       "dist/cli/main.js",
       "dist/recsys/kernels/kernels.wasm",
-      "dist/recsys/kernels/worker.mjs",
+      "dist/core/wasm-pool/worker.mjs",
       "dist/finetune/kernels/gemm.wasm",
-      "dist/finetune/kernels/gemm-worker.mjs",
+      "dist/eval/judge/prompts/rubric-v1.md",
+      "dist/eval/judge/prompts/pairwise-v1.md",
+      "scripts/build-ggml-addon.mjs",
+      "native/ggml-train/addon.cc",
     ]) {
       expect(packedFiles).toContain(f);
     }
