@@ -25,7 +25,7 @@ export function problemBody(p: HttpProblem): { error: { message: string; field: 
   return { error: { message: p.message, field: p.field } };
 }
 
-/** The first zod issue as a 400 naming its field (`prefix` = where the value came from, e.g. "query"). */
+/** The first zod issue as a 400 naming its field (`fallbackField` when the issue is about the value as a whole). */
 export function zodProblem(err: z.ZodError, fallbackField: string): HttpProblem {
   const issue = err.issues[0];
   if (!issue) return new HttpProblem(400, "invalid request", fallbackField);

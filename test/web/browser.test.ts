@@ -8,8 +8,11 @@ import { Playground, RunFolder, type RunningWebServer, startWebServer } from "..
 import { decodePng } from "../support/png.js";
 import { buildWebRun, HAVE_MODEL, type WebRun } from "./support/web-run.js";
 
-/** Debian's chromium (CI installs it); outside CI the browser tests skip without it, in CI they fail. */
-const CHROMIUM = "/usr/bin/chromium";
+/**
+ * Debian's chromium (CI installs it; RECALPACA_CHROMIUM names another build). Outside CI the browser tests
+ * skip without it, in CI they fail.
+ */
+const CHROMIUM = process.env.RECALPACA_CHROMIUM || "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) {
   if (process.env.CI) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium`);
