@@ -15,6 +15,7 @@ export const COMMAND_GROUPS: ReadonlyArray<readonly [string, string]> = [
   ["run", "run an experiment file"],
   ["runs", "run folders: list, show"],
   ["demo", "the main job (what `npm start` runs)"],
+  ["web", "web app: playground, user explorer, results"],
 ];
 
 /** Global options that take a value (so their value is not mistaken for the command name). */

@@ -99,7 +99,7 @@ export {
   seedPromptLists,
   seedTestSet,
 } from "./seed-testset.js";
-export { ANSWER_MAX_TOKENS } from "./systems/llm.js";
+export { ALPACA_STOP, ANSWER_MAX_TOKENS } from "./systems/llm.js";
 export {
   BASELINES,
   checkSystemSpec,
