@@ -112,11 +112,11 @@ function prune() {
   for (const file of walk(DIST)) {
     const rel = relative(DIST, file);
     if (rel === ".tsbuildinfo") continue;
-    let source;
-    if (rel.endsWith(".d.ts")) source = rel.slice(0, -".d.ts".length) + ".ts";
-    else if (rel.endsWith(".js")) source = rel.slice(0, -".js".length) + ".ts";
-    else source = rel;
-    if (!existsSync(join(SRC, source))) rmSync(file);
+    // an output of tsc (x.js, x.d.ts from x.ts) or a copied asset (any file, .js pages included)
+    const sources = [rel];
+    if (rel.endsWith(".d.ts")) sources.push(`${rel.slice(0, -".d.ts".length)}.ts`);
+    else if (rel.endsWith(".js")) sources.push(`${rel.slice(0, -".js".length)}.ts`);
+    if (!sources.some((source) => existsSync(join(SRC, source)))) rmSync(file);
   }
   // folders left empty
   const dirs = (dir) => {
