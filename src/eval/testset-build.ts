@@ -29,8 +29,8 @@ import { type TestSetDocument, TestSetDocumentSchema } from "./testset-file.js";
  *   liked; history = the ratings that are not held out ("not-test", the default) or only the training
  *   pairs ("train"), without items sharing a held-out item's title;
  * - candidates = the named recommender's list (trained on the training split, training items
- *   excluded), in its order, minus items the history shows and items whose title a higher-ranked
- *   candidate already has, cut to `candidatesPerUser`; shown in a seeded shuffle or kept in rank order;
+ *   excluded), in its order, minus items the user rated (and items sharing a rated item's title) and
+ *   items whose title a higher-ranked candidate already has, cut to `candidatesPerUser`; shown in a seeded shuffle or kept in rank order;
  * - top-1 = the first of those: the recommender's own first pick, chosen without reading the test
  *   data. It MAY be a test item (that is a correct prediction, not a leak). With `seedLeak` it is the
  *   seed's leaky one: the first testGT item in the recommender's list (and users without one are
@@ -83,7 +83,7 @@ export interface BuildTestSetOptions {
 
 export interface BuildSummary {
   eligibleUsers: number;
-  /** Candidates removed because the history shows them (rated but not in the split's train). */
+  /** Candidates removed because the user rated them, or an item with their title (not in the split's train). */
   candidatesDroppedAsRated: number;
   /** Candidates left out because a higher-ranked candidate has the same title (duplicate catalogue entries). */
   candidatesDroppedSameTitle: number;
@@ -191,6 +191,12 @@ export function buildTestSet(opts: BuildTestSetOptions): {
     const trainItems = new Set(split.train.itemsOf(u));
     const ranked: number[] = [];
     const titles = new Set<string>();
+    // Titles the user rated (any id): a candidate sharing one is an item the user has seen under
+    // another catalogue entry (ML-100k lists some films twice), so it is dropped like a rated one. A
+    // held-out item's title stays a candidate: the history never shows it (`userHistories`).
+    const ratedTitles = new Set(
+      [...history.rated].map((r) => catalog.items[r].key).filter((k) => !history.heldOutTitles.has(k)),
+    );
     let dropped = 0;
     let sameTitle = 0;
     for (const i of list.items) {
@@ -202,7 +208,7 @@ export function buildTestSet(opts: BuildTestSetOptions): {
           `user ${u}'s candidates include training item ${i}: the candidates were not made from this split's training data`,
         );
       if (ranked.length >= n) break;
-      if (history.rated.has(i)) {
+      if (history.rated.has(i) || ratedTitles.has(catalog.items[i].key)) {
         dropped++;
         continue;
       }

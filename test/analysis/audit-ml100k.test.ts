@@ -81,6 +81,8 @@ describe.skipIf(!DATA_DIR)("audit of test sets recalpaca builds on real ML-100k"
       expect(r.truthInPrompt.checked).toBe(200);
       expect(r.truthInPrompt.records).toBe(0);
       expect(r.truthInHistory.records).toBe(0);
+      // no candidate is a film the user rated, under any of its catalogue entries
+      expect(r.historyInCandidates.records).toBe(0);
       // the recommender's own first pick is sometimes right: reported, not flagged
       const hits = doc.records.filter((x) => x.testGT.some((g) => g.item === x.top1?.item)).length;
       expect(r.top1.truthTop1).toBe(hits);
