@@ -72,5 +72,12 @@ export function llamaConfigOf(file: GgufFile): LlamaConfig {
       `RoPE scaling "${scaling}" is not supported`,
     );
   }
+  // Llama 3.x files carry their RoPE frequency factors as a tensor (llama.cpp's converter writes
+  // rope_freqs.weight); training without them would rotate with the wrong frequencies.
+  if (file.tensors.some((t) => t.name === "rope_freqs.weight"))
+    throw new DataFormatError(
+      { file: file.path, field: "rope_freqs.weight" },
+      "per-dimension RoPE frequency factors (Llama 3 RoPE scaling) are not supported by the fine-tuning engines",
+    );
   return cfg;
 }
