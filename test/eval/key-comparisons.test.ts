@@ -22,7 +22,12 @@ function paired(names: string[], p: (a: string, b: string, m: string) => number)
       for (const metric of ["precision", "ndcg"]) {
         const a = names[i] as string;
         const b = names[j] as string;
-        out.push({ a, b, metric, result: { meanDiff: 0.1, low: 0.02, high: 0.2, pValue: p(a, b, metric), n: 20 } });
+        out.push({
+          a,
+          b,
+          metric,
+          result: { meanDiff: 0.1, low: 0.02, high: 0.2, pValue: p(a, b, metric), n: 20 },
+        });
       }
   return out;
 }
@@ -92,7 +97,10 @@ describe("the paired tests a reader needs (keyComparisons)", () => {
       ),
       metricNames: ["precision"],
     });
-    expect(rows.filter((r) => r.reason === "recommender").map((r) => r.b)).toEqual(["candidate-order", "candidate-order"]);
+    expect(rows.filter((r) => r.reason === "recommender").map((r) => r.b)).toEqual([
+      "candidate-order",
+      "candidate-order",
+    ]);
     const two = keyComparisons({
       systems: [system("output", "field", 0.3), system("output2", "field", 0.4)],
       paired: paired(["output2", "output"], () => 0.0009),
@@ -128,7 +136,9 @@ describe("the paired tests a reader needs (keyComparisons)", () => {
     expect(md).toMatch(
       /\| llm:tuned \| llm:base \| base model \| P@5 \| -0\.1000 \[-0\.2000, -0\.0200\] \| < 0\.001 \| < 0\.001 \|/,
     );
-    expect(md).toMatch(/\| llm:base \| lightgcn \| recommender \| P@5 \| -0\.1000 \[-0\.2000, -0\.0200\] \| 0\.300 \| 1\.000 \|/);
+    expect(md).toMatch(
+      /\| llm:base \| lightgcn \| recommender \| P@5 \| -0\.1000 \[-0\.2000, -0\.0200\] \| 0\.300 \| 1\.000 \|/,
+    );
     expect(md).not.toMatch(/\| candidate-order \| popularity \|/);
   });
 });

@@ -15,8 +15,11 @@ describe("holmAdjust (Holm–Bonferroni step-down)", () => {
     const adj = holmAdjust(raw);
     expect(adj.every((x) => x <= 1)).toBe(true);
     raw.forEach((p, i) => expect(adj[i]).toBeGreaterThanOrEqual(p));
-    const order = raw.map((p, i) => [p, adj[i] as number]).sort((a, b) => (a[0] as number) - (b[0] as number));
-    for (let i = 1; i < order.length; i++) expect(order[i]?.[1]).toBeGreaterThanOrEqual(order[i - 1]?.[1] as number);
+    const order = raw
+      .map((p, i) => [p, adj[i] as number])
+      .sort((a, b) => (a[0] as number) - (b[0] as number));
+    for (let i = 1; i < order.length; i++)
+      expect(order[i]?.[1]).toBeGreaterThanOrEqual(order[i - 1]?.[1] as number);
     expect(adj[0]).toBe(1);
   });
 
