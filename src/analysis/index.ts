@@ -66,6 +66,7 @@ export {
   type PromptReductionResult,
   type PromptReductionRow,
   PromptReductionSchema,
+  parseShares,
   promptReductionMarkdown,
   REDUCED_LISTS,
   REDUCTION_RULES,

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import {
   DEFAULT_SHARES,
   openPromptReductionRun,
+  parseShares,
   promptReductionMarkdown,
   REDUCED_LISTS,
   REDUCTION_RULES,
@@ -13,7 +14,7 @@ import {
 } from "../analysis/index.js";
 import { UsageError } from "../core/index.js";
 import { DEFAULT_GRACE_MS } from "../llm/index.js";
-import { contextOf, intOption, numberOption } from "./context.js";
+import { contextOf, intOption } from "./context.js";
 import { withInterrupt } from "./interrupt.js";
 import { info, printResult, progressBar } from "./output.js";
 
@@ -74,9 +75,7 @@ export function register(program: Command): void {
         throw new UsageError(`--rule must be one of ${REDUCTION_RULES.join(", ")}, got "${flags.rule}"`);
       const rule = flags.rule as ReductionRule;
       const lists = listOption<ReducedList>("--lists", flags.lists, REDUCED_LISTS);
-      const shares = flags.shares
-        ?.split(",")
-        .map((s) => numberOption("--shares", s.trim(), Number.MIN_VALUE, 1) as number);
+      const shares = flags.shares !== undefined ? parseShares(flags.shares) : undefined;
       const resamples = intOption("--resamples", flags.resamples, 1);
       const threads = intOption("--threads", flags.threads, 1);
       const study = await openPromptReductionRun({

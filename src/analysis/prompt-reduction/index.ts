@@ -14,4 +14,4 @@ export {
 export { type OpenedStudy, type OpenStudyOptions, openPromptReductionRun } from "./open-run.js";
 export { PLOTTED_METRICS, promptReductionMarkdown, reductionCharts, writePromptReduction } from "./output.js";
 export { reduceRecord } from "./reduce-records.js";
-export { DEFAULT_SHARES, type PromptReductionOptions, runPromptReduction } from "./study.js";
+export { DEFAULT_SHARES, type PromptReductionOptions, parseShares, runPromptReduction } from "./study.js";

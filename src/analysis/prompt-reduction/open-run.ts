@@ -191,6 +191,12 @@ export async function openPromptReductionRun(o: OpenStudyOptions): Promise<Opene
     throw new UsageError(
       "--system names one system; `baselines` is several (name one, e.g. candidate-order)",
     );
+  const needsLlm = parsed.kind === "llm" || parsed.kind === "chatrec";
+  const llm = o.llm ?? evalConfig.llm;
+  if (needsLlm && !llm)
+    throw new UsageError(
+      `--system ${o.system} needs a language model: the run evaluated none (eval.llm unset); give --llm <model.gguf | URL>`,
+    );
   const catalog = await loadRunCatalog(runDir, o);
   const train = readSplitDir(splitDir, { nUsers: catalog.nUsers, nItems: catalog.nItems }).train;
   const testsetPath = join(testsetDir, "testset.json");
@@ -198,12 +204,7 @@ export async function openPromptReductionRun(o: OpenStudyOptions): Promise<Opene
   const outDir = join(runDir, PROMPT_REDUCTION_DIR, reductionFolderName(parsed.field ?? o.system, o.rule));
   let opened: OpenedLlm | undefined;
   try {
-    if (parsed.kind === "llm" || parsed.kind === "chatrec") {
-      const llm = o.llm ?? evalConfig.llm;
-      if (!llm)
-        throw new UsageError(
-          `--system ${o.system} needs a language model: the run evaluated none (eval.llm unset); give --llm <model.gguf | URL>`,
-        );
+    if (needsLlm && llm) {
       const llmModel = o.llmModel ?? (o.llm ? undefined : evalConfig.llmModel);
       const threads = o.threads ?? evalConfig.threads;
       opened = await openLlm({

@@ -55,9 +55,24 @@ export interface PromptReductionOptions {
 
 function checkShares(shares: readonly number[]): number[] {
   if (shares.length === 0) throw new UsageError("--shares needs at least one share");
-  for (const s of shares)
-    if (!(s > 0 && s <= 1)) throw new UsageError(`--shares: every share must lie in (0, 1], got ${s}`);
+  for (const x of shares)
+    if (!(x > 0 && x <= 1)) throw new UsageError(`--shares: every share must lie in (0, 1], got ${x}`);
   return [...new Set(shares)].sort((a, b) => a - b);
+}
+
+/** `--shares 0.1,0.5,1` → the shares, checked (each in (0, 1]), sorted, without repeats. */
+export function parseShares(text: string): number[] {
+  return checkShares(
+    text
+      .split(",")
+      .map((x) => x.trim())
+      .filter((x) => x !== "")
+      .map((x) => {
+        const n = Number(x);
+        if (!Number.isFinite(n)) throw new UsageError(`--shares: "${x}" is not a number`);
+        return n;
+      }),
+  );
 }
 
 export async function runPromptReduction(o: PromptReductionOptions): Promise<PromptReductionResult> {
