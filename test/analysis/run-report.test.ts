@@ -454,4 +454,78 @@ describe("recalpaca report: bad input", () => {
     expect(broken.stderr).toContain('field "k"');
     expect(existsSync(join(cwd, "report.html"))).toBe(false);
   });
+
+  it("reads what every stage version writes: null slot flags, and an optional artefact in another format is noted, not fatal", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "recalpaca-report-lenient-"));
+    const manifest = (stage: string) =>
+      JSON.stringify({
+        stage,
+        seed: 7,
+        config: {},
+        counts: { n: null },
+        seconds: 1,
+        finishedAt: "2026-01-01T00:00:00Z",
+        versions: {},
+      });
+    for (const stage of ["testset", "eval", "finetune"]) {
+      mkdirSync(join(cwd, stage));
+      writeFileSync(join(cwd, stage, "manifest.json"), manifest(stage));
+    }
+    const item = (i: number) => ({ item: i, title: `Film ${i}` });
+    writeFileSync(
+      join(cwd, "testset", "testset.json"),
+      JSON.stringify({
+        header: { dataset: "ml-100k", template: "clean", candidateSource: "x" },
+        records: [
+          {
+            id: "u1",
+            user: 0,
+            userSourceId: 1,
+            testGT: [item(2)],
+            candidates: [item(1), item(2)],
+            top1: item(1),
+          },
+        ],
+      }),
+    );
+    const ci = { mean: 0.5, low: 0.4, high: 0.6, n: 1 };
+    writeFileSync(
+      join(cwd, "eval", "report.json"),
+      JSON.stringify({
+        protocol: "standard",
+        k: 2,
+        testSet: { path: "t", records: 1 },
+        metricNames: ["precision"],
+        systems: [{ name: "llm", source: "field", metrics: { precision: ci } }],
+        paired: [],
+        notes: [],
+        positionBias: { unexpected: true },
+      }),
+    );
+    const slot = (title: string, extra: object) => ({
+      title,
+      method: null,
+      items: [],
+      hit: false,
+      duplicate: false,
+      inCandidates: null,
+      inHistory: null,
+      top1: false,
+      ...extra,
+    });
+    writeFileSync(
+      join(cwd, "eval", "details.jsonl"),
+      `${JSON.stringify({ system: "llm", record: "u1", slots: [slot("Not A Film", {}), slot("Film 2", { method: "key", items: [2], hit: true, inCandidates: true, inHistory: false })], metrics: { precision: 0.5 } })}\n`,
+    );
+    writeFileSync(join(cwd, "finetune", "report.json"), JSON.stringify({ steps: "not a list" }));
+    const r = await runCli(["report", cwd], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const md = readFileSync(join(cwd, "report.md"), "utf8");
+    expect(md).toContain("Artefacts the report could not read");
+    expect(md).toContain(join(cwd, "finetune", "report.json"));
+    expect(md).toContain(join(cwd, "eval", "report.json"));
+    expect(md).not.toContain("## Fine-tuning");
+    expect(md).not.toContain("## Position bias");
+    expect(md).toContain("| llm | Not A Film ✗ | Film 2 ✓ | 1 | 0.50 |");
+  });
 });

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { z } from "zod";
-import { MissingResourceError } from "../../core/index.js";
+import { DataFormatError, MissingResourceError } from "../../core/index.js";
 import { type Interactions, readSplitDir } from "../../data/index.js";
 import { readCandidatesFile, type UserCandidates } from "../../eval/index.js";
 import {
@@ -21,6 +21,8 @@ import {
   FinetuneReportSchema,
   type Manifest,
   ManifestSchema,
+  type PositionBiasData,
+  PositionBiasSchema,
   RecsysMetricsSchema,
   readCheckedIf,
   readJsonIf,
@@ -58,7 +60,11 @@ export interface RunData {
   audit?: z.infer<typeof AuditSchema>;
   /** A position-bias chart the eval stage drew, used when report.json has no position-bias data. */
   positionBiasSvg?: string;
+  /** Position bias per LLM system (eval over several candidate orders), when report.json has it. */
+  positionBias?: PositionBiasData[];
   promptReduction: PromptReductionResult[];
+  /** Optional artefacts that are there but could not be read, with why (shown in the report). */
+  problems: string[];
 }
 
 export const AuditSchema = z
@@ -120,6 +126,17 @@ export function readRunData(runDir: string): RunData {
     details: [],
     outputs: new Map(),
     promptReduction: [],
+    problems: [],
+  };
+  /** An optional section's file in another format than expected: noted, the section left out. */
+  const optional = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof DataFormatError)) throw err;
+      data.problems.push(err.message);
+      return undefined;
+    }
   };
   if (stage("data"))
     data.dataStats = readCheckedIf(at("data", "stats.json"), DataStatsSchema, "data statistics");
@@ -149,16 +166,19 @@ export function readRunData(runDir: string): RunData {
     data.datasetCharts = svgFiles(at("dataset", "stats"));
   }
   if (stage("finetune")) {
-    data.finetune = readCheckedIf(
-      at("finetune", "report.json"),
-      FinetuneReportSchema,
-      "a fine-tuning report",
+    data.finetune = optional(() =>
+      readCheckedIf(at("finetune", "report.json"), FinetuneReportSchema, "a fine-tuning report"),
     );
     const summary = readJsonIf(at("finetune", "finetune.json"));
     if (summary && typeof summary === "object") data.finetuneSummary = summary as Record<string, unknown>;
   }
   if (stage("eval")) {
     data.evalReport = readCheckedIf(at("eval", "report.json"), EvalReportSchema, "an evaluation report");
+    const bias = data.evalReport?.positionBias;
+    if (bias !== undefined)
+      data.positionBias = optional(() =>
+        checked(at("eval", "report.json"), z.array(PositionBiasSchema), bias, "position bias per system"),
+      );
     const path = at("eval", "details.jsonl");
     data.details = (readJsonLinesIf(path) ?? [])
       .filter((d) => typeof d === "object" && d !== null && !("kind" in d) && "slots" in d)
@@ -171,14 +191,16 @@ export function readRunData(runDir: string): RunData {
       data.outputs.set(id, texts);
     }
     data.audit = readCheckedIf(at("eval", "audit.json"), AuditSchema, "a leak audit");
-    const bias = svgFiles(at("eval")).find((f) => f.name === "position-bias");
-    if (bias) data.positionBiasSvg = bias.svg;
+    const biasChart = svgFiles(at("eval")).find((f) => f.name === "position-bias");
+    if (biasChart) data.positionBiasSvg = biasChart.svg;
   }
   const reductions = join(dir, PROMPT_REDUCTION_DIR);
   if (existsSync(reductions) && statSync(reductions).isDirectory()) {
     for (const name of readdirSync(reductions).sort()) {
       const file = join(reductions, name, "result.json");
-      if (existsSync(file)) data.promptReduction.push(readPromptReductionResult(file));
+      if (!existsSync(file)) continue;
+      const result = optional(() => readPromptReductionResult(file));
+      if (result) data.promptReduction.push(result);
     }
   }
   return data;

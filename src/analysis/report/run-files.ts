@@ -89,7 +89,7 @@ export const ManifestSchema = z
     stage: z.string(),
     seed: z.number(),
     config: z.unknown(),
-    counts: z.record(z.number()).default({}),
+    counts: z.record(num).default({}),
     seconds: z.number(),
     finishedAt: z.string(),
     versions: z.record(z.string()).default({}),
@@ -193,7 +193,7 @@ const PairedSchema = z.object({
 });
 
 /** Position bias per LLM system (eval with several candidate orders), when the run measured it. */
-const PositionBiasSchema = z
+export const PositionBiasSchema = z
   .object({
     system: z.string(),
     orders: z.number(),
@@ -225,7 +225,8 @@ export const EvalReportSchema = z
     systems: z.array(SystemScoreSchema),
     paired: z.array(PairedSchema),
     notes: z.array(z.string()).default([]),
-    positionBias: z.array(PositionBiasSchema).optional(),
+    // read on its own (run-data.ts): a section another stage version writes differently is skipped with a note
+    positionBias: z.unknown().optional(),
   })
   .passthrough();
 export type EvalReportData = z.infer<typeof EvalReportSchema>;
@@ -245,8 +246,9 @@ export const DetailSchema = z
           items: z.array(z.number()),
           hit: z.boolean(),
           duplicate: z.boolean(),
-          inCandidates: z.boolean(),
-          inHistory: z.boolean(),
+          // null: the record shows no candidate list / no history to compare with
+          inCandidates: z.boolean().nullable(),
+          inHistory: z.boolean().nullable(),
           top1: z.boolean(),
         })
         .passthrough(),

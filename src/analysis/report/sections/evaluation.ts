@@ -127,7 +127,7 @@ function pairedBlocks(r: EvalReportData): Block[] {
 
 /** Where in the candidate list the LLMs' picks come from (runs evaluated over several candidate orders). */
 export async function positionBiasSection(run: RunData): Promise<Section | null> {
-  const list = run.evalReport?.positionBias;
+  const list = run.positionBias;
   if ((!list || list.length === 0) && !run.positionBiasSvg) return null;
   const blocks: Block[] = [];
   if (list && list.length > 0) {

@@ -30,8 +30,8 @@ function slotMarks(s: Detail["slots"][number]): Mark[] {
   if (s.top1) marks.push("top1");
   if (s.method === null) marks.push("unresolved");
   else {
-    if (s.inHistory) marks.push("history");
-    if (!s.inCandidates) marks.push("outside");
+    if (s.inHistory === true) marks.push("history");
+    if (s.inCandidates === false) marks.push("outside");
   }
   if (s.duplicate) marks.push("duplicate");
   return marks;

@@ -22,7 +22,7 @@ export function overviewSection(run: RunData): Section {
         s.finishedAt,
         s.seconds.toFixed(1),
         Object.entries(s.counts)
-          .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`)
+          .map(([k, v]) => `${k}=${v === null ? "n/a" : Number.isInteger(v) ? v : v.toFixed(4)}`)
           .join(" "),
       ]),
     },
@@ -31,6 +31,11 @@ export function overviewSection(run: RunData): Section {
       text: `recalpaca ${versions.recalpaca ?? "unknown version"}${git ? `, git commit ${git.commit.slice(0, 12)}${git.dirty ? " (with uncommitted changes)" : ""}` : ""}${versions.node ? `, Node ${versions.node}` : ""}.`,
     },
   ];
+  if (run.problems.length > 0)
+    blocks.push(
+      { kind: "text", text: "Artefacts the report could not read (their sections are left out):" },
+      { kind: "list", items: run.problems },
+    );
   return { id: "run", title: "Run", blocks };
 }
 
