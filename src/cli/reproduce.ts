@@ -30,21 +30,25 @@ export function register(program: Command): void {
       const resamples = intOption("--resamples", flags.resamples, 1) as number;
       const source = paperFileSource(process.env);
       const bar = progressBar(ctx);
-      const file = await withInterrupt(
-        (signal) => fetchPaperFile({ cacheDir: ctx.cacheDir, source, onProgress: bar, signal }),
+      const { file, catalog } = await withInterrupt(
+        async (signal) => {
+          const file = await fetchPaperFile({ cacheDir: ctx.cacheDir, source, onProgress: bar, signal });
+          bar.finish();
+          info(
+            ctx,
+            `${file.downloaded ? "downloaded" : "cached"}: ${file.path} (${PAPER_FILE.repository}@${PAPER_FILE.commit.slice(0, 10)}, SHA-256 verified)`,
+          );
+          info(ctx, "loading the ml-100k catalogue…");
+          const { catalog } = await loadDataset("ml-100k", {
+            dataDir: ctx.dataDir,
+            cacheDir: ctx.cacheDir,
+            onProgress: bar,
+            signal,
+          });
+          return { file, catalog };
+        },
         { quiet: ctx.quiet, stopping: "stopping the download (nothing is kept unless complete)" },
       ).finally(() => bar.finish());
-      info(
-        ctx,
-        `${file.downloaded ? "downloaded" : "cached"}: ${file.path} (${PAPER_FILE.repository}@${PAPER_FILE.commit.slice(0, 10)}, SHA-256 verified)`,
-      );
-      info(ctx, "loading the ml-100k catalogue…");
-      const { catalog } = await loadDataset("ml-100k", {
-        dataDir: ctx.dataDir,
-        cacheDir: ctx.cacheDir,
-        onProgress: bar,
-      });
-      bar.finish();
       const result = reproducePaper({ file, catalog, field: flags.field, seed: ctx.seed, resamples });
       printResult(ctx, result, () => reproductionMarkdown(result));
     });
