@@ -14,7 +14,7 @@ describe("holmAdjust (Holm–Bonferroni step-down)", () => {
     const raw = [0.5, 0.6, 0.3, 0.02, 0.02];
     const adj = holmAdjust(raw);
     expect(adj.every((x) => x <= 1)).toBe(true);
-    raw.forEach((p, i) => expect(adj[i]).toBeGreaterThanOrEqual(p));
+    for (const [i, p] of raw.entries()) expect(adj[i]).toBeGreaterThanOrEqual(p);
     const order = raw
       .map((p, i) => [p, adj[i] as number])
       .sort((a, b) => (a[0] as number) - (b[0] as number));
