@@ -1,4 +1,8 @@
-/** Analyses over test sets, datasets and results (DESIGN.md layer 4): the leak and contamination audit. */
+/**
+ * Analyses over test sets, datasets and results (DESIGN.md layer 4): the leak and contamination audit,
+ * the run report (HTML and Markdown), the prompt-reduction study and the reproduction of the published
+ * RecAlpaca table.
+ */
 
 export {
   type AuditFilesOptions,
@@ -51,3 +55,65 @@ export type {
   Severity,
   TrainingRecord,
 } from "./audit/types.js";
+export {
+  DEFAULT_SHARES,
+  type OpenedStudy,
+  type OpenStudyOptions,
+  openPromptReductionRun,
+  PLOTTED_METRICS,
+  PROMPT_REDUCTION_DIR,
+  type PromptReductionOptions,
+  type PromptReductionResult,
+  type PromptReductionRow,
+  PromptReductionSchema,
+  parseShares,
+  promptReductionMarkdown,
+  REDUCED_LISTS,
+  REDUCTION_RULES,
+  type ReducedList,
+  type ReductionRule,
+  readPromptReductionResult,
+  reduceRecord,
+  reductionCharts,
+  reductionFolderName,
+  runPromptReduction,
+  writePromptReduction,
+} from "./prompt-reduction/index.js";
+export {
+  type Block,
+  buildRunReport,
+  type Cell,
+  MARKS,
+  type Mark,
+  REPORT_CHARTS_DIR,
+  REPORT_CSP,
+  REPORT_HTML,
+  REPORT_MARKDOWN,
+  type ReportDocument,
+  type RunData,
+  readRunData,
+  renderHtml,
+  renderMarkdown,
+  type Section,
+  type WrittenReport,
+  writeRunReport,
+} from "./report/index.js";
+export {
+  fetchPaperFile,
+  PAPER_FILE,
+  type PaperFileSource,
+  PUBLISHED_K,
+  PUBLISHED_RECALPACA,
+  PUBLISHED_TABLE,
+  type PublishedRow,
+  paperFileCachePath,
+  paperFileSource,
+  REPRODUCE_ENV,
+  REPRODUCE_METRICS,
+  type ReproduceOptions,
+  type Reproduction,
+  type ReproductionRow,
+  reproducePaper,
+  reproductionMarkdown,
+  WHY_THEY_DIFFER,
+} from "./reproduce/index.js";

@@ -72,6 +72,7 @@ export async function runAndReport(
         skipped: o.skipped,
         counts: o.manifest.counts,
       })),
+      report: { html: result.report.html, markdown: result.report.markdown },
     },
     () =>
       [
@@ -79,7 +80,7 @@ export async function runAndReport(
           (o) =>
             `${o.stage.padEnd(12)} ${o.skipped ? "reused " : "ran    "} ${formatCounts(o.manifest.counts)}`,
         ),
-        `Everything is in ${result.runDir}`,
+        `Everything is in ${result.runDir}; the report: ${result.report.html}`,
       ].join("\n"),
   );
   return result;

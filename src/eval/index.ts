@@ -37,6 +37,15 @@ export {
   type RubricSummary,
   runJudge,
 } from "./judge/index.js";
+export {
+  type ComparisonReason,
+  formatPValue,
+  type KeyComparison,
+  type KeyComparisonInput,
+  keyComparisons,
+  type SystemRole,
+  systemRole,
+} from "./key-comparisons.js";
 export { attachOutputs, type Ranking, readRankings } from "./outputs-file.js";
 export {
   PAPER_NDCG_NOTE,
@@ -75,6 +84,7 @@ export type { EvalItemRef, EvalRecord, TestSet, TestSetFormat } from "./record.j
 export {
   type EvalRunResult,
   type RunOptions,
+  type RunTestSetDocument,
   readRunTestSet,
   runEvaluation,
   writeRunOutputs,
@@ -110,7 +120,15 @@ export {
   type SystemSpec,
 } from "./systems/registry.js";
 export type { EvalSystem, RunRecord, SystemContext, SystemResult } from "./systems/types.js";
-export { explanationsMarkdown, judgeMarkdown, referencesMarkdown, reportMarkdown } from "./table.js";
+export {
+  ERROR_LABELS,
+  explanationsMarkdown,
+  judgeMarkdown,
+  keyComparisonsMarkdown,
+  METRIC_LABELS,
+  referencesMarkdown,
+  reportMarkdown,
+} from "./table.js";
 export {
   type BuildSummary,
   type BuildTestSetOptions,

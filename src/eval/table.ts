@@ -1,22 +1,28 @@
 import type { JobEstimate } from "../llm/index.js";
 import type { ExplanationSummary, ReferenceSummary } from "./explanations/index.js";
 import type { JudgeReport } from "./judge/index.js";
+import { formatPValue, keyComparisons } from "./key-comparisons.js";
 import type { EvalReport, MetricSummary } from "./score.js";
 
 /**
- * Markdown rendering of an EvalReport: one table comparing all systems, then errors, leakage, paired
- * tests, and, when measured, the explanations (automatic checks, against the teacher) and the LLM
- * judge's verdicts with the prompts it was given.
+ * Markdown rendering of an EvalReport: one table comparing all systems, then errors, leakage, the
+ * paired tests that matter (key-comparisons.ts; every pair stays in report.json), and, when measured,
+ * the explanations (automatic checks, against the teacher) and the LLM judge's verdicts with the
+ * prompts it was given.
  */
 
-const LABELS: Record<string, string> = {
+/** Short names of the metrics in table headers ("P@5"). */
+export const METRIC_LABELS: Readonly<Record<string, string>> = {
   precision: "P",
   recall: "R",
   ndcg: "NDCG",
   hit: "HitRate",
   mrr: "MRR",
+  map: "MAP",
 };
-const ERROR_LABELS: Record<string, string> = {
+const LABELS = METRIC_LABELS;
+/** The error kinds of the standard protocol as the tables name them. */
+export const ERROR_LABELS: Readonly<Record<string, string>> = {
   outsideCandidates: "outside candidates",
   duplicates: "duplicates",
   inHistory: "in history",
@@ -110,28 +116,39 @@ export function reportMarkdown(report: EvalReport): string {
       ),
     );
   }
-  if (report.paired.length > 0) {
-    out.push(
-      "",
-      "Paired tests (mean difference a − b [95% interval], sign-flip p-value):",
-      "",
-      table(
-        ["a", "b", "metric", "a − b", "p"],
-        report.paired.map((p) => [
-          p.a,
-          p.b,
-          `${LABELS[p.metric] ?? p.metric}@${k}`,
-          `${num(p.result.meanDiff)} [${num(p.result.low)}, ${num(p.result.high)}]`,
-          num(p.result.pValue, 3),
-        ]),
-      ),
-    );
-  }
+  if (report.paired.length > 0) out.push("", keyComparisonsMarkdown(report));
   if (report.explanations) out.push("", explanationsMarkdown(report.explanations, k));
   if (report.references) out.push("", referencesMarkdown(report.references, k));
   if (report.judge) out.push("", judgeMarkdown(report.judge));
   if (report.notes.length > 0) out.push("", ...report.notes.map((n) => `- ${n}`));
   return out.join("\n");
+}
+
+/**
+ * The paired tests that matter (`keyComparisons`): mean difference a − b with its 95% interval, the
+ * sign-flip p-value and the same Holm-corrected over the comparisons shown.
+ */
+export function keyComparisonsMarkdown(
+  report: Pick<EvalReport, "systems" | "paired" | "metricNames" | "k">,
+): string {
+  const rows = keyComparisons(report);
+  const label = (m: string) => `${LABELS[m] ?? m}@${report.k}`;
+  return [
+    `Paired tests (${rows.length} of ${report.paired.length}: each system against the recommender and the best baseline, tuned against base; mean difference a − b [95% interval]; sign-flip p-value, and Holm-corrected over the ${rows.length} shown; every pair is in report.json):`,
+    "",
+    table(
+      ["a", "b", "against", "metric", "a − b", "p", "p (Holm)"],
+      rows.map((c) => [
+        c.a,
+        c.b,
+        c.reason,
+        label(c.metric),
+        `${num(c.result.meanDiff)} [${num(c.result.low)}, ${num(c.result.high)}]`,
+        formatPValue(c.result.pValue),
+        formatPValue(c.pHolm),
+      ]),
+    ),
+  ].join("\n");
 }
 
 function share(m: MetricSummary | undefined): string {

@@ -14,6 +14,7 @@ export {
   type PairedTestResult,
   pairedTest,
 } from "./bootstrap.js";
+export { holmAdjust } from "./holm.js";
 export {
   type HitList,
   hitRateAtK,

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { type WrittenReport, writeRunReport } from "../analysis/index.js";
 import type { ExperimentConfig } from "../config/index.js";
 import type { ProgressCallback } from "../core/index.js";
 import { runStages, type StageDefinition, type StageOutcome } from "./stage-runner.js";
@@ -45,12 +46,15 @@ export interface RunExperimentOptions {
   signal?: AbortSignal;
 }
 
-/** Run an experiment's stages into its run folder; finished, unchanged stages are skipped. */
+/**
+ * Run an experiment's stages into its run folder (finished, unchanged stages are skipped), then write
+ * the run's report (report.html, report.md).
+ */
 export async function runExperiment(
   config: ExperimentConfig,
   env: PipelineEnv,
   opts: RunExperimentOptions,
-): Promise<{ runDir: string; outcomes: StageOutcome[] }> {
+): Promise<{ runDir: string; outcomes: StageOutcome[]; report: WrittenReport }> {
   const runDir = join(opts.runsDir, config.name);
   const outcomes = await runStages(
     experimentStages(config, { ...env, onProgress: opts.onProgress, signal: opts.signal }, opts.source),
@@ -64,5 +68,10 @@ export async function runExperiment(
       versions: packageVersions(),
     },
   );
-  return { runDir, outcomes };
+  // The last step of every run: the report of whatever the run folder now holds (src/analysis).
+  opts.onStage?.({ stage: "report", status: "start" });
+  const t0 = performance.now();
+  const report = await writeRunReport(runDir);
+  opts.onStage?.({ stage: "report", status: "done", seconds: (performance.now() - t0) / 1000 });
+  return { runDir, outcomes, report };
 }

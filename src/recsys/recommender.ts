@@ -25,6 +25,8 @@ export interface FitOptions {
    */
   onCheckpoint?: (epochsDone: number) => void;
   checkpointEvery?: number;
+  /** Iterative models: called after every epoch with its loss (and validation, when it ran): the training curve. */
+  onEpoch?: (record: EpochRecord) => void;
 }
 
 /** Typed arrays a model file can hold (little-endian on disk). */

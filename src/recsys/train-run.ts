@@ -2,7 +2,7 @@ import { DataFormatError, InterruptedError, type ProgressCallback, UsageError } 
 import type { Catalog, Interactions } from "../data/index.js";
 import { type EvaluationResult, evaluateModel } from "./evaluator.js";
 import { datasetFingerprint } from "./model-file.js";
-import { isIterative, type Recommender, type TrainingSummary } from "./recommender.js";
+import { type FitOptions, isIterative, type Recommender, type TrainingSummary } from "./recommender.js";
 import { createModel, loadModel, modelFactory, saveModel } from "./registry.js";
 import { carveValidation } from "./validation-split.js";
 
@@ -26,6 +26,8 @@ export interface TrainRunOptions {
   evalEvery?: number;
   patience?: number;
   checkpointEvery?: number;
+  /** Called after every epoch of an iterative model (its loss and validation): the training curve. */
+  onEpoch?: FitOptions["onEpoch"];
   /** Cut-offs of the final test evaluation (default [5, 10, 20]). */
   ks?: number[];
   signal?: AbortSignal;
@@ -93,6 +95,7 @@ export async function trainAndEvaluate(o: TrainRunOptions): Promise<TrainRunResu
       patience: o.patience ?? 0,
       checkpointEvery: o.checkpointEvery,
       onCheckpoint: () => save(),
+      ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}),
     });
   } catch (err) {
     model.dispose?.();

@@ -36,7 +36,7 @@ export interface TrainingLoopSpec {
   startEpoch?: number;
   fit: Pick<
     FitOptions,
-    "signal" | "onProgress" | "evalEvery" | "patience" | "onCheckpoint" | "checkpointEvery"
+    "signal" | "onProgress" | "evalEvery" | "patience" | "onCheckpoint" | "checkpointEvery" | "onEpoch"
   >;
   /** Run one epoch (0-based index) and return its mean loss. */
   runEpoch(epoch: number): number | Promise<number>;
@@ -108,6 +108,7 @@ export async function runTrainingLoop(spec: TrainingLoopSpec): Promise<TrainingS
       }
     }
     history.push(record);
+    fit.onEpoch?.(record);
     progress?.({ stage: spec.stage, done, total: spec.epochs, unit: "epoch", metrics: { loss, ...latest } });
     if (fit.checkpointEvery && fit.checkpointEvery > 0 && done % fit.checkpointEvery === 0)
       fit.onCheckpoint?.(done);

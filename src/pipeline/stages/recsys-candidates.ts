@@ -1,10 +1,11 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ExperimentConfig } from "../../config/index.js";
 import { AtomicLineWriter, InterruptedError, writeJsonAtomic } from "../../core/index.js";
 import { readSplitDir } from "../../data/index.js";
 import {
   candidateLists,
+  type EpochRecord,
   loadModel,
   modelFactory,
   readModelFile,
@@ -15,11 +16,14 @@ import { loadExperimentData, type PipelineEnv } from "./load-data.js";
 
 export const MODEL_FILE = "model.bin";
 export const CANDIDATES_FILE = "candidates.jsonl";
+/** The recsys stage's training curve: `{ model, epochs: [{ epoch, loss, seconds, validation? }] }`. */
+export const TRAINING_FILE = "training.json";
 
 /**
  * `recsys`: train the configured recommender on the split's train part, evaluate it on test (full
- * ranking, training items masked), write `model.bin` and `metrics.json`. An interrupted run keeps its
- * checkpoint in the work folder and resumes from it.
+ * ranking, training items masked), write `model.bin`, `metrics.json` and `training.json` (per-epoch
+ * loss and validation metrics). An interrupted run keeps its checkpoint (and the curve so far) in the
+ * work folder and resumes from it.
  */
 export function recsysStage(
   config: ExperimentConfig,
@@ -39,6 +43,13 @@ export function recsysStage(
       // A checkpoint left by an interrupted attempt: continue from it instead of starting over.
       const resume = modelFactory(r.model).iterative && existsSync(out);
       const resumedFrom = resume ? Number(readModelFile(out).header.state.epochsDone ?? 0) : 0;
+      const curvePath = join(ctx.workDir, TRAINING_FILE);
+      const epochs: EpochRecord[] =
+        resume && existsSync(curvePath)
+          ? (JSON.parse(readFileSync(curvePath, "utf8")) as { epochs: EpochRecord[] }).epochs.filter(
+              (e) => e.epoch <= resumedFrom,
+            )
+          : [];
       const result = await trainAndEvaluate({
         model: r.model,
         // On resume the checkpoint holds the hyperparameters; only the epoch target is passed.
@@ -54,6 +65,10 @@ export function recsysStage(
         evalEvery: r.evalEvery,
         patience: r.patience,
         checkpointEvery: 10,
+        onEpoch: (e) => {
+          epochs.push(e);
+          writeJsonAtomic(curvePath, { model: r.model, epochs });
+        },
         signal: ctx.signal,
         onProgress: ctx.onProgress,
       }).catch((err: unknown) => {
