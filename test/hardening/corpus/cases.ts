@@ -647,6 +647,31 @@ export const CASES: CorpusCase[] = [
       ),
   },
 
+  {
+    id: "testset-show-array",
+    reader: "recalpaca-testset (testset show)",
+    defect: "an Alpaca JSON array given as a test set",
+    code: 3,
+    fragment: /a\.json: expected a recalpaca-testset document .*got a JSON array/,
+    make: (d, b) => ["testset", "show", copy(d, b.alpaca, "a.json")],
+  },
+  {
+    id: "audit-missing-field",
+    reader: "audit generic layout (JSONL)",
+    defect: "a record without the truth field",
+    code: 3,
+    fragment: /bench\.jsonl:2, field "truth": missing/,
+    make: (d) => [
+      "audit",
+      w(d, "bench.jsonl", '{"truth": ["Fargo"], "cands": ["Fargo", "Heat"]}\n{"cands": ["Heat"]}\n'),
+      "--truth-field",
+      "truth",
+      "--candidates-field",
+      "cands",
+      "--no-catalog",
+    ],
+  },
+
   // ── outputs and rankings JSONL ─────────────────────────────────────────────────────────────────
   {
     id: "outputs-unknown-id",
@@ -832,6 +857,31 @@ export const CASES: CorpusCase[] = [
       "--threads",
       "1",
     ],
+  },
+
+  {
+    id: "export-validation-json",
+    reader: "dataset folder (finetune export)",
+    defect: "validation.json cut short",
+    code: 3,
+    fragment: /validation\.json:1: not valid JSON/,
+    make: (d, b) => {
+      mkdirSync(join(d, "ds"));
+      copyFileSync(b.alpaca, join(d, "ds", "train.json"));
+      writeFileSync(join(d, "ds", "validation.json"), "{");
+      return [
+        "finetune",
+        "export",
+        "--trainer",
+        "trl",
+        "--data",
+        "ds",
+        "--base",
+        "org/model",
+        "--out",
+        `${OUT}/export`,
+      ];
+    },
   },
 
   // ── instruction pools ──────────────────────────────────────────────────────────────────────────
@@ -1317,6 +1367,22 @@ export const CASES: CorpusCase[] = [
         ),
         "--llm-model",
         "m",
+      ),
+  },
+  {
+    id: "prices-type",
+    reader: "price table (llm generate --prices)",
+    defect: "a price given as text",
+    code: 3,
+    fragment: /prices\.json, field "m\.input": Expected number, received string/,
+    make: (d, b) =>
+      bulk(
+        DEAD_URL,
+        b.requests,
+        "--llm-model",
+        "m",
+        "--prices",
+        w(d, "prices.json", '{"m": {"input": "x", "output": 1}}'),
       ),
   },
   {
