@@ -122,7 +122,7 @@ export function ourTestSet(path: string, json: unknown, catalog?: Catalog): Test
   if (json === null || typeof json !== "object" || Array.isArray(json))
     throw new DataFormatError(
       { file: path },
-      `expected a recalpaca-testset document ({"header": …, "records": […]}, as \`recalpaca testset build\` writes), got ${Array.isArray(json) ? "a JSON array (a seed test set? \`eval score\` reads those)" : json === null ? "null" : `a ${typeof json}`}`,
+      `expected a recalpaca-testset document ({"header": …, "records": […]}, as \`recalpaca testset build\` writes), got ${Array.isArray(json) ? "a JSON array (a seed test set? `eval score` reads those)" : json === null ? "null" : `a ${typeof json}`}`,
     );
   const parsed = TestSetDocumentSchema.safeParse(json);
   if (!parsed.success) throw zodProblem(path, parsed.error);
