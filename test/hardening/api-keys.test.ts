@@ -375,7 +375,8 @@ describe("API keys never appear in logs, artefacts, manifests or error messages"
         OPENAI_API_KEY: OPENAI_KEY,
       };
       if (c.keys === "both") env.RECALPACA_LLM_KEY = RECALPACA_KEY;
-      else delete env.RECALPACA_LLM_KEY;
+      // undefined (not deleted): a runner that layers env over process.env must drop it too
+      else env.RECALPACA_LLM_KEY = undefined;
       const r = await runCli(args, { cwd: work, env });
       const why = `recalpaca ${args.join(" ")}\n${r.stderr}`;
       expect(r.code, why).toBe(c.code);

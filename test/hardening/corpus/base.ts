@@ -53,7 +53,6 @@ export async function buildBase(root: string): Promise<Base> {
     RECALPACA_DATA_DIR: dataDir,
     RECALPACA_CACHE_DIR: join(root, "cache"),
   };
-  delete env.CI;
   const synth = { users: 30, items: 40, ratings: 400, seed: 7 };
   const raw = {
     "ml-100k": join(dataDir, "ml-100k"),
