@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadExperimentFile } from "../config/index.js";
-import { DataFormatError, UsageError } from "../core/index.js";
+import { DataFormatError, MissingResourceError, UsageError } from "../core/index.js";
 import { DATASET_NAMES, type DatasetName, isDatasetName } from "../data/index.js";
 import {
   buildInstructionDataset,
@@ -168,7 +168,8 @@ export function register(program: Command): void {
           provenanceUsed = prov;
         }
       } catch (err) {
-        if (provGiven || !(err as NodeJS.ErrnoException).code) throw err;
+        // The default provenance file is optional: only its absence is tolerated, never bad content.
+        if (provGiven || !(err instanceof MissingResourceError)) throw err;
       }
       const stats = datasetStats(records, subsets);
       const files = await writeDatasetStats(o.out, stats);

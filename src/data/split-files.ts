@@ -51,11 +51,18 @@ export function readSplitDir(dir: string, sizes?: { nUsers: number; nItems: numb
   let meta: SplitMeta | undefined;
   const metaPath = join(dir, "split.json");
   if (existsSync(metaPath)) {
+    let raw: unknown;
     try {
-      meta = JSON.parse(readFileSync(metaPath, "utf8")) as SplitMeta;
+      raw = JSON.parse(readFileSync(metaPath, "utf8"));
     } catch (err) {
       throw new DataFormatError({ file: metaPath }, `not valid JSON (${(err as Error).message})`);
     }
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+      throw new DataFormatError(
+        { file: metaPath },
+        "expected a JSON object (dataset, strategy, nUsers, nItems, …)",
+      );
+    meta = raw as SplitMeta;
     if (!Number.isInteger(meta.nUsers) || !Number.isInteger(meta.nItems)) {
       throw new DataFormatError({ file: metaPath, field: "nUsers/nItems" }, "expected integers");
     }
@@ -78,6 +85,7 @@ export function readSplitDir(dir: string, sizes?: { nUsers: number; nItems: numb
   }
   const trainI = Interactions.from(nUsers, nItems, train.users, train.items);
   const testI = Interactions.from(nUsers, nItems, test.users, test.items);
+  checkDisjoint(trainI, test, testPath);
   return {
     train: trainI,
     test: testI,
@@ -95,14 +103,39 @@ export function readSplitDir(dir: string, sizes?: { nUsers: number; nItems: numb
 interface ParsedLines {
   users: number[];
   items: number[];
+  /** 1-based line of each pair (for error messages). */
+  lines: number[];
   maxUser: number;
   maxItem: number;
+}
+
+/**
+ * A held-out pair that is also a training pair would be masked by every evaluator (training items are
+ * excluded from rankings) and could never be hit: the split is not a split.
+ */
+function checkDisjoint(train: Interactions, test: ParsedLines, testPath: string): void {
+  const csr = train.byUser;
+  const mark = new Int32Array(train.nItems).fill(-1);
+  let marked = -1;
+  for (let k = 0; k < test.users.length; k++) {
+    const u = test.users[k];
+    if (u !== marked) {
+      for (let p = csr.indptr[u]; p < csr.indptr[u + 1]; p++) mark[csr.indices[p]] = u;
+      marked = u;
+    }
+    if (mark[test.items[k]] === u)
+      throw new DataFormatError(
+        { file: testPath, line: test.lines[k] },
+        `user ${u}, item ${test.items[k]} is in train.txt too (expected train and test to be disjoint)`,
+      );
+  }
 }
 
 function parseUserItemLines(path: string): ParsedLines {
   const text = readFileSync(path, "utf8");
   const users: number[] = [];
   const items: number[] = [];
+  const pairLines: number[] = [];
   let maxUser = -1;
   let maxItem = -1;
   const lines = text.split("\n");
@@ -111,9 +144,9 @@ function parseUserItemLines(path: string): ParsedLines {
     const line = lines[ln].trim();
     if (line === "") continue;
     const fields = line.split(/\s+/);
-    const ids = fields.map(Number);
+    const ids = fields.map((x) => (/^\d+$/.test(x) ? Number(x) : Number.NaN));
     for (let f = 0; f < ids.length; f++) {
-      if (!Number.isInteger(ids[f]) || ids[f] < 0) {
+      if (!Number.isSafeInteger(ids[f])) {
         throw new DataFormatError(
           { file: path, line: ln + 1 },
           `"${fields[f]}" is not a non-negative integer id (expected "uid item item …")`,
@@ -133,12 +166,13 @@ function parseUserItemLines(path: string): ParsedLines {
       seenItems.add(it);
       users.push(u);
       items.push(it);
+      pairLines.push(ln + 1);
       if (it > maxItem) maxItem = it;
     }
   }
   if (users.length === 0 && maxUser < 0)
     throw new DataFormatError({ file: path }, 'file is empty: expected lines "uid item item …"');
-  return { users, items, maxUser, maxItem };
+  return { users, items, lines: pairLines, maxUser, maxItem };
 }
 
 /** Write a split folder (train.txt, test.txt, split.json) atomically per file; items ascending per user. */

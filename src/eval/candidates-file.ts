@@ -68,12 +68,37 @@ export function readCandidatesFile(path: string, catalog?: Catalog): Map<number,
     }
     if (out.has(o.user))
       throw new DataFormatError({ file: path, line: ln + 1, field: "user" }, `user ${o.user} appears twice`);
+    const seen = new Set<number>();
+    o.candidates.forEach((c, j) => {
+      const field = `candidates[${j}].item`;
+      if (seen.has(c.item))
+        throw new DataFormatError(
+          { file: path, line: ln + 1, field },
+          `item ${c.item} is listed twice for user ${o.user} (expected distinct candidates)`,
+        );
+      seen.add(c.item);
+      if (catalog && c.item >= catalog.nItems)
+        throw new DataFormatError(
+          { file: path, line: ln + 1, field },
+          `item ${c.item} is outside the ${catalog.dataset} catalogue (${catalog.nItems} items)`,
+        );
+    });
+    if (catalog && o.top1 && o.top1.item >= catalog.nItems)
+      throw new DataFormatError(
+        { file: path, line: ln + 1, field: "top1.item" },
+        `item ${o.top1.item} is outside the ${catalog.dataset} catalogue (${catalog.nItems} items)`,
+      );
     out.set(o.user, {
       user: o.user,
       items: o.candidates.map((c) => c.item),
       top1: o.top1?.item ?? o.candidates[0]?.item ?? null,
     });
   });
+  if (out.size === 0)
+    throw new DataFormatError(
+      { file: path },
+      'no candidate lists in the file (expected one {"user", "candidates": […]} per line, as `recalpaca recsys candidates` writes)',
+    );
   return out;
 }
 

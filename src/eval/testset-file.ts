@@ -127,6 +127,11 @@ function promptsOf(p: { instruction: string; input: string; inputWithoutTop1?: u
 
 /** Validate and convert a recalpaca-testset document. */
 export function ourTestSet(path: string, json: unknown, catalog?: Catalog): TestSet {
+  if (json === null || typeof json !== "object" || Array.isArray(json))
+    throw new DataFormatError(
+      { file: path },
+      `expected a recalpaca-testset document ({"header": …, "records": […]}, as \`recalpaca testset build\` writes), got ${Array.isArray(json) ? "a JSON array (a seed test set? `eval score` reads those)" : json === null ? "null" : `a ${typeof json}`}`,
+    );
   const parsed = TestSetDocumentSchema.safeParse(json);
   if (!parsed.success) throw zodProblem(path, parsed.error);
   const doc = parsed.data;

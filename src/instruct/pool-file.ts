@@ -47,6 +47,16 @@ export function readPoolFile(path: string): InstructionPool {
   }
   const parsed = poolSchema.safeParse(raw);
   if (!parsed.success) throw new DataFormatError({ file: path }, formatZodError(parsed.error));
+  // Entries are referred to by id (`parents`), so an id may name one entry only.
+  const seen = new Set<number>();
+  parsed.data.entries.forEach((e, i) => {
+    if (seen.has(e.id))
+      throw new DataFormatError(
+        { file: path, field: `entries[${i}].id` },
+        `id ${e.id} is used by an earlier entry (expected unique entry ids)`,
+      );
+    seen.add(e.id);
+  });
   return parsed.data;
 }
 

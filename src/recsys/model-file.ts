@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
+import { z } from "zod";
 import { DataFormatError, MissingResourceError, readInputFile, writeFileAtomic } from "../core/index.js";
 import type { Interactions } from "../data/index.js";
 import type { ModelArray, ModelSnapshot } from "./recommender.js";
@@ -101,6 +102,25 @@ const CTORS = {
 
 const pad8 = (n: number) => (n + 7) & ~7;
 
+const count = z.number().int().nonnegative();
+/** The header fields a reader relies on (model name and config are checked by the model registry). */
+const HeaderShape = z.object({
+  model: z.string(),
+  config: z.record(z.unknown()),
+  state: z.record(z.unknown()),
+  nUsers: count,
+  nItems: count,
+  data: z.object({
+    dataset: z.string().nullable(),
+    nUsers: count,
+    nItems: count,
+    trainCount: count,
+    trainHash: z.string(),
+  }),
+  arrays: z.array(z.object({ name: z.string(), dtype: z.string(), length: count, offset: count })),
+  blobHash: z.string(),
+});
+
 /** Serialise a snapshot (trained on `data`) into the model file bytes. */
 export function encodeModelFile(snapshot: ModelSnapshot, data: DatasetFingerprint): Uint8Array {
   if (snapshot.nUsers !== data.nUsers || snapshot.nItems !== data.nItems) {
@@ -157,17 +177,27 @@ export function decodeModelFile(bytes: Uint8Array, file = "model file"): ModelFi
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const hLen = view.getUint32(8, true);
   if (12 + hLen > bytes.length) throw bad("truncated: the header is cut off");
-  let header: ModelFileHeader;
+  let raw: unknown;
   try {
-    header = JSON.parse(Buffer.from(bytes.subarray(12, 12 + hLen)).toString("utf8")) as ModelFileHeader;
+    raw = JSON.parse(Buffer.from(bytes.subarray(12, 12 + hLen)).toString("utf8"));
   } catch (err) {
     throw bad(`header is not valid JSON (${(err as Error).message})`);
   }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw bad("header is not a JSON object");
+  const header = raw as ModelFileHeader;
   if (header.format !== MODEL_FILE_FORMAT)
     throw bad(`format "${header.format}" is not "${MODEL_FILE_FORMAT}"`);
   if (header.version !== MODEL_FILE_VERSION) {
     throw bad(
       `model file version ${header.version} is not supported (this recalpaca reads version ${MODEL_FILE_VERSION}); retrain the model with this version`,
+    );
+  }
+  const shape = HeaderShape.safeParse(header);
+  if (!shape.success) {
+    const issue = shape.error.issues[0];
+    throw new DataFormatError(
+      { file, field: issue.path.join(".") },
+      `${issue.message} (the header is damaged; retrain the model with \`recalpaca recsys train\`)`,
     );
   }
   const blobStart = pad8(12 + hLen);

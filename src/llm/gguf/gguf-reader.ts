@@ -202,6 +202,13 @@ function readValue(
     case "array": {
       const itemType = valueType(c.u32(), path, key);
       const n = c.count("array length");
+      // Every item takes at least one byte (a string at least its 8-byte length): a count the rest of
+      // the file cannot hold is a corrupt header, not an array to allocate.
+      if (n * (itemType === "string" ? 8 : 1) > c.size - c.pos)
+        throw new DataFormatError(
+          { file: path, field: key },
+          `array length ${n} at offset ${c.pos} does not fit in the rest of the file (${c.size - c.pos} bytes)`,
+        );
       const out: GgufValue[] = new Array(n);
       for (let i = 0; i < n; i++) out[i] = readValue(c, itemType, path, key).value;
       return { value: out, itemType };

@@ -98,7 +98,13 @@ export function readRequestFile(file: string, defaults: RequestDefaults = {}): R
       cause: err,
     });
   }
-  return parseRequestLines(text, file, defaults);
+  const items = parseRequestLines(text, file, defaults);
+  if (items.length === 0)
+    throw new DataFormatError(
+      { file },
+      'no requests in the file (expected one {"id": "...", "prompt": "..."} or {"id": "...", "messages": [...]} per line)',
+    );
+  return items;
 }
 
 /** One output line: id, text, usage, finish reason, model, cached flag, error (null when it worked). */

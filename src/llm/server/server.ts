@@ -70,8 +70,11 @@ async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
+    // The rest of the body is never read, so the connection cannot carry another request: close it.
     if (size > limit)
-      throw new HttpError(413, `request body exceeds ${limit} bytes`, "invalid_request_error");
+      throw new HttpError(413, `request body exceeds ${limit} bytes`, "invalid_request_error", null, {
+        connection: "close",
+      });
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString("utf8");
