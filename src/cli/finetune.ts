@@ -4,6 +4,7 @@ import { UsageError } from "../core/index.js";
 import {
   createFineTuneEngine,
   DEFAULT_FINETUNE_CONFIG,
+  DEFAULT_FINETUNE_ENGINE,
   FINETUNE_ENGINES,
   type FineTuneConfig,
   PROJECTIONS,
@@ -57,7 +58,7 @@ export function register(program: Command): void {
     .description(
       "LoRA fine-tuning of a GGUF model on Alpaca JSON / chat JSONL; writes adapter.gguf + report.json",
     )
-    .option("--engine <name>", `training engine (${FINETUNE_ENGINES.join(", ")})`, "native")
+    .option("--engine <name>", `training engine (${FINETUNE_ENGINES.join(", ")})`, DEFAULT_FINETUNE_ENGINE)
     .option(
       "--base <gguf>",
       "base model: a .gguf file or a model name (llama architecture; F32/F16/BF16/Q8_0 weights)",

@@ -1,7 +1,14 @@
 /** Test-set files, evaluation protocols (standard, recalpaca-paper), scoring and tables. */
 
 export { candidatesByUser, readCandidatesFile, type UserCandidates } from "./candidates-file.js";
+export { type OrderEffect, orderField } from "./orders.js";
 export { attachOutputs, type Ranking, readRankings } from "./outputs-file.js";
+export {
+  type PositionBias,
+  type PositionRow,
+  positionBiasChart,
+  positionBiasMarkdown,
+} from "./position-bias.js";
 export {
   PAPER_NDCG_NOTE,
   type PaperExtraction,
@@ -62,17 +69,25 @@ export {
   seedPromptLists,
   seedTestSet,
 } from "./seed-testset.js";
-export { ANSWER_MAX_TOKENS } from "./systems/llm.js";
+export { ANSWER_MAX_TOKENS, type PromptBudget } from "./systems/llm.js";
 export {
   BASELINES,
   checkSystemSpec,
+  llmTarget,
   makeSystems,
   parseSystemSpec,
   SYSTEM_KINDS,
   type SystemDeps,
   type SystemSpec,
+  type TuningBackends,
 } from "./systems/registry.js";
-export type { EvalSystem, RunRecord, SystemContext, SystemResult } from "./systems/types.js";
+export type {
+  EvalSystem,
+  PromptFitSummary,
+  RunRecord,
+  SystemContext,
+  SystemResult,
+} from "./systems/types.js";
 export { reportMarkdown } from "./table.js";
 export {
   type BuildSummary,

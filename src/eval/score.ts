@@ -2,7 +2,9 @@ import { parseAnswer, type TitleResolver } from "../answers/index.js";
 import { UsageError } from "../core/index.js";
 import type { Catalog } from "../data/index.js";
 import { bootstrapCI, type ConfidenceInterval, type PairedTestResult, pairedTest } from "../metrics/index.js";
+import type { OrderEffect } from "./orders.js";
 import type { Ranking } from "./outputs-file.js";
+import type { PositionBias } from "./position-bias.js";
 import { PAPER_NDCG_NOTE, type PaperStage, scorePaper } from "./protocols/recalpaca-paper.js";
 import {
   type ErrorKind,
@@ -13,6 +15,7 @@ import {
   summarizeStandard,
 } from "./protocols/standard.js";
 import type { EvalRecord, TestSet } from "./record.js";
+import type { PromptFitSummary } from "./systems/types.js";
 
 /**
  * Score several systems on one test set under one protocol: metric means with bootstrap 95%
@@ -80,6 +83,14 @@ export interface EvalReport {
   notes: string[];
   /** One object per system and record (written as JSONL by the CLI). */
   details: Record<string, unknown>[];
+  /** `eval run` with several candidate orders: how many, and each LLM system's metrics per order. */
+  orders?: { n: number; effects: OrderEffect[] };
+  /** `eval run`: where in the candidate list the LLM systems' picks come from. */
+  positionBias?: PositionBias[];
+  /** `eval run`: how the LLM systems' prompts were fitted to their models' contexts. */
+  promptFit?: Record<string, PromptFitSummary>;
+  /** Paired tests the table shows first, as a − b (e.g. the tuned model against its base and the recommender). */
+  keyComparisons?: PairedComparison[];
 }
 
 export const PAPER_METRICS = ["precision", "recall", "ndcg"] as const;

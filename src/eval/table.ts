@@ -1,4 +1,6 @@
-import type { EvalReport, MetricSummary } from "./score.js";
+import { orderEffectsMarkdown } from "./orders.js";
+import { positionBiasMarkdown } from "./position-bias.js";
+import type { EvalReport, MetricSummary, PairedComparison } from "./score.js";
 
 /** Markdown rendering of an EvalReport: one table comparing all systems, then errors, leakage, paired tests. */
 
@@ -45,6 +47,15 @@ export function reportMarkdown(report: EvalReport): string {
     ),
   );
   out.push("", "Mean over records [95% bootstrap interval].");
+  if (report.keyComparisons && report.keyComparisons.length > 0)
+    out.push(
+      "",
+      pairedTable(
+        "Key comparisons (paired tests, a − b [95% interval], sign-flip p-value):",
+        report.keyComparisons,
+        k,
+      ),
+    );
   if (report.protocol === "recalpaca-paper") {
     out.push(
       "",
@@ -102,23 +113,39 @@ export function reportMarkdown(report: EvalReport): string {
       ),
     );
   }
-  if (report.paired.length > 0) {
+  if (report.paired.length > 0)
     out.push(
       "",
-      "Paired tests (mean difference a − b [95% interval], sign-flip p-value):",
-      "",
-      table(
-        ["a", "b", "metric", "a − b", "p"],
-        report.paired.map((p) => [
-          p.a,
-          p.b,
-          `${LABELS[p.metric] ?? p.metric}@${k}`,
-          `${num(p.result.meanDiff)} [${num(p.result.low)}, ${num(p.result.high)}]`,
-          num(p.result.pValue, 3),
-        ]),
+      pairedTable(
+        "Paired tests (mean difference a − b [95% interval], sign-flip p-value):",
+        report.paired,
+        k,
       ),
     );
-  }
+  if (report.orders)
+    out.push(
+      "",
+      orderEffectsMarkdown(report.orders, report.metricNames, (m) => `${LABELS[m] ?? m}@${k}`),
+    );
+  if (report.positionBias && report.positionBias.length > 0)
+    out.push("", positionBiasMarkdown(report.positionBias));
   if (report.notes.length > 0) out.push("", ...report.notes.map((n) => `- ${n}`));
   return out.join("\n");
+}
+
+function pairedTable(title: string, rows: readonly PairedComparison[], k: number): string {
+  return [
+    title,
+    "",
+    table(
+      ["a", "b", "metric", "a − b", "p"],
+      rows.map((p) => [
+        p.a,
+        p.b,
+        `${LABELS[p.metric] ?? p.metric}@${k}`,
+        `${num(p.result.meanDiff)} [${num(p.result.low)}, ${num(p.result.high)}]`,
+        num(p.result.pValue, 3),
+      ]),
+    ),
+  ].join("\n");
 }

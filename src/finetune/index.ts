@@ -74,10 +74,17 @@ export {
   OpenAiFineTuneEngine,
 } from "./hosted/openai-engine.js";
 export { PROJECTIONS, type Projection } from "./model/llama-weights.js";
+export { CHECKPOINT_FILE, checkpointSteps } from "./native/checkpoint.js";
 export { NativeFineTuneEngine, validateConfig } from "./native/native-engine.js";
 
 /** Engines by name (DESIGN.md: FineTuneEngine, chosen by name). */
 export const FINETUNE_ENGINES = ["native", "openai"] as const;
+
+/** The engine used when none is named (`finetune --engine`, the experiment's `finetune.engine`). */
+export const DEFAULT_FINETUNE_ENGINE: (typeof FINETUNE_ENGINES)[number] = "native";
+
+/** Engines that train a hosted service's model, not a GGUF adapter on this machine. */
+export const HOSTED_FINETUNE_ENGINES: readonly string[] = ["openai"];
 
 /** `hosted` configures the hosted engines (endpoint, learning-rate multiplier, polling). */
 export function createFineTuneEngine(

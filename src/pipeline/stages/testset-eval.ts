@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { auditFiles, auditMarkdown } from "../../analysis/index.js";
+import { renderChart } from "../../charts/index.js";
 import type { ExperimentConfig } from "../../config/index.js";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/index.js";
 import { readSplitDir } from "../../data/index.js";
@@ -8,6 +9,7 @@ import {
   BASELINES,
   buildTestSet,
   makeSystems,
+  positionBiasChart,
   readCandidatesFile,
   readRunTestSet,
   reportMarkdown,
@@ -16,6 +18,7 @@ import {
   writeTestSet,
 } from "../../eval/index.js";
 import type { StageDefinition } from "../stage-runner.js";
+import { openEvalModels } from "./eval-models.js";
 import { loadExperimentData, type PipelineEnv } from "./load-data.js";
 import { CANDIDATES_FILE, MODEL_FILE } from "./recsys-candidates.js";
 
@@ -55,21 +58,24 @@ export function testsetStage(config: ExperimentConfig, env: PipelineEnv): StageD
 }
 
 /**
- * `eval`: run the configured systems over the test set (the LLM through the generation runner, its
- * cache in the work folder so an interrupted run resumes), score them with the standard protocol and
- * write `results.md` (the table with confidence intervals), `report.json`, `outputs.jsonl`, `details.jsonl`.
+ * `eval`: run the configured systems over the test set (the LLMs through the generation runner, their
+ * cache in the work folder so an interrupted run resumes; the run's base model with and without its
+ * adapter as `llm:base` / `llm:tuned`), score them with the standard protocol and write `results.md`
+ * (the table with confidence intervals, the tuned model's paired tests first), `report.json`,
+ * `outputs.jsonl`, `details.jsonl`, and where the LLMs' picks sit in the candidate list
+ * (`position-bias.svg` / `.png`).
  */
 export function evalStage(
   config: ExperimentConfig,
   env: PipelineEnv,
-  /** System specs as checked by `checkExperiment` (`llm` added when eval.llm is set). */
+  /** System specs as checked by `checkExperiment` (`llm`, `llm:base`, `llm:tuned` added as configured). */
   specs: readonly string[],
 ): StageDefinition {
   const e = config.eval;
   return {
     name: "eval",
     config: { ...e, systems: specs },
-    dependsOn: ["split", "recsys", "testset", "dataset"],
+    dependsOn: ["split", "recsys", "testset", "dataset", "finetune"],
     async run(ctx) {
       const { catalog } = await loadExperimentData(config.data, env);
       const split = readSplitDir(ctx.stageDirs.split, { nUsers: catalog.nUsers, nItems: catalog.nItems });
@@ -82,18 +88,14 @@ export function evalStage(
         catalog,
         ...(hasData ? { dataset: ctx.stageDirs.dataset } : {}),
       });
-      let opened: import("../../llm/index.js").OpenedLlm | undefined;
+      const models = await openEvalModels(
+        e,
+        env,
+        specs,
+        { workDir: ctx.workDir, finetuneDir: ctx.stageDirs.finetune },
+        ctx.seed,
+      );
       try {
-        // specs name an LLM system exactly when eval.llm is set (checkExperiment)
-        if (e.llm) {
-          const { openLlm, resolveModelRef } = await import("../../llm/index.js");
-          opened = await openLlm({
-            llm: await resolveModelRef(e.llm, { ...env, option: "experiment field eval.llm" }),
-            ...(e.llmModel ? { llmModel: e.llmModel } : {}),
-            ...(e.threads ? { threads: e.threads } : {}),
-            cache: join(ctx.workDir, ".cache.sqlite"),
-          });
-        }
         const { loadModel } = await import("../../recsys/index.js");
         // The trained model's row is named after it, unless a baseline already has that name.
         const recsysField =
@@ -103,12 +105,13 @@ export function evalStage(
             s === "recsys" ? `${recsysField}=recsys:${join(ctx.stageDirs.recsys, MODEL_FILE)}` : s,
           ),
           {
-            backend: opened?.backend,
+            ...models.deps,
             haveTrain: true,
             llm: {
               maxTokens: e.maxTokens,
               sampling: { temperature: 0, seed: ctx.seed },
-              ...(opened ? { cache: opened.cache, concurrency: opened.runner.concurrency } : {}),
+              ...(models.cache ? { cache: models.cache } : {}),
+              ...(models.concurrency ? { concurrency: models.concurrency } : {}),
             },
             loadRecommender: (path) => {
               const { model, trainItems } = loadModel(path, undefined, { catalog });
@@ -116,12 +119,15 @@ export function evalStage(
             },
           },
         );
+        const names = new Set(systems.map((s) => s.name));
         const run = await runEvaluation(document, testSet, systems, catalog, {
           k: e.k,
           seed: ctx.seed,
           resamples: e.resamples,
           candidatesOnly: e.candidatesOnly,
           train: split.train,
+          candidateOrders: e.candidateOrders,
+          keyComparisons: tunedComparisons(names, specs.includes("recsys") ? recsysField : undefined),
           onProgress: ctx.onProgress,
           signal: ctx.signal,
         });
@@ -136,14 +142,41 @@ export function evalStage(
           systems: report.systems.map(({ perRecord: _p, ...s }) => s),
         });
         writeJsonAtomic(join(ctx.workDir, "audit.json"), audit);
+        if (run.report.positionBias && run.report.positionBias.length > 0) {
+          const chart = await renderChart(positionBiasChart(run.report.positionBias));
+          writeFileAtomic(join(ctx.workDir, "position-bias.svg"), chart.svg);
+          writeFileAtomic(join(ctx.workDir, "position-bias.png"), chart.png);
+        }
         writeFileAtomic(
           join(ctx.workDir, RESULTS_FILE),
           `${reportMarkdown(run.report)}\n\n${auditMarkdown(audit)}\n`,
         );
-        return { systems: run.report.systems.length, records: document.records.length };
+        return {
+          systems: run.report.systems.length,
+          records: document.records.length,
+          candidateOrders: e.candidateOrders,
+        };
       } finally {
-        await opened?.close();
+        await models.close();
       }
     },
   };
+}
+
+/**
+ * The comparisons the table shows first: each tuned system against the base model run the same way
+ * (`llm:tuned,constrained` against `llm:base,constrained`) and against the run's recommender.
+ */
+function tunedComparisons(
+  names: ReadonlySet<string>,
+  recommender: string | undefined,
+): Array<{ a: string; b: string }> {
+  const out: Array<{ a: string; b: string }> = [];
+  for (const name of names) {
+    if (!name.startsWith("llm:tuned")) continue;
+    const base = name.replace(/^llm:tuned/, "llm:base");
+    if (names.has(base)) out.push({ a: name, b: base });
+    if (recommender && names.has(recommender)) out.push({ a: name, b: recommender });
+  }
+  return out;
 }
