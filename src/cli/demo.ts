@@ -51,7 +51,7 @@ export function register(program: Command): void {
   program
     .command("demo")
     .description(
-      "the main job (`npm start`): MovieLens-100k (downloaded once, or from --data-dir / RECALPACA_DATA_DIR), a seeded split, LightGCN candidates, a 200-user leak-free test set, an instruction dataset from the offline teacher, and the baselines (and --llm) evaluated with 95% intervals, in runs/demo/",
+      "the main job (`npm start`): MovieLens-100k (downloaded once, or from --data-dir / RECALPACA_DATA_DIR), a seeded split, LightGCN candidates, a 200-user leak-free test set, an instruction dataset from the offline teacher, and the baselines (and --llm) evaluated with 95% intervals, in runs/demo/; with --llm and --finetune the model is also fine-tuned on the dataset and evaluated as llm:base and llm:tuned",
     )
     .option("--runs-dir <dir>", "folder holding run folders", "runs")
     .option("--force <stage>", "rerun this stage and every stage after it")

@@ -178,6 +178,9 @@ export async function runEvaluation(
     }
     return recs;
   };
+  // Every order's prompts are rendered before any system runs: a record that cannot be rendered again
+  // stops the run here, not after the first LLM answered.
+  if (systems.some((s) => s.readsPrompt)) for (let j = 2; j <= orders; j++) inOrder(j);
   /** Systems run over several orders: their fields per order. */
   const multiOrder = new Map<string, string[]>();
   const promptFit: Record<string, PromptFitSummary> = {};

@@ -40,6 +40,7 @@ function experimentDir(prefix: string): string {
       "data: {dataset: ml-100k, dir: synth}",
       "recsys: {model: itemknn}",
       "testset: {users: 6, maxPromptTokens: 300}",
+      `instructions: {llm: ${modelPath("stories260K.gguf")}, rounds: 2, maxTokens: 24, threads: 1}`,
       "dataset: {records: 40, maxPromptTokens: 300}",
       "finetune:",
       `  base: ${modelPath("stories260K.gguf")}`,
@@ -82,6 +83,11 @@ describe.skipIf(!MODELS_DIR)("the tuned recommender end to end (stories260K)", (
     const a = experimentDir("recalpaca-tuned-a-");
     const first = await run(a);
     expect(first.stages.map((s) => s.stage)).toEqual(STAGES);
+    // the instruction pool was grown through the model (2 Self-Instruct rounds), and says so
+    const pools = JSON.parse(readFileSync(join(first.runDir, "instructions", "instructions.json"), "utf8"));
+    expect(pools.movies.grown).toMatchObject({ rounds: 2, model: "llama-cpp:stories260K" });
+    const pool = JSON.parse(readFileSync(join(first.runDir, "instructions", "movies.json"), "utf8"));
+    expect(pool.entries.length - 10 + pool.rejected.length).toBe(2);
     const ftDir = join(first.runDir, "finetune");
     for (const f of ["adapter.gguf", "report.json", "finetune.json", "manifest.json"])
       expect(existsSync(join(ftDir, f)), f).toBe(true);

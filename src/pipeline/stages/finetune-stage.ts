@@ -86,7 +86,7 @@ export function finetuneStage(env: PipelineEnv, plan: FinetunePlan | null): Stag
         ? { maxValidationExamples: plan.maxValidationExamples }
         : {}),
       ...(plan.maxSteps !== undefined ? { maxSteps: plan.maxSteps } : {}),
-      ...(plan.threads !== undefined ? { threads: plan.threads } : {}),
+      // not `threads`: the engines' results do not depend on it, so a finished adapter stays valid
     },
     inputs: baseInput,
     dependsOn: ["dataset"],
