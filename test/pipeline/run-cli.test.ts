@@ -33,7 +33,7 @@ describe.skipIf(!DATA_DIR)("recalpaca run / demo", () => {
     // a stage with nothing to do is listed and says why
     expect(out.stages.find((s: { stage: string }) => s.stage === "finetune")).toMatchObject({
       counts: { configured: 0 },
-      note: "not configured (no finetune.base)",
+      note: "not configured: no finetune.base",
     });
     expect(out.stages[0].counts).toEqual({ users: 943, items: 1682, ratings: 100000 });
     const splitDir = join(cwd, "runs", "demo", "split");

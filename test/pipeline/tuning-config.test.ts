@@ -197,7 +197,7 @@ describe.skipIf(!MODELS_DIR)("finetune section", () => {
     expect(stages.find((s) => s.name === "eval")?.dependsOn).toContain("finetune");
     // without a base model the stage is listed and says it has nothing to do
     const none = experimentStages(experiment(), env).find((s) => s.name === "finetune");
-    expect(none?.note).toBe("not configured (no finetune.base)");
+    expect(none?.note).toBe("not configured: no finetune.base");
   });
 
   it("recalpaca run: a bad finetune field exits 2 before any stage runs", async () => {

@@ -59,7 +59,7 @@ export function finetuneStage(env: PipelineEnv, plan: FinetunePlan | null): Stag
     return {
       name: "finetune",
       config: { configured: false },
-      note: "not configured (no finetune.base)",
+      note: "not configured: no finetune.base",
       async run(ctx) {
         writeJsonAtomic(join(ctx.workDir, FINETUNE_SUMMARY), {
           configured: false,
