@@ -4,6 +4,8 @@ import { UsageError, writeFileAtomic } from "../core/index.js";
 import { type DatasetName, isDatasetName, loadDataset, readSplitDir } from "../data/index.js";
 import {
   ANSWER_MAX_TOKENS,
+  checkSystemSpec,
+  llmTarget,
   makeSystems,
   readReferences,
   readRunTestSet,
@@ -37,6 +39,7 @@ interface RunFlags extends ExplanationFlags {
   cutoff: string;
   candidatesOnly?: boolean;
   resamples: string;
+  candidateOrders: string;
   outputs?: string;
   out?: string;
   details?: string;
@@ -74,6 +77,11 @@ export function registerEvalRun(evalCommand: Command): void {
     .option("-k, --cutoff <n>", "cut-off K", "5")
     .option("--candidates-only", "count only hits inside the prompt's candidate list")
     .option("--resamples <n>", "bootstrap resamples", "1000")
+    .option(
+      "--candidate-orders <n>",
+      "run every LLM system over N seeded orders of each candidate list (the first the test set's own) and report the mean, the spread and the position bias",
+      "1",
+    )
     .option("--outputs <file>", "write every system's outputs as JSONL ({id, <field>: text})")
     .option("--out <file>", "write the test set with the outputs filled into each record's named fields")
     .option("--details <file>", "per-record scoring details (JSONL)")
@@ -82,6 +90,7 @@ export function registerEvalRun(evalCommand: Command): void {
       if (flags.system.length === 0)
         throw new UsageError("give at least one --system (e.g. --system baselines --system llm)");
       const k = intOption("-k", flags.cutoff, 1) as number;
+      const candidateOrders = intOption("--candidate-orders", flags.candidateOrders, 1);
       const bar = progressBar(ctx);
       const datasetName = flags.dataset ?? readTestSet(flags.testset).dataset;
       if (!isDatasetName(datasetName)) throw new UsageError(`unknown dataset "${datasetName}"`);
@@ -96,7 +105,7 @@ export function registerEvalRun(evalCommand: Command): void {
         ? readSplitDir(resolve(flags.split), { nUsers: catalog.nUsers, nItems: catalog.nItems })
         : undefined;
       const references = flags.references ? readReferences(flags.references, testSet) : undefined;
-      const needsLlm = flags.system.some((s) => /^(?:[^=]+=)?(llm|chatrec)(?::|$)/.test(s));
+      const needsLlm = flags.system.some((s) => llmTarget(checkSystemSpec(s)) === "eval");
       let opened: OpenedLlm | undefined;
       if (needsLlm) {
         if (!flags.llm) throw new UsageError("llm and chatrec systems need --llm <model.gguf | http(s) URL>");
@@ -142,6 +151,7 @@ export function registerEvalRun(evalCommand: Command): void {
               resamples,
               candidatesOnly: flags.candidatesOnly,
               train: split?.train,
+              candidateOrders,
               onProgress: bar,
               signal,
               explanations: flags.explanations,

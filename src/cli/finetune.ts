@@ -4,6 +4,7 @@ import { UsageError } from "../core/index.js";
 import {
   chooseFineTuneEngine,
   DEFAULT_FINETUNE_CONFIG,
+  DEFAULT_FINETUNE_ENGINE,
   FINETUNE_ENGINES,
   type FineTuneConfig,
   type FineTuneKernels,
@@ -63,7 +64,7 @@ export function register(program: Command): void {
     .option(
       "--engine <name>",
       `training engine (${FINETUNE_ENGINES.join(", ")}; auto = ggml where it loads, else native)`,
-      "auto",
+      DEFAULT_FINETUNE_ENGINE,
     )
     .option(
       "--base <gguf>",

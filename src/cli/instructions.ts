@@ -1,11 +1,12 @@
 import type { Command } from "commander";
-import { LlmRequestError, Rng, throwIfInterrupted, UsageError } from "../core/index.js";
+import { Rng, UsageError } from "../core/index.js";
 import {
   growPool,
   INSTRUCTION_DOMAINS,
   type InstructionDomain,
   type InstructionPool,
   readPoolFile,
+  runnerProposer,
   seedPool,
   verbNounStats,
   writePoolFile,
@@ -85,26 +86,14 @@ export function register(program: Command): void {
               model: `${backend.kind}:${backend.model}`,
               rng: new Rng(ctx.seed, `instructions/${pool.domain}/grow`),
               signal,
-              generate: async (prompt, round) => {
-                const s = await llm.runGeneration(
-                  backend,
-                  [
-                    {
-                      id: `round-${round}`,
-                      request: { prompt, maxTokens, sampling: { temperature, seed: ctx.seed + round } },
-                    },
-                  ],
-                  { ...opened.runner, signal },
-                );
-                throwIfInterrupted(
-                  signal,
-                  `instruction growth interrupted in round ${round}; nothing was written (the same command replays the rounds done from the cache)`,
-                );
-                const out = s.outcomes[0];
-                if (out?.status !== "ok" || !out.result)
-                  throw new LlmRequestError(`instruction pool round ${round}: ${out?.error ?? "no answer"}`);
-                return out.result.text;
-              },
+              generate: runnerProposer({
+                backend,
+                runner: opened.runner,
+                maxTokens,
+                temperature,
+                seed: ctx.seed,
+                signal,
+              }),
               onRound: (round, kept, reason) =>
                 info(ctx, `round ${round}: ${kept ? "kept" : `rejected (${reason})`}`),
             }),

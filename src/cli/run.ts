@@ -35,8 +35,10 @@ export async function runAndReport(
   o: { baseDir: string; runsDir: string; force?: string; source?: string },
 ) {
   const bar = progressBar(ctx);
-  // The eval stage's LLM requests in flight get the generation runner's grace period after Ctrl-C.
-  const graceMs = config.eval.llm ? (await import("../llm/index.js")).DEFAULT_GRACE_MS : undefined;
+  // LLM requests in flight (instructions, dataset teacher, eval) get the generation runner's grace
+  // period after Ctrl-C.
+  const usesLlm = config.eval.llm || config.finetune.base || config.instructions.llm;
+  const graceMs = usesLlm ? (await import("../llm/index.js")).DEFAULT_GRACE_MS : undefined;
   const result = await withInterrupt(
     (signal) =>
       runExperiment(
@@ -71,6 +73,7 @@ export async function runAndReport(
         dir: o.dir,
         skipped: o.skipped,
         counts: o.manifest.counts,
+        ...(o.manifest.note ? { note: o.manifest.note } : {}),
       })),
       report: { html: result.report.html, markdown: result.report.markdown },
     },
@@ -78,7 +81,7 @@ export async function runAndReport(
       [
         ...result.outcomes.map(
           (o) =>
-            `${o.stage.padEnd(12)} ${o.skipped ? "reused " : "ran    "} ${formatCounts(o.manifest.counts)}`,
+            `${o.stage.padEnd(12)} ${o.skipped ? "reused " : "ran    "} ${o.manifest.note ?? formatCounts(o.manifest.counts)}`,
         ),
         `Everything is in ${result.runDir}; the report: ${result.report.html}`,
       ].join("\n"),

@@ -58,7 +58,8 @@ function formatRunLine(r: RunSummary): string {
   const tail = r.unfinished.length
     ? `; unfinished: ${r.unfinished.map((u) => `${u.stage} (${u.status})`).join(", ")}`
     : "";
-  return `${r.name}  ${r.stages.length} stage(s) finished (${r.stages.map((s) => s.stage).join(", ")}), ${total.toFixed(1)} s${tail}  ${r.dir}`;
+  const stages = r.stages.map((s) => (s.note ? `${s.stage} (${s.note})` : s.stage));
+  return `${r.name}  ${r.stages.length} stage(s) finished (${stages.join(", ")}), ${total.toFixed(1)} s${tail}  ${r.dir}`;
 }
 
 /** A manifest as `runs show` prints it: one heading line, then its parts indented. */
@@ -77,6 +78,7 @@ function formatManifest(m: StageManifest): string[] {
   return [
     "",
     `${m.stage}  finished ${m.finishedAt} in ${m.seconds.toFixed(1)} s, seed ${m.seed}`,
+    ...(m.note ? [`  note:    ${m.note}`] : []),
     `  counts:  ${formatCounts(m.counts) || "none"}`,
     `  config:  ${JSON.stringify(m.config)}`,
     `  inputs:  ${hashes(m.inputs)}`,

@@ -193,11 +193,105 @@ export const evalSectionSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Candidate orders: every LLM system runs over this many seeded permutations of each candidate
+     * list (the first is the test set's own order) and is reported as the mean over them, with a
+     * position-bias table and chart. 1 = the test set's order only.
+     */
+    candidateOrders: z.number().int().positive().default(1),
+    /** Context size in tokens of the embedded models (default: the model's own, at most 4096). */
+    contextSize: z.number().int().min(16).optional(),
   })
   .strict();
 
-/** A section a later stage fills in; accepted now so experiment files can be written ahead. */
-const laterStage = z.record(z.unknown()).default({});
+/** One value per instruction-pool domain (src/instruct's movies, books, anime; config sits below it). */
+const perDomain = <T extends z.ZodTypeAny>(value: T) =>
+  z.object({ movies: value, books: value, anime: value }).partial().strict();
+
+/**
+ * `instructions`: the instruction pool of each domain the dataset builds. With `llm`, grown
+ * Self-Instruct style (6-shot proposals, ROUGE-L and other filters) from the seed instructions or
+ * `pools`; without, the built-in seed instructions (or `pools`) as they are. The fields other than
+ * `pools` take effect only with `llm` (given without it, they are an error); defaults are applied by
+ * the pipeline: rounds 15 / 7 / 19 (movies / books / anime, the seed's), 6 shots, temperature 0.7,
+ * 96 tokens per proposal.
+ */
+export const instructionsSectionSchema = z
+  .object({
+    /** A .gguf path, a file in --models-dir, a registry name or an http(s) base URL. */
+    llm: z.string().min(1).optional(),
+    llmModel: z.string().min(1).optional(),
+    /** Proposal rounds: one number for every domain, or per domain. */
+    rounds: z.union([z.number().int().nonnegative(), perDomain(z.number().int().nonnegative())]).optional(),
+    /** Pool entries shown per proposal prompt. */
+    shots: z.number().int().positive().optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    /** Tokens per proposal. */
+    maxTokens: z.number().int().positive().optional(),
+    /** Threads of an embedded model (default: all cores). */
+    threads: z.number().int().positive().optional(),
+    /** Pool files (`instructions grow --out`) to start from instead of the seed instructions. */
+    pools: perDomain(z.string().min(1)).optional(),
+  })
+  .strict();
+
+/**
+ * `finetune`: a LoRA adapter trained on the run's instruction dataset (its train file, validated on
+ * its validation file). Without `base` the stage runs and records "not configured", and the eval
+ * stage has no tuned model. Every other field is optional; the pipeline applies the fine-tuning
+ * defaults of src/finetune (the seed's: rank 16, alpha 16, dropout 0.05, q/k/v/o, lr 1e-4, 3 epochs,
+ * batch 32 = 8 × 4) and checks the values together (batch a multiple of microBatch, …).
+ */
+export const finetuneSectionSchema = z
+  .object({
+    /** Base model: a llama-architecture .gguf path, a file in --models-dir or a registry name. */
+    base: z.string().min(1).optional(),
+    /** Training engine (default: src/finetune's default engine). */
+    engine: z.string().min(1).optional(),
+    rank: z.number().int().positive().optional(),
+    alpha: z.number().positive().optional(),
+    dropout: z.number().min(0).lt(1).optional(),
+    /** Projections to adapt: q, k, v, o, gate, up, down. */
+    targets: z
+      .array(z.enum(["q", "k", "v", "o", "gate", "up", "down"]))
+      .min(1)
+      .optional(),
+    /** Peak learning rate (AdamW, linear warm-up and decay). */
+    lr: z.number().positive().optional(),
+    epochs: z.number().int().positive().optional(),
+    /** Examples per optimizer step. */
+    batch: z.number().int().positive().optional(),
+    /** Examples per micro-batch (batch = microBatch × accumulation steps). */
+    microBatch: z.number().int().positive().optional(),
+    warmupSteps: z.number().int().nonnegative().optional(),
+    weightDecay: z.number().nonnegative().optional(),
+    /** Max tokens per example (default: the longest example). */
+    cutoff: z.number().int().min(2).optional(),
+    /** How examples and the tuned model's test prompts are rendered: Alpaca, or the base model's chat template. */
+    template: z.enum(["alpaca", "chat"]).optional(),
+    /** Train on at most this many examples of the train file (a seeded sample). */
+    maxExamples: z.number().int().positive().optional(),
+    /** Validate on at most this many examples of the validation file (a seeded sample). */
+    maxValidationExamples: z.number().int().positive().optional(),
+    /** Stop after this many optimizer steps in all (a resumed run counts the steps before it). */
+    maxSteps: z.number().int().positive().optional(),
+    /** CPU threads (default: all cores). */
+    threads: z.number().int().positive().optional(),
+    /** Checkpoint every N optimizer steps (0 = only on interrupt and at the end). */
+    checkpointEvery: z.number().int().nonnegative().optional(),
+    /** Validation loss every N optimizer steps (default ≈ 10 per run). */
+    evalEvery: z.number().int().positive().optional(),
+    /** Stop after this many evaluations without a better validation loss. */
+    earlyStopping: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/**
+ * `dataset`: passed through here and validated by src/dataset's own schema (`parseDatasetSection`)
+ * when the pipeline checks the experiment, before any stage runs (config sits below the module that
+ * knows the subset names).
+ */
+const datasetSection = z.record(z.unknown()).default({});
 
 export const experimentSchema = z
   .object({
@@ -212,10 +306,10 @@ export const experimentSchema = z
     recsys: recsysSectionSchema.default({}),
     candidates: candidatesSectionSchema.default({}),
     testset: testsetSectionSchema.default({}),
-    instructions: laterStage,
-    dataset: laterStage,
+    instructions: instructionsSectionSchema.default({}),
+    dataset: datasetSection,
+    finetune: finetuneSectionSchema.default({}),
     eval: evalSectionSchema.default({}),
-    finetune: laterStage,
   })
   .strict();
 
@@ -226,3 +320,5 @@ export type RecsysSection = z.infer<typeof recsysSectionSchema>;
 export type CandidatesSection = z.infer<typeof candidatesSectionSchema>;
 export type TestsetSection = z.infer<typeof testsetSectionSchema>;
 export type EvalSection = z.infer<typeof evalSectionSchema>;
+export type InstructionsSection = z.infer<typeof instructionsSectionSchema>;
+export type FinetuneSection = z.infer<typeof finetuneSectionSchema>;

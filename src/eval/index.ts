@@ -46,7 +46,14 @@ export {
   type SystemRole,
   systemRole,
 } from "./key-comparisons.js";
+export { type OrderEffect, orderField } from "./orders.js";
 export { attachOutputs, type Ranking, readRankings } from "./outputs-file.js";
+export {
+  type PositionBias,
+  type PositionRow,
+  positionBiasChart,
+  positionBiasMarkdown,
+} from "./position-bias.js";
 export {
   PAPER_NDCG_NOTE,
   type PaperExtraction,
@@ -109,17 +116,25 @@ export {
   seedPromptLists,
   seedTestSet,
 } from "./seed-testset.js";
-export { ALPACA_STOP, ANSWER_MAX_TOKENS } from "./systems/llm.js";
+export { ALPACA_STOP, ANSWER_MAX_TOKENS, type PromptBudget } from "./systems/llm.js";
 export {
   BASELINES,
   checkSystemSpec,
+  llmTarget,
   makeSystems,
   parseSystemSpec,
   SYSTEM_KINDS,
   type SystemDeps,
   type SystemSpec,
+  type TuningBackends,
 } from "./systems/registry.js";
-export type { EvalSystem, RunRecord, SystemContext, SystemResult } from "./systems/types.js";
+export type {
+  EvalSystem,
+  PromptFitSummary,
+  RunRecord,
+  SystemContext,
+  SystemResult,
+} from "./systems/types.js";
 export {
   ERROR_LABELS,
   explanationsMarkdown,

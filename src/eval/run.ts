@@ -8,13 +8,37 @@ import {
   writeFileAtomic,
 } from "../core/index.js";
 import type { Catalog } from "../data/index.js";
-import { bootstrapCI } from "../metrics/index.js";
+import { bootstrapCI, pairedTest } from "../metrics/index.js";
 import { type JudgeOptions, runJudge } from "./judge/index.js";
+import {
+  combineOrders,
+  type OrderScores,
+  orderEffect,
+  orderField,
+  recordsInOrder,
+  scoreOrder,
+} from "./orders.js";
 import type { Ranking } from "./outputs-file.js";
+import { pickedItems, positionBias, type ShownPrompt } from "./position-bias.js";
 import { STANDARD_METRICS } from "./protocols/standard.js";
 import type { TestSet } from "./record.js";
-import { type EvalReport, type SystemScore, type SystemSource, scoreTestSet, textSystems } from "./score.js";
-import type { EvalSystem, RunRecord, SystemContext, SystemResult } from "./systems/types.js";
+import {
+  type EvalReport,
+  type PairedComparison,
+  type ScoreOptions,
+  type SystemScore,
+  type SystemSource,
+  scoreTestSet,
+  textSystems,
+} from "./score.js";
+import type { PromptSource } from "./systems/record-prompt.js";
+import type {
+  EvalSystem,
+  PromptFitSummary,
+  RunRecord,
+  SystemContext,
+  SystemResult,
+} from "./systems/types.js";
 import { ourTestSet } from "./testset-file.js";
 
 /**
@@ -26,6 +50,11 @@ import { ourTestSet } from "./testset-file.js";
  * titles ("1. Fargo (1996)") so the file can be re-scored with `eval score --outputs`. Text systems
  * (LLMs) are parsed and resolved like any answer. The random baseline's exact expectation is added as
  * its own row (no errors or leakage to report, and no paired tests: it is not one draw).
+ *
+ * With `candidateOrders` N > 1, every system that reads the prompt (the LLMs) also answers the records
+ * with their candidate lists in N − 1 seeded permutations (src/eval/orders.ts; fields `<name>@order<j>`)
+ * and is scored by the mean over its orders. The LLM systems' picks are also tabulated by the position
+ * they were shown at (src/eval/position-bias.ts).
  */
 
 export interface RunTestSetDocument {
@@ -78,6 +107,8 @@ export interface RunOptions {
   references?: ReadonlyMap<string, string>;
   /** An LLM judge of the text systems' answers (src/eval/judge); seed, signal and progress are the run's. */
   judge?: Omit<JudgeOptions, "seed" | "signal" | "onProgress">;
+  /** Candidate orders the LLM systems run over (default 1: the test set's own). */
+  candidateOrders?: number;
 }
 
 export interface EvalRunResult {
@@ -125,6 +156,14 @@ export async function runEvaluation(
     if (names.has(s.name)) throw new UsageError(`system name "${s.name}" is used twice`);
     names.add(s.name);
   }
+  const orders = opts.candidateOrders ?? 1;
+  if (!Number.isInteger(orders) || orders < 1)
+    throw new UsageError(`candidate orders must be a positive integer, got ${orders}`);
+  const prompts = promptSourceOf(document.header, catalog);
+  if (orders > 1 && !prompts)
+    throw new UsageError(
+      `${testSet.path}: several candidate orders need the test set's prompt template (header.template)`,
+    );
   const ctx: SystemContext = {
     records: document.records,
     catalog,
@@ -133,12 +172,37 @@ export async function runEvaluation(
     train: opts.train,
     onProgress: opts.onProgress,
     signal: opts.signal,
+    ...(prompts ? { prompts } : {}),
   };
+  // The records of each order after the first, made once for every LLM system.
+  const permuted = new Map<number, RunRecord[]>();
+  const inOrder = (j: number): RunRecord[] => {
+    let recs = permuted.get(j);
+    if (!recs) {
+      recs = recordsInOrder(document.records, j, opts.seed, prompts as PromptSource);
+      permuted.set(j, recs);
+    }
+    return recs;
+  };
+  // Every order's prompts are rendered before any system runs: a record that cannot be rendered again
+  // stops the run here, not after the first LLM answered.
+  if (systems.some((s) => s.readsPrompt)) for (let j = 2; j <= orders; j++) inOrder(j);
+  /** Systems run over several orders: their fields per order. */
+  const multiOrder = new Map<string, string[]>();
+  const promptFit: Record<string, PromptFitSummary> = {};
   const results = new Map<string, SystemResult>();
   const outputs = new Map<string, Record<string, string>>(document.records.map((r) => [r.id, {}]));
   const byId = new Map(testSet.records.map((r) => [r.id, r]));
   const sources: SystemSource[] = [];
   const notes: string[] = [];
+  const addTexts = (field: string, texts: Map<string, string>) => {
+    for (const [id, text] of texts) {
+      const rec = byId.get(id);
+      if (rec) rec.outputs[field] = text;
+      const o = outputs.get(id);
+      if (o) o[field] = text;
+    }
+  };
   for (const s of systems) {
     throwIfInterrupted(opts.signal, `evaluation interrupted before system ${s.name}; nothing was scored`);
     const res = await s.run(ctx);
@@ -147,13 +211,42 @@ export async function runEvaluation(
     results.set(s.name, res);
     if (res.notes) notes.push(...res.notes);
     if (res.kind === "text") {
-      for (const [id, text] of res.texts) {
-        const rec = byId.get(id);
-        if (rec) rec.outputs[s.name] = text;
-        const o = outputs.get(id);
-        if (o) o[s.name] = text;
-      }
+      addTexts(s.name, res.texts);
       sources.push({ kind: "field", field: s.name });
+      const fits = res.promptFit ? [res.promptFit] : [];
+      if (s.readsPrompt && orders > 1) {
+        const fields = [s.name];
+        for (let j = 2; j <= orders; j++) {
+          throwIfInterrupted(
+            opts.signal,
+            `evaluation interrupted during system ${s.name}; nothing was scored`,
+          );
+          const other = await s.run({
+            ...ctx,
+            records: inOrder(j),
+            ...(ctx.onProgress
+              ? { onProgress: (e) => ctx.onProgress?.({ ...e, stage: `${e.stage} (candidate order ${j})` }) }
+              : {}),
+          });
+          throwIfInterrupted(
+            opts.signal,
+            `evaluation interrupted during system ${s.name}; nothing was scored`,
+          );
+          if (other.kind !== "text")
+            throw new Error(`internal: ${s.name} answered order ${j} with ${other.kind}`);
+          addTexts(orderField(s.name, j), other.texts);
+          fields.push(orderField(s.name, j));
+          if (other.promptFit) fits.push(other.promptFit);
+          // per-order notes repeat the first order's, except failures
+          for (const n of other.notes ?? [])
+            if (n.includes("gave no answer")) notes.push(`${n} (order ${j})`);
+        }
+        multiOrder.set(s.name, fields);
+        notes.push(
+          `${s.name}: answered in ${orders} candidate orders (fields ${fields.join(", ")}); its row is the mean over them`,
+        );
+      }
+      if (fits.length > 0) promptFit[s.name] = sumFits(fits);
     } else if (res.kind === "ranking") {
       const rankings = new Map<string, Ranking>();
       for (const r of document.records) {
@@ -172,18 +265,19 @@ export async function runEvaluation(
   }
   const resamples = opts.resamples ?? 1000;
   const scored = sources.length > 0;
+  const scoreOpts: ScoreOptions = {
+    protocol: "standard",
+    k: opts.k,
+    candidatesOnly: opts.candidatesOnly,
+    seed: opts.seed,
+    resamples,
+    resolver: new TitleResolver(catalog),
+    catalog,
+    explanations: opts.explanations,
+    references: opts.references,
+  };
   const report: EvalReport = scored
-    ? scoreTestSet(testSet, sources, {
-        protocol: "standard",
-        k: opts.k,
-        candidatesOnly: opts.candidatesOnly,
-        seed: opts.seed,
-        resamples,
-        resolver: new TitleResolver(catalog),
-        catalog,
-        explanations: opts.explanations,
-        references: opts.references,
-      })
+    ? scoreTestSet(testSet, sources, scoreOpts)
     : {
         protocol: "standard",
         k: opts.k,
@@ -208,6 +302,53 @@ export async function runEvaluation(
     else ordered.push(report.systems.find((x) => x.name === s.name) as SystemScore);
   }
   report.systems = ordered;
+  // LLM systems: scores per candidate order, their rows as the mean over orders, and where their picks
+  // come from in the list as shown.
+  const llmSystems = systems.filter((s) => s.readsPrompt && results.get(s.name)?.kind === "text");
+  if (llmSystems.length > 0) {
+    const effects = [];
+    report.positionBias = [];
+    for (const s of llmSystems) {
+      const fields = multiOrder.get(s.name) ?? [s.name];
+      const scores: OrderScores[] = fields.map((f, i) => scoreOrder(testSet, f, i + 1, scoreOpts));
+      if (fields.length > 1) {
+        const combined = combineOrders(s.name, scores, { seed: opts.seed, resamples });
+        report.systems = report.systems.map((x) => (x.name === s.name ? combined : x));
+        effects.push(orderEffect(s.name, scores));
+        for (const o of scores.slice(1)) {
+          o.results.forEach((r, i) => {
+            report.details.push({
+              system: s.name,
+              order: o.order,
+              field: o.field,
+              record: testSet.records[i].id,
+              metrics: r.metrics,
+              hits: Array.from(r.hits),
+            });
+          });
+        }
+      }
+      report.positionBias.push(
+        positionBias(
+          s.name,
+          shownPrompts(scores, (j) => (j === 1 ? document.records : inOrder(j)), testSet),
+          {
+            k: opts.k,
+            orders: fields.length,
+            seed: opts.seed,
+            resamples,
+          },
+        ),
+      );
+    }
+    if (multiOrder.size > 0) {
+      report.orders = { n: orders, effects };
+      report.paired = report.paired.map((p) =>
+        multiOrder.has(p.a) || multiOrder.has(p.b) ? repaired(p, report.systems, opts.seed, resamples) : p,
+      );
+    }
+  }
+  if (Object.keys(promptFit).length > 0) report.promptFit = promptFit;
   const leak = (document.header.leakFlags ?? {}) as Record<string, boolean>;
   if (leak.top1FromTest)
     notes.unshift(
@@ -230,6 +371,67 @@ export async function runEvaluation(
     for (const d of details) report.details.push({ kind: "judge", ...d });
   }
   return { report, outputs, results };
+}
+
+/** How the test set's prompts were rendered, from its header; undefined when it does not say. */
+function promptSourceOf(header: Record<string, unknown>, catalog: Catalog): PromptSource | undefined {
+  if (typeof header.template !== "string") return undefined;
+  const selectCount = typeof header.selectCount === "number" ? header.selectCount : 5;
+  return { catalog, template: header.template, selectCount };
+}
+
+function sumFits(fits: readonly PromptFitSummary[]): PromptFitSummary {
+  const out: PromptFitSummary = {
+    ...(fits[0] as PromptFitSummary),
+    prompts: 0,
+    shortened: 0,
+    overBudget: 0,
+    dropped: {},
+  };
+  for (const f of fits) {
+    out.prompts += f.prompts;
+    out.shortened += f.shortened;
+    out.overBudget += f.overBudget;
+    for (const [k, n] of Object.entries(f.dropped)) out.dropped[k] = (out.dropped[k] ?? 0) + n;
+  }
+  return out;
+}
+
+/** Every answered prompt of a system, in every order, as position bias reads it. */
+function shownPrompts(
+  scores: readonly OrderScores[],
+  recordsOf: (order: number) => readonly RunRecord[],
+  testSet: TestSet,
+): ShownPrompt[] {
+  const out: ShownPrompt[] = [];
+  for (const o of scores) {
+    const shown = new Map(recordsOf(o.order).map((r) => [r.id, r.candidates.map((c) => c.item)]));
+    o.results.forEach((r, i) => {
+      const rec = testSet.records[i];
+      out.push({
+        record: rec.id,
+        shown: shown.get(rec.id) ?? [],
+        picked: pickedItems(r),
+        relevant: new Set(rec.testGT.flatMap((g) => g.items)),
+      });
+    });
+  }
+  return out;
+}
+
+/** A paired test computed again from the systems' per-record values (after a row became a mean over orders). */
+function repaired(
+  p: PairedComparison,
+  systems: readonly SystemScore[],
+  seed: number,
+  resamples: number,
+): PairedComparison {
+  const a = systems.find((s) => s.name === p.a) as SystemScore;
+  const b = systems.find((s) => s.name === p.b) as SystemScore;
+  return {
+    ...p,
+    result: pairedTest(a.perRecord[p.metric] ?? [], b.perRecord[p.metric] ?? [], { seed, resamples }),
+  };
 }
 
 /** Outputs JSONL (`{"id", "<field>": text, …}` per record, file order), readable by `eval score --outputs`. */

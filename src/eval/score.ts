@@ -10,7 +10,9 @@ import {
   summarizeExplanations,
 } from "./explanations/index.js";
 import type { JudgedSystem, JudgeReport } from "./judge/index.js";
+import type { OrderEffect } from "./orders.js";
 import type { Ranking } from "./outputs-file.js";
+import type { PositionBias } from "./position-bias.js";
 import { PAPER_NDCG_NOTE, type PaperStage, scorePaper } from "./protocols/recalpaca-paper.js";
 import {
   type ErrorKind,
@@ -21,6 +23,7 @@ import {
   summarizeStandard,
 } from "./protocols/standard.js";
 import type { EvalRecord, TestSet } from "./record.js";
+import type { PromptFitSummary } from "./systems/types.js";
 
 /**
  * Score several systems on one test set under one protocol: metric means with bootstrap 95%
@@ -100,6 +103,12 @@ export interface EvalReport {
   references?: ReferenceSummary[];
   /** An LLM judge's verdicts (src/eval/judge), when one was asked. */
   judge?: Omit<JudgeReport, "details">;
+  /** `eval run` with several candidate orders: how many, and each LLM system's metrics per order. */
+  orders?: { n: number; effects: OrderEffect[] };
+  /** `eval run`: where in the candidate list the LLM systems' picks come from. */
+  positionBias?: PositionBias[];
+  /** `eval run`: how the LLM systems' prompts were fitted to their models' contexts. */
+  promptFit?: Record<string, PromptFitSummary>;
 }
 
 export const PAPER_METRICS = ["precision", "recall", "ndcg"] as const;

@@ -2,6 +2,8 @@ import type { JobEstimate } from "../llm/index.js";
 import type { ExplanationSummary, ReferenceSummary } from "./explanations/index.js";
 import type { JudgeReport } from "./judge/index.js";
 import { formatPValue, keyComparisons } from "./key-comparisons.js";
+import { orderEffectsMarkdown } from "./orders.js";
+import { positionBiasMarkdown } from "./position-bias.js";
 import type { EvalReport, MetricSummary } from "./score.js";
 
 /**
@@ -120,6 +122,13 @@ export function reportMarkdown(report: EvalReport): string {
   if (report.explanations) out.push("", explanationsMarkdown(report.explanations, k));
   if (report.references) out.push("", referencesMarkdown(report.references, k));
   if (report.judge) out.push("", judgeMarkdown(report.judge));
+  if (report.orders)
+    out.push(
+      "",
+      orderEffectsMarkdown(report.orders, report.metricNames, (m) => `${LABELS[m] ?? m}@${k}`),
+    );
+  if (report.positionBias && report.positionBias.length > 0)
+    out.push("", positionBiasMarkdown(report.positionBias));
   if (report.notes.length > 0) out.push("", ...report.notes.map((n) => `- ${n}`));
   return out.join("\n");
 }

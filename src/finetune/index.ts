@@ -79,6 +79,7 @@ export {
   OpenAiFineTuneEngine,
 } from "./hosted/openai-engine.js";
 export { PROJECTIONS, type Projection } from "./model/llama-weights.js";
+export { CHECKPOINT_FILE, checkpointSteps } from "./native/checkpoint.js";
 export { NativeFineTuneEngine, validateConfig } from "./native/native-engine.js";
 
 /**
@@ -118,6 +119,12 @@ export function chooseFineTuneEngine(
   }
   throw new UsageError(`unknown fine-tuning engine "${name}"; available: ${FINETUNE_ENGINES.join(", ")}`);
 }
+
+/** The engine used when none is named (`finetune --engine`, the experiment's `finetune.engine`). */
+export const DEFAULT_FINETUNE_ENGINE: (typeof FINETUNE_ENGINES)[number] = "auto";
+
+/** Engines that train a hosted service's model, not a GGUF adapter on this machine. */
+export const HOSTED_FINETUNE_ENGINES: readonly string[] = ["openai"];
 
 export function createFineTuneEngine(
   name: string,

@@ -5,18 +5,20 @@ import type { ProgressCallback } from "../core/index.js";
 import { runStages, type StageDefinition, type StageOutcome } from "./stage-runner.js";
 import { dataStage, splitStage } from "./stages/data-split.js";
 import { datasetStage } from "./stages/dataset-stage.js";
+import { finetuneStage } from "./stages/finetune-stage.js";
+import { instructionsStage } from "./stages/instructions-stage.js";
 import type { PipelineEnv } from "./stages/load-data.js";
 import { candidatesStage, recsysStage } from "./stages/recsys-candidates.js";
 import { evalStage, testsetStage } from "./stages/testset-eval.js";
 import { checkExperiment } from "./validate.js";
 import { packageVersions } from "./versions.js";
 
-/** Stage names in pipeline order (DESIGN.md); later issues add the rest. */
-export const STAGE_ORDER = ["data", "split", "recsys", "candidates", "testset", "dataset", "eval"] as const;
-
 /**
- * The experiment's stages, after `checkExperiment` (every field and file, before any stage runs; it
- * throws naming `source`, the field and the path). Stages get the settings as applied.
+ * The experiment's stages in pipeline order (DESIGN.md: data → split → recsys → candidates → testset →
+ * instructions → dataset → finetune → eval), after `checkExperiment` (every field and file, before any
+ * stage runs; it throws naming `source`, the field and the path). Stages get the settings as applied.
+ * Every stage is always listed: one with nothing to do (finetune without a base model) runs, records
+ * why in its manifest's note, and is reused like any other.
  */
 export function experimentStages(
   config: ExperimentConfig,
@@ -30,7 +32,9 @@ export function experimentStages(
     recsysStage(config, env, checked.recsysParams),
     candidatesStage(config, env),
     testsetStage(config, env),
+    instructionsStage(env, checked.instructions),
     datasetStage(config, env, checked.dataset),
+    finetuneStage(env, checked.finetune),
     evalStage(config, env, checked.evalSystems),
   ];
 }

@@ -1,4 +1,9 @@
-export { experimentStages, type RunExperimentOptions, runExperiment, STAGE_ORDER } from "./experiment.js";
+export {
+  type FinetunePlan,
+  type InstructionsPlan,
+  SEED_ROUNDS,
+} from "./check-tuning.js";
+export { experimentStages, type RunExperimentOptions, runExperiment } from "./experiment.js";
 export {
   canonicalJson,
   type GitState,
@@ -17,6 +22,13 @@ export {
   type StageDefinition,
   type StageOutcome,
 } from "./stage-runner.js";
+export {
+  ADAPTER_FILE,
+  FINETUNE_SUMMARY,
+  type FinetuneSummary,
+  readFinetuneSummary,
+} from "./stages/finetune-stage.js";
+export { poolFileOf } from "./stages/instructions-stage.js";
 export { loadExperimentData, type PipelineEnv } from "./stages/load-data.js";
 export { type CheckedExperiment, checkExperiment, resolveRecsysParams } from "./validate.js";
 export { gitState, packageVersions } from "./versions.js";

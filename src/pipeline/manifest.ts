@@ -22,6 +22,8 @@ export interface StageManifest {
   finishedAt: string;
   seconds: number;
   counts: Record<string, number>;
+  /** What the stage says about itself beyond its counts, e.g. "not configured: no finetune.base". */
+  note?: string;
 }
 
 export interface GitState {

@@ -38,7 +38,7 @@ export interface RunSummary {
   name: string;
   dir: string;
   /** Finished stages in the order they finished. */
-  stages: Array<Pick<StageManifest, "stage" | "seconds" | "counts" | "finishedAt" | "seed">>;
+  stages: Array<Pick<StageManifest, "stage" | "seconds" | "counts" | "finishedAt" | "seed" | "note">>;
   /** Stages with a work folder and no finished result of that attempt. */
   unfinished: UnfinishedStage[];
   lastFinishedAt: string | null;
@@ -72,6 +72,7 @@ export function summarizeRun(dir: string, name: string): RunSummary {
         counts: m.counts,
         finishedAt: m.finishedAt,
         seed: m.seed,
+        ...(m.note ? { note: m.note } : {}),
       });
   }
   stages.sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));

@@ -41,6 +41,8 @@ export interface StageDefinition {
   inputs?: Record<string, string>;
   /** Earlier stages whose outputs this one reads. */
   dependsOn?: string[];
+  /** One line recorded in the manifest and shown by `runs show`/`runs list`, e.g. "not configured: …". */
+  note?: string;
   /** Does the work; returns counts for the manifest. Must write only into `ctx.workDir`. */
   run(ctx: StageContext): Promise<Record<string, number> | undefined>;
 }
@@ -168,6 +170,7 @@ export async function runStages(stages: StageDefinition[], opts: RunStagesOption
       finishedAt: finishedAt.toISOString(),
       seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
       counts,
+      ...(stage.note ? { note: stage.note } : {}),
     };
     rmSync(stampPath, { force: true });
     writeJsonAtomic(join(workDir, MANIFEST_FILE), manifest);

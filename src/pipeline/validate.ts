@@ -15,10 +15,16 @@ import {
   parseDatasetSection,
   planDataset,
 } from "../dataset/index.js";
-import { checkSystemSpec } from "../eval/index.js";
+import { checkSystemSpec, llmTarget } from "../eval/index.js";
 import { locateModelRef } from "../llm/index.js";
 import { templateNames } from "../prompts/index.js";
 import { modelFactory, parseModelConfig, resolveRecommenderConfig } from "../recsys/index.js";
+import {
+  checkFinetune,
+  checkInstructions,
+  type FinetunePlan,
+  type InstructionsPlan,
+} from "./check-tuning.js";
 import { locateDataFiles, type PipelineEnv, resolvePath } from "./stages/load-data.js";
 
 /** What the stages run with once an experiment passed validation: the settings as applied. */
@@ -27,12 +33,16 @@ export interface CheckedExperiment {
   recsysParams: Record<string, unknown>;
   /** The `dataset:` section, parsed, and what it builds. */
   dataset: { section: DatasetSection; plan: DatasetPlan };
-  /** The eval stage's system specs (`llm` added when `eval.llm` is set and no spec names it). */
+  /** The instruction pools the instructions stage writes (and grows, with an LLM). */
+  instructions: InstructionsPlan;
+  /** Fine-tuning as applied; null when the experiment has no `finetune.base`. */
+  finetune: FinetunePlan | null;
+  /**
+   * The eval stage's system specs: `llm` added when `eval.llm` is set and no spec names that model,
+   * `llm:base` and `llm:tuned` when the run fine-tunes and no spec names them.
+   */
   evalSystems: string[];
 }
-
-/** An `eval.systems` spec that needs an LLM. */
-const LLM_SPEC = /^(?:[^=]+=)?(llm|chatrec)(?::|$)/;
 
 /**
  * Check everything an experiment names before its first stage runs: every field the stages read
@@ -67,8 +77,10 @@ export function checkExperiment(
     );
   }
   const dataset = checkDatasetSection(config, env, source);
-  const evalSystems = checkEval(config, env, source);
-  return { recsysParams, dataset, evalSystems };
+  const instructions = checkInstructions(config, env, source, dataset.plan);
+  const finetune = checkFinetune(config, env, source, dataset);
+  const evalSystems = checkEval(config, env, source, finetune !== null);
+  return { recsysParams, dataset, instructions, finetune, evalSystems };
 }
 
 /**
@@ -168,6 +180,10 @@ function checkDatasetSection(
         `${source}: field dataset.${key}: \`run\` builds the dataset from the experiment's own split and candidates stages; only \`dataset build --config\` reads this field`,
       );
   }
+  if (section.pools !== undefined)
+    throw new UsageError(
+      `${source}: field dataset.pools: \`run\` builds the dataset from the instructions stage's pools; name pool files to start from in instructions.pools`,
+    );
   const own = config.data.dataset;
   const label = (key: string) => `${source}: field dataset.${key}`;
   // One reading of datasets/subsets/records with `dataset build --config` (default: data.dataset).
@@ -203,8 +219,9 @@ function checkDatasetSection(
   return { section, plan };
 }
 
-function checkEval(config: ExperimentConfig, env: PipelineEnv, source: string): string[] {
+function checkEval(config: ExperimentConfig, env: PipelineEnv, source: string, tuned: boolean): string[] {
   const e = config.eval;
+  const targets = new Set<string>();
   for (const [i, raw] of e.systems.entries()) {
     let spec: ReturnType<typeof checkSystemSpec>;
     try {
@@ -217,9 +234,15 @@ function checkEval(config: ExperimentConfig, env: PipelineEnv, source: string): 
     }
     if ((spec.kind === "recsys" || spec.kind === "recsys-full") && raw !== "recsys")
       requireFile({ source, field: `field eval.systems.${i}`, path: spec.arg as string, what: "model file" });
+    const target = llmTarget(spec);
+    if (target === null) continue;
+    targets.add(target);
+    if ((target === "base" || target === "tuned") && !tuned)
+      throw new UsageError(
+        `${source}: field eval.systems.${i}: ${raw} needs the run's fine-tuned model: set finetune.base`,
+      );
   }
-  const needsLlm = e.systems.some((s) => LLM_SPEC.test(s));
-  if (needsLlm && !e.llm)
+  if (targets.has("eval") && !e.llm)
     throw new UsageError(
       `${source}: field eval.llm: the llm and chatrec systems need a model (a .gguf path or an http(s) base URL)`,
     );
@@ -227,5 +250,8 @@ function checkEval(config: ExperimentConfig, env: PipelineEnv, source: string): 
   // an unknown name exits 2 listing the known ones, a missing file 4)
   if (e.llm) locateModelRef(e.llm, { ...env, option: `${source}: field eval.llm` });
   if (e.judge) locateModelRef(e.judge.llm, { ...env, option: `${source}: field eval.judge.llm` });
-  return [...e.systems, ...(e.llm && !e.systems.some((s) => /(^|=)llm(:|$)/.test(s)) ? ["llm"] : [])];
+  const added: string[] = [];
+  if (e.llm && !targets.has("eval")) added.push("llm");
+  if (tuned && !targets.has("base") && !targets.has("tuned")) added.push("llm:base", "llm:tuned");
+  return [...e.systems, ...added];
 }

@@ -96,10 +96,14 @@ describe.skipIf(lacks("stories260K"))("native fine-tuning engine on stories260K"
     });
     const before = (engine as NativeFineTuneEngine).validationLoss();
     const events: number[] = [];
-    const result = await engine.train((e) => events.push(e.done));
+    const checkpoints: number[] = [];
+    const result = await engine.train((e) =>
+      (e.stage === "finetune/checkpoint" ? checkpoints : events).push(e.done),
+    );
     const { adapterPath, reportPath } = await engine.export();
     await engine.dispose();
     expect(events).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(checkpoints.at(-1)).toBe(12); // said once the checkpoint file is written
     expect(result.evals.map((e) => e.step)).toEqual([3, 6, 9, 12]);
     const after = result.evals[result.evals.length - 1].valLoss;
     console.log(`validation loss ${before.toFixed(3)} → ${after.toFixed(3)}`);

@@ -85,7 +85,9 @@ describe("experiment files end to end", () => {
         "recsys",
         "candidates",
         "testset",
+        "instructions",
         "dataset",
+        "finetune",
         "eval",
       ]);
       const run = out.runDir;
@@ -119,7 +121,7 @@ describe("experiment files end to end", () => {
       expect(testset.header.leakFlags ?? testset.header.leaks ?? []).not.toContain("seed-leak");
       const { validation } = validateAlpacaFile(join(run, "dataset", "train.json"));
       expect(validation.errors).toEqual([]);
-      expect(out.stages[5].counts.records).toBe(40);
+      expect(out.stages.find((s) => s.stage === "dataset")?.counts.records).toBe(40);
       expect(existsSync(join(run, "dataset", "stats", "verbs.png"))).toBe(true);
       // the table: baselines, the trained model and the LLM, with intervals and error rates
       const results = readFileSync(join(run, "eval", "results.md"), "utf8");

@@ -20,9 +20,16 @@ describe.skipIf(lacks("ml-100k"))("recalpaca run / demo", () => {
       ["recsys", false],
       ["candidates", false],
       ["testset", false],
+      ["instructions", false],
       ["dataset", false],
+      ["finetune", false],
       ["eval", false],
     ]);
+    // a stage with nothing to do is listed and says why
+    expect(out.stages.find((s: { stage: string }) => s.stage === "finetune")).toMatchObject({
+      counts: { configured: 0 },
+      note: "not configured: no finetune.base",
+    });
     expect(out.stages[0].counts).toEqual({ users: 943, items: 1682, ratings: 100000 });
     const splitDir = join(cwd, "runs", "demo", "split");
     expect(readFileSync(join(splitDir, "train.txt"), "utf8").split("\n")[0]).toMatch(/^0 \d+/);
@@ -33,6 +40,8 @@ describe.skipIf(lacks("ml-100k"))("recalpaca run / demo", () => {
     );
     expect(forced.stages.map((s: { skipped: boolean }) => s.skipped)).toEqual([
       true,
+      false,
+      false,
       false,
       false,
       false,

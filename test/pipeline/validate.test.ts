@@ -117,8 +117,8 @@ describe("checkExperiment: files and fields of every stage", () => {
         /field eval\.systems\.0: model file old\.model not found/,
       ],
       [
-        { dataset: { pools: { movies: "pool.json" } } },
-        /field dataset\.pools\.movies: instruction pool pool\.json .* not found/,
+        { instructions: { pools: { movies: "pool.json" } } },
+        /field instructions\.pools\.movies: instruction pool pool\.json .* not found/,
       ],
       [{ dataset: { llm: "teacher.gguf" } }, /field dataset\.llm teacher\.gguf: no such file/],
       [
@@ -154,6 +154,10 @@ describe("checkExperiment: files and fields of every stage", () => {
       ],
       [{ dataset: { recommender: "bpr-mf" } }, /field dataset\.recommender: `run` builds/],
       [
+        { dataset: { pools: { movies: "pool.json" } } },
+        /field dataset\.pools: `run` builds the dataset from the instructions stage's pools; name pool files to start from in instructions\.pools/,
+      ],
+      [
         { dataset: { datasets: ["anime"] } },
         /field dataset\.datasets: `run` builds the subsets of the experiment's dataset \(data\.dataset: ml-100k\) only, not anime/,
       ],
@@ -174,10 +178,11 @@ describe("checkExperiment: files and fields of every stage", () => {
     }
   });
 
-  it("accepts what the stages can run, pools included (read by the dataset stage)", () => {
+  it("accepts what the stages can run, pools included (the instructions stage starts from them)", () => {
     writePoolFile(join(root, "pool.json"), seedPool("movies"));
     const config = experiment({
-      dataset: { records: 30, pools: { movies: "pool.json" }, candidatesPerRecord: 12 },
+      instructions: { pools: { movies: "pool.json" } },
+      dataset: { records: 30, candidatesPerRecord: 12 },
       // model files of eval.systems are read as given (relative to the working folder)
       eval: { systems: ["baselines", "recsys", `top=recsys:${join(root, "synth", "u.data")}`] },
     });
@@ -192,7 +197,9 @@ describe("checkExperiment: files and fields of every stage", () => {
       subsets: ["ml100k-candidates"],
       records: { "ml100k-candidates": 30 },
     });
-    expect(dataset?.inputs).toEqual({ "pool:movies": join(root, "pool.json") });
+    expect(dataset?.dependsOn).toContain("instructions");
+    const instructions = experimentStages(config, env).find((s) => s.name === "instructions");
+    expect(instructions?.inputs).toEqual({ "pool:movies": join(root, "pool.json") });
   });
 });
 

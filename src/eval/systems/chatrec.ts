@@ -1,6 +1,6 @@
 import { thresholdsFor } from "../../data/index.js";
-import type { LlmRequest } from "../../llm/index.js";
-import { type LlmSystemOptions, llmSystem } from "./llm.js";
+import { alpacaPrompt, type LlmRequest } from "../../llm/index.js";
+import { type BuiltRequest, type LlmSystemOptions, llmSystem, type RequestLimits } from "./llm.js";
 import type { EvalSystem, RunRecord, SystemContext } from "./types.js";
 
 /**
@@ -35,14 +35,15 @@ function withYear(ctx: SystemContext, item: number, title: string): string {
   return y ? `${title} (${y})` : title;
 }
 
-/** The CHAT-REC-style request for one record. */
-export function chatRecRequest(r: RunRecord, ctx: SystemContext): LlmRequest {
+/**
+ * The CHAT-REC-style request for one record, showing at most `limit` liked and `limit` disliked items
+ * (the most recent ones: the lists are in time order, and CHAT-REC shows a bounded slice of the history).
+ */
+export function chatRecRequest(r: RunRecord, ctx: SystemContext, limit = CHATREC_HISTORY_LIMIT): LlmRequest {
   const d = DOMAIN[ctx.catalog.dataset] ?? { plural: "items", verb: "used" };
   const max = thresholdsFor(ctx.catalog.dataset)?.scale[1];
-  // The most recent liked and disliked items (the lists are in time order), as CHAT-REC shows a
-  // bounded slice of the history.
-  const limit = CHATREC_HISTORY_LIMIT;
-  const history = [...(r.history?.liked ?? []).slice(-limit), ...(r.history?.disliked ?? []).slice(-limit)];
+  const last = <T>(list: readonly T[]) => (limit > 0 ? list.slice(-limit) : []); // slice(-0) would keep all
+  const history = [...last(r.history?.liked ?? []), ...last(r.history?.disliked ?? [])];
   const lines: string[] = [];
   const profile = profileLine(ctx, r);
   if (profile) lines.push(`User profile: ${profile}.`);
@@ -69,10 +70,43 @@ export function chatRecRequest(r: RunRecord, ctx: SystemContext): LlmRequest {
   };
 }
 
+/** Tokens of a chat request as the prompt budget counts them (its Alpaca rendering, see `recordRequest`). */
+function chatTokens(request: LlmRequest, limits: RequestLimits): number {
+  const [system, user] = (request.messages ?? []).map((m) => m.content);
+  return limits.countTokens(alpacaPrompt({ instruction: system ?? "", input: user ?? "" }));
+}
+
+/**
+ * The request, fitted to `limits` by showing fewer history items: the largest per-list limit (at most
+ * CHATREC_HISTORY_LIMIT) whose request fits, oldest items left out first.
+ */
+export function chatRecBuiltRequest(r: RunRecord, ctx: SystemContext, limits?: RequestLimits): BuiltRequest {
+  const full = chatRecRequest(r, ctx);
+  if (!limits || chatTokens(full, limits) <= limits.maxPromptTokens) return { request: full };
+  let lo = 0;
+  let hi = CHATREC_HISTORY_LIMIT - 1;
+  // largest limit in [0, hi] that fits (0 when none does)
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (chatTokens(chatRecRequest(r, ctx, mid), limits) <= limits.maxPromptTokens) lo = mid;
+    else hi = mid - 1;
+  }
+  const request = chatRecRequest(r, ctx, lo);
+  const shown = (n: number) => Math.min(n, CHATREC_HISTORY_LIMIT) - Math.min(n, lo);
+  return {
+    request,
+    dropped: {
+      liked: shown(r.history?.liked.length ?? 0),
+      disliked: shown(r.history?.disliked.length ?? 0),
+    },
+    fits: chatTokens(request, limits) <= limits.maxPromptTokens,
+  };
+}
+
 export function chatRecSystem(opts: Omit<LlmSystemOptions, "request" | "withTop1">): EvalSystem {
   return llmSystem({
     ...opts,
-    request: chatRecRequest,
+    request: chatRecBuiltRequest,
     description:
       opts.description ??
       `CHAT-REC-style zero-shot prompt (profile, rated history, candidates) to ${opts.backend.kind} ${opts.backend.model}`,

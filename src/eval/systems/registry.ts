@@ -11,7 +11,7 @@ import {
   top1ThenCandidates,
 } from "./baselines.js";
 import { chatRecSystem } from "./chatrec.js";
-import { type LlmSystemOptions, llmSystem, recordChatRequest } from "./llm.js";
+import { type LlmSystemOptions, llmSystem, localPromptBudget } from "./llm.js";
 import { randomExpected } from "./random-expected.js";
 import { recommenderSystem } from "./recommender.js";
 import type { EvalSystem } from "./types.js";
@@ -25,7 +25,10 @@ import type { EvalSystem } from "./types.js";
  * - `recsys:<model file>` (re-rank the candidates), `recsys-full:<model file>` (whole catalogue);
  * - `llm[:opts]` (the record's prompt; opts a comma list of `no-top1`, `constrained`, `chat`: the prompt
  *   as one user message, for chat models) and
- *   `chatrec[:constrained]` (CHAT-REC-style zero-shot prompt), both with the --llm model.
+ *   `chatrec[:constrained]` (CHAT-REC-style zero-shot prompt), both with the --llm model;
+ * - `llm:base[,opts]` and `llm:tuned[,opts]`: a run's fine-tuning base model without and with its LoRA
+ *   adapter (`SystemDeps.tuning`), the prompt rendered as the adapter was trained (Alpaca or chat),
+ *   greedy; opts `no-top1`, `constrained`.
  */
 
 export const BASELINES: Readonly<Record<string, (name: string) => EvalSystem>> = {
@@ -63,11 +66,38 @@ export function parseSystemSpec(spec: string): SystemSpec {
   return { field: m[1] ?? null, kind: m[2] as string, arg: m[3] ?? null };
 }
 
+/** Options of `llm` specs, and which of them choose the model. */
+const LLM_OPTIONS = ["no-top1", "constrained", "chat", "base", "tuned"];
+
+/**
+ * Which model an LLM spec runs on: `eval` (the --llm / eval.llm model: `llm`, `chatrec`), or a run's
+ * fine-tuning `base` model without or with its adapter (`tuned`); null for other systems.
+ */
+export function llmTarget(spec: SystemSpec): "eval" | "base" | "tuned" | null {
+  if (spec.kind === "chatrec") return "eval";
+  if (spec.kind !== "llm") return null;
+  const flags = (spec.arg ?? "").split(",");
+  return flags.includes("tuned") ? "tuned" : flags.includes("base") ? "base" : "eval";
+}
+
+/** The fine-tuned pair a run evaluates: its base model with and without the adapter. */
+export interface TuningBackends {
+  base: LlmBackend;
+  tuned: LlmBackend;
+  /** How the adapter's training examples were rendered; the test prompts are sent the same way. */
+  format: "alpaca" | "chat";
+}
+
 export interface SystemDeps {
   /** Needed by llm and chatrec systems. */
   backend?: LlmBackend;
+  /** Needed by llm:base and llm:tuned. */
+  tuning?: TuningBackends;
   /** Shared settings of llm systems (max tokens, sampling, concurrency, cache). */
-  llm?: Omit<LlmSystemOptions, "name" | "backend" | "withTop1" | "constrained" | "request">;
+  llm?: Omit<
+    LlmSystemOptions,
+    "name" | "backend" | "withTop1" | "constrained" | "request" | "format" | "budget" | "description"
+  >;
   /** Loads a model file (recsys systems). */
   loadRecommender?: (path: string) => {
     model: Recommender;
@@ -96,9 +126,25 @@ export function checkSystemSpec(raw: string): SystemSpec {
   if (spec.kind in BASELINES && spec.arg) throw new UsageError(`--system ${spec.kind} takes no argument`);
   if ((spec.kind === "recsys" || spec.kind === "recsys-full") && !spec.arg)
     throw new UsageError(`--system ${spec.kind}:<model file> needs the model file`);
-  if (spec.kind === "llm") llmFlags(spec, ["no-top1", "constrained", "chat"]);
+  if (spec.kind === "llm") {
+    const flags = llmFlags(spec, LLM_OPTIONS);
+    if (flags.has("base") && flags.has("tuned"))
+      throw new UsageError(
+        `--system llm:${spec.arg}: base and tuned are two systems; give each its own spec`,
+      );
+    if ((flags.has("base") || flags.has("tuned")) && flags.has("chat"))
+      throw new UsageError(
+        `--system llm:${spec.arg}: the base and tuned models get their prompts as the adapter was trained (finetune.template), not "chat"`,
+      );
+  }
   if (spec.kind === "chatrec") llmFlags(spec, ["constrained"]);
   return spec;
+}
+
+/** An embedded model's prompt budget (its context and tokenizer), as llm system options. */
+function budgetOf(backend: LlmBackend): Pick<LlmSystemOptions, "budget"> {
+  const budget = localPromptBudget(backend);
+  return budget ? { budget } : {};
 }
 
 /** Systems for the given specs, in order (`baselines` expands in place). */
@@ -126,10 +172,30 @@ export function makeSystems(specs: readonly string[], deps: SystemDeps): EvalSys
           scope: spec.kind === "recsys" ? "candidates" : "full",
         }),
       );
+    } else if (llmTarget(spec) === "base" || llmTarget(spec) === "tuned") {
+      if (!deps.tuning)
+        throw new UsageError(
+          `--system ${raw}: needs a fine-tuned model; llm:base and llm:tuned are systems of \`recalpaca run\` with a finetune section`,
+        );
+      const flags = llmFlags(spec, LLM_OPTIONS);
+      const tuned = llmTarget(spec) === "tuned";
+      const backend = tuned ? deps.tuning.tuned : deps.tuning.base;
+      out.push(
+        llmSystem({
+          ...deps.llm,
+          name: field ?? `llm:${spec.arg}`,
+          backend,
+          withTop1: !flags.has("no-top1"),
+          constrained: flags.has("constrained"),
+          format: deps.tuning.format,
+          ...budgetOf(backend),
+          description: `${tuned ? "the fine-tuned model (base + the run's LoRA adapter)" : "the fine-tuning base model without the adapter"}, ${backend.model}: the record's prompt as ${deps.tuning.format === "chat" ? "one chat message (the base model's chat template)" : "Alpaca text"}${flags.has("no-top1") ? " without the top-1 sentence" : ""}, ${flags.has("constrained") ? "constrained to K distinct candidates" : "free-form"}, greedy`,
+        }),
+      );
     } else {
       if (!deps.backend) throw new UsageError(`--system ${spec.kind} needs --llm <model.gguf | http(s) URL>`);
       if (spec.kind === "llm") {
-        const flags = llmFlags(spec, ["no-top1", "constrained", "chat"]);
+        const flags = llmFlags(spec, LLM_OPTIONS);
         out.push(
           llmSystem({
             ...deps.llm,
@@ -137,7 +203,8 @@ export function makeSystems(specs: readonly string[], deps: SystemDeps): EvalSys
             backend: deps.backend,
             withTop1: !flags.has("no-top1"),
             constrained: flags.has("constrained"),
-            ...(flags.has("chat") ? { request: (r) => recordChatRequest(r, !flags.has("no-top1")) } : {}),
+            format: flags.has("chat") ? "chat" : "alpaca",
+            ...budgetOf(deps.backend),
           }),
         );
       } else {
@@ -148,6 +215,7 @@ export function makeSystems(specs: readonly string[], deps: SystemDeps): EvalSys
             name: field ?? (spec.arg ? `chatrec:${spec.arg}` : "chatrec"),
             backend: deps.backend,
             constrained: flags.has("constrained"),
+            ...budgetOf(deps.backend),
           }),
         );
       }

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { DataFormatError } from "../../core/index.js";
 import { readGgufFile, readTensorData, writeGgufFile } from "../../llm/index.js";
 import type { EvalRecord, StepRecord } from "../engine.js";
@@ -26,6 +27,22 @@ export interface CheckpointMeta {
 }
 
 const META_KEY = "recalpaca.finetune.checkpoint";
+
+/** A run's checkpoint file inside its output folder. */
+export const CHECKPOINT_FILE = "checkpoint.gguf";
+
+/**
+ * Optimizer steps done by the checkpoint in `outDir` (0 when there is none): where `resume` continues.
+ * Read from the checkpoint's metadata only (no tensors).
+ */
+export function checkpointSteps(outDir: string): number {
+  const path = join(outDir, CHECKPOINT_FILE);
+  if (!existsSync(path)) return 0;
+  const raw = readGgufFile(path).metadata[META_KEY];
+  if (typeof raw !== "string")
+    throw new DataFormatError({ file: path, field: META_KEY }, "not a recalpaca fine-tuning checkpoint");
+  return (JSON.parse(raw) as CheckpointMeta).completedSteps;
+}
 
 /**
  * A checkpoint is itself a GGUF file: LoRA A/B and both Adam moments as F32 tensors (bit-exact), the

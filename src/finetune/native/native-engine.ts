@@ -31,7 +31,13 @@ import { LlamaLoraModel } from "../model/llama-lora-model.js";
 import { loadLlamaWeights, PROJECTIONS } from "../model/llama-weights.js";
 import { LoraParams } from "../model/lora-params.js";
 import { type AdamWSettings, adamwUpdate, learningRateAt } from "./adamw.js";
-import { type AdamState, type CheckpointMeta, loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import {
+  type AdamState,
+  CHECKPOINT_FILE,
+  type CheckpointMeta,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "./checkpoint.js";
 import { loadLlamaTokenizer } from "./llama-tokenizer.js";
 
 interface Prepared {
@@ -268,7 +274,7 @@ export class NativeFineTuneEngine implements FineTuneEngine {
   }
 
   get checkpointPath(): string {
-    return join(this.config.outDir, "checkpoint.gguf");
+    return join(this.config.outDir, CHECKPOINT_FILE);
   }
 
   private prepared(): Prepared {
@@ -312,6 +318,8 @@ export class NativeFineTuneEngine implements FineTuneEngine {
       s.trainSeconds += (performance.now() - lastMark) / 1000;
       lastMark = performance.now();
       saveCheckpoint(this.checkpointPath, p.lora, p.adam, s);
+      // said after the file is in place: a process killed from here on resumes from this step
+      onProgress?.({ stage: "finetune/checkpoint", done: s.completedSteps, total, unit: "step" });
     };
     let lastMark = started;
     while (s.completedSteps < stopAt) {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ExperimentConfig } from "../../config/index.js";
 import type { DatasetName } from "../../data/index.js";
@@ -15,15 +15,17 @@ import {
   TEACHER_DEFAULTS,
   writeDatasetStats,
 } from "../../dataset/index.js";
-import { readPoolFile } from "../../instruct/index.js";
+import { INSTRUCTION_DOMAINS, readPoolFile } from "../../instruct/index.js";
 import type { StageDefinition } from "../stage-runner.js";
-import { loadExperimentData, type PipelineEnv, resolvePath } from "./load-data.js";
+import { poolFileOf } from "./instructions-stage.js";
+import { loadExperimentData, type PipelineEnv } from "./load-data.js";
 import { CANDIDATES_FILE } from "./recsys-candidates.js";
 
 /**
- * `dataset`: the instruction-tuning dataset for the experiment's dataset, built from the run's own split
- * and candidate lists, answered by the offline teacher or by `dataset.llm` through the generation runner
- * (its cache lives in the stage's work folder, so an interrupted build resumes without asking twice).
+ * `dataset`: the instruction-tuning dataset for the experiment's dataset, built from the run's own split,
+ * candidate lists and instruction pools (the instructions stage's), answered by the offline teacher or by
+ * `dataset.llm` through the generation runner (its cache lives in the stage's work folder, so an
+ * interrupted build resumes without asking twice).
  */
 export function datasetStage(
   config: ExperimentConfig,
@@ -34,9 +36,6 @@ export function datasetStage(
   const { section, plan } = checked;
   const dataset = config.data.dataset as DatasetName;
   const subsets = plan.subsets;
-  const pools = Object.entries(section.pools ?? {}).map(
-    ([domain, p]) => [domain, resolvePath(env, p)] as const,
-  );
   return {
     name: "dataset",
     // What is applied: the subsets and their record counts, the template and the teacher's settings.
@@ -52,8 +51,7 @@ export function datasetStage(
           }
         : {}),
     },
-    inputs: Object.fromEntries(pools.map(([domain, p]) => [`pool:${domain}`, p])),
-    dependsOn: ["split", "candidates"],
+    dependsOn: ["split", "candidates", "instructions"],
     async run(ctx): Promise<Record<string, number>> {
       if (subsets.length === 0) return { records: 0 };
       let opened: import("../../llm/index.js").OpenedLlm | undefined;
@@ -92,13 +90,11 @@ export function datasetStage(
           ...(section.candidatesPerRecord !== undefined
             ? { candidatesPerRecord: section.candidatesPerRecord }
             : {}),
-          ...(pools.length > 0
-            ? {
-                instructionPools: Object.fromEntries(
-                  pools.map(([domain, p]) => [domain, readPoolFile(p).entries.map((e) => e.text)]),
-                ),
-              }
-            : {}),
+          instructionPools: Object.fromEntries(
+            INSTRUCTION_DOMAINS.filter((d) => existsSync(poolFileOf(ctx.stageDirs.instructions, d))).map(
+              (d) => [d, readPoolFile(poolFileOf(ctx.stageDirs.instructions, d)).entries.map((e) => e.text)],
+            ),
+          ),
           ...(section.maxPromptTokens !== undefined ? { maxPromptTokens: section.maxPromptTokens } : {}),
           signal: ctx.signal,
           onProgress: ctx.onProgress,

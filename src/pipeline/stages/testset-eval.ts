@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { auditFiles, auditMarkdown } from "../../analysis/index.js";
+import { renderChart } from "../../charts/index.js";
 import type { ExperimentConfig } from "../../config/index.js";
 import { writeFileAtomic, writeJsonAtomic } from "../../core/index.js";
 import { readSplitDir } from "../../data/index.js";
@@ -9,6 +10,7 @@ import {
   buildTestSet,
   makeSystems,
   openJudge,
+  positionBiasChart,
   readCandidatesFile,
   readReferences,
   readRunTestSet,
@@ -18,6 +20,7 @@ import {
   writeTestSet,
 } from "../../eval/index.js";
 import type { StageDefinition } from "../stage-runner.js";
+import { openEvalModels } from "./eval-models.js";
 import { loadExperimentData, type PipelineEnv } from "./load-data.js";
 import { CANDIDATES_FILE, MODEL_FILE } from "./recsys-candidates.js";
 
@@ -57,21 +60,24 @@ export function testsetStage(config: ExperimentConfig, env: PipelineEnv): StageD
 }
 
 /**
- * `eval`: run the configured systems over the test set (the LLM through the generation runner, its
- * cache in the work folder so an interrupted run resumes), score them with the standard protocol and
- * write `results.md` (the table with confidence intervals), `report.json`, `outputs.jsonl`, `details.jsonl`.
+ * `eval`: run the configured systems over the test set (the LLMs through the generation runner, their
+ * cache in the work folder so an interrupted run resumes; the run's base model with and without its
+ * adapter as `llm:base` / `llm:tuned`), score them with the standard protocol and write `results.md`
+ * (the table with confidence intervals, the tuned model's paired tests first), `report.json`,
+ * `outputs.jsonl`, `details.jsonl`, and where the LLMs' picks sit in the candidate list
+ * (`position-bias.svg` / `.png`).
  */
 export function evalStage(
   config: ExperimentConfig,
   env: PipelineEnv,
-  /** System specs as checked by `checkExperiment` (`llm` added when eval.llm is set). */
+  /** System specs as checked by `checkExperiment` (`llm`, `llm:base`, `llm:tuned` added as configured). */
   specs: readonly string[],
 ): StageDefinition {
   const e = config.eval;
   return {
     name: "eval",
     config: { ...e, systems: specs },
-    dependsOn: ["split", "recsys", "testset", "dataset"],
+    dependsOn: ["split", "recsys", "testset", "dataset", "finetune"],
     async run(ctx) {
       const { catalog } = await loadExperimentData(config.data, env);
       const split = readSplitDir(ctx.stageDirs.split, { nUsers: catalog.nUsers, nItems: catalog.nItems });
@@ -84,19 +90,15 @@ export function evalStage(
         catalog,
         ...(hasData ? { dataset: ctx.stageDirs.dataset } : {}),
       });
-      let opened: import("../../llm/index.js").OpenedLlm | undefined;
+      const models = await openEvalModels(
+        e,
+        env,
+        specs,
+        { workDir: ctx.workDir, finetuneDir: ctx.stageDirs.finetune },
+        ctx.seed,
+      );
       let judge: import("../../eval/index.js").OpenedJudge | undefined;
       try {
-        // specs name an LLM system exactly when eval.llm is set (checkExperiment)
-        if (e.llm) {
-          const { openLlm, resolveModelRef } = await import("../../llm/index.js");
-          opened = await openLlm({
-            llm: await resolveModelRef(e.llm, { ...env, option: "experiment field eval.llm" }),
-            ...(e.llmModel ? { llmModel: e.llmModel } : {}),
-            ...(e.threads ? { threads: e.threads } : {}),
-            cache: join(ctx.workDir, ".cache.sqlite"),
-          });
-        }
         if (e.judge) {
           const j = e.judge;
           const llm = await import("../../llm/index.js");
@@ -123,12 +125,13 @@ export function evalStage(
             s === "recsys" ? `${recsysField}=recsys:${join(ctx.stageDirs.recsys, MODEL_FILE)}` : s,
           ),
           {
-            backend: opened?.backend,
+            ...models.deps,
             haveTrain: true,
             llm: {
               maxTokens: e.maxTokens,
               sampling: { temperature: 0, seed: ctx.seed },
-              ...(opened ? { cache: opened.cache, concurrency: opened.runner.concurrency } : {}),
+              ...(models.cache ? { cache: models.cache } : {}),
+              ...(models.concurrency ? { concurrency: models.concurrency } : {}),
             },
             loadRecommender: (path) => {
               const { model, trainItems } = loadModel(path, undefined, { catalog });
@@ -142,6 +145,7 @@ export function evalStage(
           resamples: e.resamples,
           candidatesOnly: e.candidatesOnly,
           train: split.train,
+          candidateOrders: e.candidateOrders,
           onProgress: ctx.onProgress,
           signal: ctx.signal,
           explanations: e.explanations,
@@ -159,14 +163,23 @@ export function evalStage(
           systems: report.systems.map(({ perRecord: _p, ...s }) => s),
         });
         writeJsonAtomic(join(ctx.workDir, "audit.json"), audit);
+        if (run.report.positionBias && run.report.positionBias.length > 0) {
+          const chart = await renderChart(positionBiasChart(run.report.positionBias));
+          writeFileAtomic(join(ctx.workDir, "position-bias.svg"), chart.svg);
+          writeFileAtomic(join(ctx.workDir, "position-bias.png"), chart.png);
+        }
         writeFileAtomic(
           join(ctx.workDir, RESULTS_FILE),
           `${reportMarkdown(run.report)}\n\n${auditMarkdown(audit)}\n`,
         );
-        return { systems: run.report.systems.length, records: document.records.length };
+        return {
+          systems: run.report.systems.length,
+          records: document.records.length,
+          candidateOrders: e.candidateOrders,
+        };
       } finally {
-        await opened?.close();
         await judge?.close();
+        await models.close();
       }
     },
   };

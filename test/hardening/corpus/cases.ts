@@ -1134,7 +1134,8 @@ export const CASES: CorpusCase[] = [
     defect: "an adapter for a wider model (nIn 128, base 64)",
     code: 3,
     needsModels: true,
-    fragment: /wide\.gguf, field "blk\.0\.attn_q\.weight": adapts a \[64\]\[128\] matrix, but blk\.0\.attn_q\.weight of .*stories260K\.gguf is \[64\]\[64\]/,
+    fragment:
+      /wide\.gguf, field "blk\.0\.attn_q\.weight": adapts a \[64\]\[128\] matrix, but blk\.0\.attn_q\.weight of .*stories260K\.gguf is \[64\]\[64\]/,
     make: (d, b) => {
       writeGgufFile(join(d, "wide.gguf"), {
         metadata: [

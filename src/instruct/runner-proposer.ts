@@ -1,0 +1,48 @@
+import { LlmRequestError, throwIfInterrupted } from "../core/index.js";
+import { type LlmBackend, type RunnerOptions, runGeneration } from "../llm/index.js";
+import type { GrowOptions } from "./pool.js";
+
+export interface RunnerProposerOptions {
+  backend: LlmBackend;
+  /** The generation runner's options (cache, retries, backoff), e.g. `openLlm(…).runner`. */
+  runner: RunnerOptions;
+  /** Tokens per proposal. */
+  maxTokens: number;
+  temperature: number;
+  /** Round r samples with seed + r, so every round is reproducible on its own. */
+  seed: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * `GrowOptions.generate` through the generation runner: one request per round (the rounds depend on each
+ * other), retried on transient failures and kept in the runner's cache, so a rerun after an interruption
+ * replays the rounds already answered. A failed request ends the growth with LlmRequestError; an abort
+ * with InterruptedError.
+ */
+export function runnerProposer(o: RunnerProposerOptions): GrowOptions["generate"] {
+  return async (prompt, round) => {
+    const s = await runGeneration(
+      o.backend,
+      [
+        {
+          id: `round-${round}`,
+          request: {
+            prompt,
+            maxTokens: o.maxTokens,
+            sampling: { temperature: o.temperature, seed: o.seed + round },
+          },
+        },
+      ],
+      { ...o.runner, ...(o.signal ? { signal: o.signal } : {}) },
+    );
+    throwIfInterrupted(
+      o.signal,
+      `instruction growth interrupted in round ${round}; nothing was written (the rounds done are in the generation cache and are replayed)`,
+    );
+    const out = s.outcomes[0];
+    if (out?.status !== "ok" || !out.result)
+      throw new LlmRequestError(`instruction pool round ${round}: ${out?.error ?? "no answer"}`);
+    return out.result.text;
+  };
+}
