@@ -82,6 +82,7 @@ export function evalStage(
             llm: e.llm,
             ...(e.llmModel ? { llmModel: e.llmModel } : {}),
             ...(e.threads ? { threads: e.threads } : {}),
+            ...(e.parallel ? { parallel: e.parallel } : {}),
             cache: join(ctx.workDir, ".cache.sqlite"),
           });
         }

@@ -1,0 +1,140 @@
+// Batched decoding in the llama-cpp backend: tokens/s for the RecAlpaca test prompts (ML-100k, ItemKNN
+// candidates, the seed's prompt template, greedy) through a random-weight SmolLM2-135M-shaped model
+// (F16, the LLaMA-2 vocabulary of llama-2-tiny-random.gguf padded to 49,152 tokens) at 1 and at 4
+// sequences, sent through the generation runner as `eval run` sends them (concurrency = sequences).
+// Also counts the prompts whose text differs between the settings (see README "Parallel decoding").
+//
+// `npm run bench -- llm-batching`. Knobs: BENCH_PROMPTS (default 200), BENCH_MAX_TOKENS (default 64 per
+// answer; a random model never stops early), BENCH_THREADS (default 2), BENCH_PARALLEL (default "1,4"),
+// BENCH_PROMPT_PASS=0 skips the prompt-only pass that separates prompt evaluation from decoding.
+// On 2 idle cores the whole run takes roughly 15–25 minutes.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadDataset, readSplitDir } from "../src/data/index.js";
+import { buildTestSet, candidatesByUser } from "../src/eval/index.js";
+import { LlamaCppBackend } from "../src/llm/backends/index.js";
+import { alpacaPrompt, type LlmResult, type RunnerItem, runGeneration } from "../src/llm/index.js";
+import { candidateLists, ItemKnn } from "../src/recsys/index.js";
+import { peakRssMiB, sharedDir, writeBenchSection } from "./report.js";
+import { SMOL_SHAPE, writeSmolShapedModel } from "./smol-model.js";
+
+const PROMPTS = Number(process.env.BENCH_PROMPTS ?? 200);
+const MAX_TOKENS = Number(process.env.BENCH_MAX_TOKENS ?? 64);
+const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+const PARALLEL = (process.env.BENCH_PARALLEL ?? "1,4").split(",").map(Number);
+const PROMPT_PASS = process.env.BENCH_PROMPT_PASS !== "0";
+
+/** The test set's Alpaca prompts, as `testset build --template recalpaca-ml100k` writes them. */
+async function testPrompts(n: number): Promise<string[]> {
+  const dataDir = sharedDir("data");
+  const scratch = mkdtempSync(join(tmpdir(), "bench-llm-batching-data-"));
+  try {
+    const { catalog, interactions } = await loadDataset("ml-100k", {
+      dataDir,
+      cacheDir: scratch,
+      download: false,
+    });
+    const split = readSplitDir(join(dataDir, "splits", "ml-100k"), {
+      nUsers: catalog.nUsers,
+      nItems: catalog.nItems,
+    });
+    const knn = new ItemKnn();
+    knn.fit(split.train);
+    const { document } = buildTestSet({
+      catalog,
+      ratings: interactions,
+      split,
+      splitName: "splits/ml-100k",
+      candidates: candidatesByUser(candidateLists(knn, split.train, { n: 20, catalog })),
+      candidateSource: "itemknn-top20",
+      users: n,
+      template: "recalpaca-ml100k",
+      seed: 2020,
+    });
+    return document.records.map((r) => {
+      if (!r.prompt) throw new Error(`record ${r.id} has no prompt`);
+      return alpacaPrompt({ instruction: r.prompt.instruction, input: r.prompt.input });
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+interface Run {
+  parallel: number;
+  seconds: number;
+  promptTokens: number;
+  completionTokens: number;
+  texts: string[];
+  firstTokens: number[];
+}
+
+async function run(modelPath: string, prompts: string[], parallel: number, maxTokens: number): Promise<Run> {
+  const backend = await LlamaCppBackend.load({ modelPath, threads: THREADS, contextSize: 2048, parallel });
+  try {
+    const items: RunnerItem[] = prompts.map((prompt, i) => ({
+      id: String(i),
+      request: { prompt, maxTokens, sampling: { temperature: 0 } },
+    }));
+    const t = performance.now();
+    const summary = await runGeneration(backend, items, { concurrency: parallel, timeoutMs: 3_600_000 });
+    const seconds = (performance.now() - t) / 1000;
+    const results = summary.outcomes.map((o) => {
+      if (o.status !== "ok" || !o.result) throw new Error(`request ${o.id}: ${o.error ?? o.status}`);
+      return o.result as LlmResult;
+    });
+    return {
+      parallel,
+      seconds,
+      promptTokens: summary.usage.promptTokens,
+      completionTokens: summary.usage.completionTokens,
+      texts: results.map((r) => r.text),
+      firstTokens: results.map((r) => r.tokens?.[0] ?? -1),
+    };
+  } finally {
+    await backend.close();
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), "bench-llm-batching-"));
+try {
+  const prompts = await testPrompts(PROMPTS);
+  const modelPath = join(dir, "smol-shaped.gguf");
+  writeSmolShapedModel(modelPath, { vocabularyFrom: join(sharedDir("models"), "llama-2-tiny-random.gguf") });
+  // Prompt evaluation alone (one token each): the same work in every setting, taken out below.
+  const promptPass = PROMPT_PASS ? await run(modelPath, prompts, 1, 1) : undefined;
+  const runs: Run[] = [];
+  for (const p of PARALLEL) runs.push(await run(modelPath, prompts, p, MAX_TOKENS));
+  const base = runs[0] as Run;
+  const rows = [
+    "| sequences | wall time | generated tokens/s (end to end) | decoding tokens/s (prompt pass taken out) | speed-up | texts differing from 1 sequence |",
+    "|---|---|---|---|---|---|",
+  ];
+  for (const r of runs) {
+    const genRate = r.completionTokens / r.seconds;
+    const decodeRate = promptPass
+      ? (r.completionTokens - promptPass.completionTokens) / Math.max(1e-9, r.seconds - promptPass.seconds)
+      : Number.NaN;
+    const baseRate = base.completionTokens / base.seconds;
+    const differ = r.texts.filter((t, i) => t !== base.texts[i]).length;
+    const firstDiffer = r.firstTokens.filter((t, i) => t !== base.firstTokens[i]).length;
+    rows.push(
+      `| ${r.parallel} | ${r.seconds.toFixed(1)} s | ${genRate.toFixed(1)} | ${promptPass ? decodeRate.toFixed(1) : "–"} | ${(genRate / baseRate).toFixed(2)}× | ${r === base ? "–" : `${differ} of ${prompts.length} (first token: ${firstDiffer})`} |`,
+    );
+  }
+  const md = [
+    `${prompts.length} RecAlpaca ML-100k test prompts (${base.promptTokens} prompt tokens, ${(base.promptTokens / prompts.length).toFixed(0)} per prompt), ${MAX_TOKENS} greedy tokens each, random-weight SmolLM2-135M-shaped model (${SMOL_SHAPE.layers} layers, d ${SMOL_SHAPE.embedding}, F16, ${SMOL_SHAPE.vocabulary} tokens), ${THREADS} threads, context 2048 per sequence, through the generation runner with concurrency = sequences.`,
+    promptPass
+      ? `Prompt pass (every prompt, one generated token, 1 sequence): ${promptPass.seconds.toFixed(1)} s (${(promptPass.promptTokens / promptPass.seconds).toFixed(0)} prompt tokens/s).`
+      : "",
+    "",
+    ...rows,
+    "",
+    `Peak RSS ${peakRssMiB().toFixed(0)} MiB.`,
+  ].join("\n");
+  writeBenchSection("llm-batching", "Parallel decoding in the llama-cpp backend (SmolLM2-135M shape)", md);
+  process.stdout.write(`${md}\n`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
