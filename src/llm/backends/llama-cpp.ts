@@ -108,7 +108,7 @@ export class LlamaCppBackend implements LocalLlmBackend {
   readonly parallel: number;
   private readonly sequences: SlotPool<LlamaContextSequence>;
   /** Each sequence's place in the context (its evaluations carry it for the batch plan: `rankPriority`). */
-  private readonly ranks = new Map<LlamaContextSequence, number>();
+  private readonly ranks: Map<LlamaContextSequence, number>;
   private closed = false;
 
   private constructor(
@@ -125,7 +125,7 @@ export class LlamaCppBackend implements LocalLlmBackend {
     this.loras = options.loras;
     this.parallel = context.totalSequences;
     const sequences = Array.from({ length: context.totalSequences }, () => context.getSequence());
-    sequences.forEach((seq, rank) => this.ranks.set(seq, rank));
+    this.ranks = new Map(sequences.map((seq, rank) => [seq, rank]));
     this.sequences = new SlotPool(sequences);
   }
 

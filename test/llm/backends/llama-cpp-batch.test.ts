@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/core/index.js";
 import { distinctChoiceSchema, LlamaCppBackend } from "../../../src/llm/backends/index.js";
 import { readGgufFile, writeLoraAdapter } from "../../../src/llm/gguf/index.js";
