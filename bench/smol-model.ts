@@ -30,7 +30,7 @@ export interface SmolModelOptions {
   seed?: number;
 }
 
-/** Write the model (F16 weights, tied embeddings like SmolLM2) to `path`. */
+/** Write the model (F16 matrices, F32 norms as llama.cpp's converter writes them, tied embeddings like SmolLM2) to `path`. */
 export function writeSmolShapedModel(path: string, options: SmolModelOptions = {}): void {
   const { embedding: d, feedForward: ff, layers, heads, kvHeads, vocabulary: vocab } = SMOL_SHAPE;
   const kv = (d / heads) * kvHeads;
@@ -61,7 +61,7 @@ export function writeSmolShapedModel(path: string, options: SmolModelOptions = {
   ];
   for (let l = 0; l < layers; l++) {
     const t = (n: string, dims: number[], data: Float32Array) =>
-      tensors.push({ name: `blk.${l}.${n}.weight`, dims, type: "F16", data });
+      tensors.push({ name: `blk.${l}.${n}.weight`, dims, type: dims.length === 1 ? "F32" : "F16", data });
     t("attn_norm", [d], ones(d));
     t("attn_q", [d, d], rand(d * d, 0.04));
     t("attn_k", [d, kv], rand(d * kv, 0.04));
@@ -72,7 +72,7 @@ export function writeSmolShapedModel(path: string, options: SmolModelOptions = {
     t("ffn_up", [d, ff], rand(d * ff, 0.04));
     t("ffn_down", [ff, d], rand(ff * d, 0.025));
   }
-  tensors.push({ name: "output_norm.weight", dims: [d], type: "F16", data: ones(d) });
+  tensors.push({ name: "output_norm.weight", dims: [d], type: "F32", data: ones(d) });
   writeGgufFile(path, { metadata, tensors });
 }
 
