@@ -24,6 +24,10 @@ const MAX_TOKENS = Number(process.env.BENCH_MAX_TOKENS ?? 64);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const PARALLEL = (process.env.BENCH_PARALLEL ?? "1,4").split(",").map(Number);
 const PROMPT_PASS = process.env.BENCH_PROMPT_PASS !== "0";
+const started = performance.now();
+/** Progress on stderr (the table goes to stdout and BENCHMARKS.md). */
+const note = (what: string) =>
+  process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${what}\n`);
 
 /** The test set's Alpaca prompts, as `testset build --template recalpaca-ml100k` writes them. */
 async function testPrompts(n: number): Promise<string[]> {
@@ -78,7 +82,17 @@ async function run(modelPath: string, prompts: string[], parallel: number, maxTo
       request: { prompt, maxTokens, sampling: { temperature: 0 } },
     }));
     const t = performance.now();
-    const summary = await runGeneration(backend, items, { concurrency: parallel, timeoutMs: 3_600_000 });
+    let done = 0;
+    const summary = await runGeneration(backend, items, {
+      concurrency: parallel,
+      timeoutMs: 3_600_000,
+      onProgress: (e) => {
+        if (e.done >= done + 20) {
+          done = e.done;
+          note(`${parallel} sequence(s), ${maxTokens} token(s) each: ${e.done}/${items.length}`);
+        }
+      },
+    });
     const seconds = (performance.now() - t) / 1000;
     const results = summary.outcomes.map((o) => {
       if (o.status !== "ok" || !o.result) throw new Error(`request ${o.id}: ${o.error ?? o.status}`);
@@ -100,8 +114,10 @@ async function run(modelPath: string, prompts: string[], parallel: number, maxTo
 const dir = mkdtempSync(join(tmpdir(), "bench-llm-batching-"));
 try {
   const prompts = await testPrompts(PROMPTS);
+  note(`${prompts.length} test prompts built`);
   const modelPath = join(dir, "smol-shaped.gguf");
   writeSmolShapedModel(modelPath, { vocabularyFrom: join(sharedDir("models"), "llama-2-tiny-random.gguf") });
+  note("random SmolLM2-135M-shaped model written");
   // Prompt evaluation alone (one token each): the same work in every setting, taken out below.
   const promptPass = PROMPT_PASS ? await run(modelPath, prompts, 1, 1) : undefined;
   const runs: Run[] = [];
