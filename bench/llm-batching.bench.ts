@@ -1,13 +1,16 @@
 // Batched decoding in the llama-cpp backend: tokens/s for the RecAlpaca test prompts (ML-100k, ItemKNN
 // candidates, the seed's prompt template, greedy) through a random-weight SmolLM2-135M-shaped model
-// (F16, the LLaMA-2 vocabulary of llama-2-tiny-random.gguf padded to 49,152 tokens) at 1 and at 4
-// sequences, sent through the generation runner as `eval run` sends them (concurrency = sequences).
-// Also counts the prompts whose text differs between the settings (see README "Parallel decoding").
+// (Q8_0 matrices as SmolLM2's own GGUF release, the LLaMA-2 vocabulary of llama-2-tiny-random.gguf padded
+// to 49,152 tokens) at 1, 4 and 8 sequences, sent through the generation runner as `eval run` sends them
+// (concurrency = sequences). Also counts the prompts whose text differs from 1 sequence (see README
+// "Parallel decoding").
 //
 // `npm run bench -- llm-batching`. Knobs: BENCH_PROMPTS (default 200), BENCH_MAX_TOKENS (default 64 per
-// answer; a random model never stops early), BENCH_THREADS (default 2), BENCH_PARALLEL (default "1,4"),
-// BENCH_PROMPT_PASS=0 skips the prompt-only pass that separates prompt evaluation from decoding.
-// On 2 idle cores the whole run takes roughly 15–25 minutes.
+// answer; a random model never stops early), BENCH_THREADS (default 2), BENCH_PARALLEL (default
+// "1,4,8"), BENCH_MATRICES (Q8_0, Q4_0 or F16; default Q8_0), BENCH_PROMPT_PASS=0 skips the prompt-only
+// pass that separates prompt evaluation (the same work in every setting) from decoding. Progress goes
+// to stderr. Prompt evaluation dominates: at the defaults expect most of an hour on 2 idle cores;
+// BENCH_PROMPTS=50 gives the decoding rates in a quarter of that.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +25,8 @@ import { SMOL_SHAPE, writeSmolShapedModel } from "./smol-model.js";
 const PROMPTS = Number(process.env.BENCH_PROMPTS ?? 200);
 const MAX_TOKENS = Number(process.env.BENCH_MAX_TOKENS ?? 64);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
-const PARALLEL = (process.env.BENCH_PARALLEL ?? "1,4").split(",").map(Number);
+const PARALLEL = (process.env.BENCH_PARALLEL ?? "1,4,8").split(",").map(Number);
+const MATRICES = (process.env.BENCH_MATRICES ?? "Q8_0") as "Q8_0" | "Q4_0" | "F16";
 const PROMPT_PASS = process.env.BENCH_PROMPT_PASS !== "0";
 const started = performance.now();
 /** Progress on stderr (the table goes to stdout and BENCHMARKS.md). */
@@ -116,31 +120,38 @@ try {
   const prompts = await testPrompts(PROMPTS);
   note(`${prompts.length} test prompts built`);
   const modelPath = join(dir, "smol-shaped.gguf");
-  writeSmolShapedModel(modelPath, { vocabularyFrom: join(sharedDir("models"), "llama-2-tiny-random.gguf") });
+  writeSmolShapedModel(modelPath, {
+    vocabularyFrom: join(sharedDir("models"), "llama-2-tiny-random.gguf"),
+    matrices: MATRICES,
+  });
   note("random SmolLM2-135M-shaped model written");
   // Prompt evaluation alone (one token each): the same work in every setting, taken out below.
   const promptPass = PROMPT_PASS ? await run(modelPath, prompts, 1, 1) : undefined;
   const runs: Run[] = [];
   for (const p of PARALLEL) runs.push(await run(modelPath, prompts, p, MAX_TOKENS));
   const base = runs[0] as Run;
-  const rows = [
-    "| sequences | wall time | generated tokens/s (end to end) | decoding tokens/s (prompt pass taken out) | speed-up | texts differing from 1 sequence |",
-    "|---|---|---|---|---|---|",
-  ];
-  for (const r of runs) {
-    const genRate = r.completionTokens / r.seconds;
-    const decodeRate = promptPass
+  const decodeRate = (r: Run) =>
+    promptPass
       ? (r.completionTokens - promptPass.completionTokens) / Math.max(1e-9, r.seconds - promptPass.seconds)
       : Number.NaN;
+  const rows = [
+    "| sequences | wall time | generated tokens/s, end to end (speed-up) | decoding tokens/s, prompt pass taken out (speed-up) | texts differing from 1 sequence |",
+    "|---|---|---|---|---|",
+  ];
+  for (const r of runs) {
+    const rate = r.completionTokens / r.seconds;
     const baseRate = base.completionTokens / base.seconds;
     const differ = r.texts.filter((t, i) => t !== base.texts[i]).length;
     const firstDiffer = r.firstTokens.filter((t, i) => t !== base.firstTokens[i]).length;
+    const decode = promptPass
+      ? `${decodeRate(r).toFixed(1)} (${(decodeRate(r) / decodeRate(base)).toFixed(2)}×)`
+      : "–";
     rows.push(
-      `| ${r.parallel} | ${r.seconds.toFixed(1)} s | ${genRate.toFixed(1)} | ${promptPass ? decodeRate.toFixed(1) : "–"} | ${(genRate / baseRate).toFixed(2)}× | ${r === base ? "–" : `${differ} of ${prompts.length} (first token: ${firstDiffer})`} |`,
+      `| ${r.parallel} | ${r.seconds.toFixed(1)} s | ${rate.toFixed(1)} (${(rate / baseRate).toFixed(2)}×) | ${decode} | ${r === base ? "–" : `${differ} of ${prompts.length} (first token: ${firstDiffer})`} |`,
     );
   }
   const md = [
-    `${prompts.length} RecAlpaca ML-100k test prompts (${base.promptTokens} prompt tokens, ${(base.promptTokens / prompts.length).toFixed(0)} per prompt), ${MAX_TOKENS} greedy tokens each, random-weight SmolLM2-135M-shaped model (${SMOL_SHAPE.layers} layers, d ${SMOL_SHAPE.embedding}, F16, ${SMOL_SHAPE.vocabulary} tokens), ${THREADS} threads, context 2048 per sequence, through the generation runner with concurrency = sequences.`,
+    `${prompts.length} RecAlpaca ML-100k test prompts (${base.promptTokens} prompt tokens, ${(base.promptTokens / prompts.length).toFixed(0)} per prompt), ${MAX_TOKENS} greedy tokens each, random-weight SmolLM2-135M-shaped model (${SMOL_SHAPE.layers} layers, d ${SMOL_SHAPE.embedding}, ${MATRICES} matrices, ${SMOL_SHAPE.vocabulary} tokens), ${THREADS} threads, context 2048 per sequence, through the generation runner with concurrency = sequences.`,
     promptPass
       ? `Prompt pass (every prompt, one generated token, 1 sequence): ${promptPass.seconds.toFixed(1)} s (${(promptPass.promptTokens / promptPass.seconds).toFixed(0)} prompt tokens/s).`
       : "",

@@ -2,6 +2,7 @@
 // need a model of realistic size when no real one is on the machine.
 import { Rng } from "../src/core/index.js";
 import {
+  f32ToF16,
   type GgufMetadataEntry,
   type GgufScalarType,
   type GgufTensorToWrite,
@@ -28,9 +29,11 @@ export interface SmolModelOptions {
    */
   vocabularyFrom?: string;
   seed?: number;
+  /** Type of the weight matrices (default F16): Q8_0 is what small models are usually run in on a CPU. */
+  matrices?: "F16" | "Q8_0" | "Q4_0";
 }
 
-/** Write the model (F16 matrices, F32 norms as llama.cpp's converter writes them, tied embeddings like SmolLM2) to `path`. */
+/** Write the model (F16 or Q8_0 matrices, F32 norms as llama.cpp's converter writes them, tied embeddings like SmolLM2) to `path`. */
 export function writeSmolShapedModel(path: string, options: SmolModelOptions = {}): void {
   const { embedding: d, feedForward: ff, layers, heads, kvHeads, vocabulary: vocab } = SMOL_SHAPE;
   const kv = (d / heads) * kvHeads;
@@ -41,6 +44,12 @@ export function writeSmolShapedModel(path: string, options: SmolModelOptions = {
     return a;
   };
   const ones = (n: number) => new Float32Array(n).fill(1);
+  const matrix = (data: Float32Array): Pick<GgufTensorToWrite, "type" | "data"> =>
+    options.matrices === "Q8_0"
+      ? { type: GGML_Q8_0, data: q8_0(data) }
+      : options.matrices === "Q4_0"
+        ? { type: GGML_Q4_0, data: q4_0(data) }
+        : { type: "F16", data };
   const metadata: GgufMetadataEntry[] = [
     { key: "general.architecture", type: "string", value: "llama" },
     { key: "general.name", type: "string", value: "random SmolLM2-135M shape" },
@@ -57,11 +66,15 @@ export function writeSmolShapedModel(path: string, options: SmolModelOptions = {
   ];
   if (options.vocabularyFrom) metadata.push(...paddedVocabulary(options.vocabularyFrom, vocab));
   const tensors: GgufTensorToWrite[] = [
-    { name: "token_embd.weight", dims: [d, vocab], type: "F16", data: rand(d * vocab, 0.02) },
+    { name: "token_embd.weight", dims: [d, vocab], ...matrix(rand(d * vocab, 0.02)) },
   ];
   for (let l = 0; l < layers; l++) {
     const t = (n: string, dims: number[], data: Float32Array) =>
-      tensors.push({ name: `blk.${l}.${n}.weight`, dims, type: dims.length === 1 ? "F32" : "F16", data });
+      tensors.push({
+        name: `blk.${l}.${n}.weight`,
+        dims,
+        ...(dims.length === 1 ? { type: "F32" as const, data } : matrix(data)),
+      });
     t("attn_norm", [d], ones(d));
     t("attn_q", [d, d], rand(d * d, 0.04));
     t("attn_k", [d, kv], rand(d * kv, 0.04));
@@ -97,6 +110,60 @@ function paddedVocabulary(source: string, size: number): GgufMetadataEntry[] {
     else if (key === "tokenizer.ggml.scores") for (let i = 0; i < pad; i++) items.push(0 as never);
     else if (key === "tokenizer.ggml.token_type") for (let i = 0; i < pad; i++) items.push(4 as never); // user-defined
     out.push({ key, type: "array", itemType: t.itemType as GgufScalarType, value: items });
+  }
+  return out;
+}
+
+/** ggml's type ids of Q4_0 and Q8_0. */
+const GGML_Q4_0 = 2;
+const GGML_Q8_0 = 8;
+
+/**
+ * Q8_0 blocks as ggml writes them (ggml-quants.c quantize_row_q8_0_ref): per 32 values an F16 scale
+ * d = max|x| / 127, then the 32 values round(x / d) as int8.
+ */
+function q8_0(x: Float32Array): Uint8Array {
+  if (x.length % 32 !== 0) throw new Error("Q8_0 needs a multiple of 32 values");
+  const out = new Uint8Array((x.length / 32) * 34);
+  const view = new DataView(out.buffer);
+  for (let b = 0; b < x.length / 32; b++) {
+    let amax = 0;
+    for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[b * 32 + i] as number));
+    const d = amax / 127;
+    const id = d !== 0 ? 1 / d : 0;
+    view.setUint16(b * 34, f32ToF16(d), true);
+    for (let i = 0; i < 32; i++) view.setInt8(b * 34 + 2 + i, Math.round((x[b * 32 + i] as number) * id));
+  }
+  return out;
+}
+
+/**
+ * Q4_0 blocks as ggml writes them (quantize_row_q4_0_ref): per 32 values an F16 scale d = max / -8
+ * (max = the value of largest magnitude, sign kept), then 16 bytes: value j in the low nibble of byte j,
+ * value j + 16 in its high nibble, each min(15, trunc(x / d + 8.5)).
+ */
+function q4_0(x: Float32Array): Uint8Array {
+  if (x.length % 32 !== 0) throw new Error("Q4_0 needs a multiple of 32 values");
+  const out = new Uint8Array((x.length / 32) * 18);
+  const view = new DataView(out.buffer);
+  for (let b = 0; b < x.length / 32; b++) {
+    let amax = 0;
+    let max = 0;
+    for (let i = 0; i < 32; i++) {
+      const v = x[b * 32 + i] as number;
+      if (Math.abs(v) > amax) {
+        amax = Math.abs(v);
+        max = v;
+      }
+    }
+    const d = max / -8;
+    const id = d !== 0 ? 1 / d : 0;
+    view.setUint16(b * 18, f32ToF16(d), true);
+    for (let j = 0; j < 16; j++) {
+      const lo = Math.min(15, Math.trunc((x[b * 32 + j] as number) * id + 8.5));
+      const hi = Math.min(15, Math.trunc((x[b * 32 + 16 + j] as number) * id + 8.5));
+      out[b * 18 + 2 + j] = lo | (hi << 4);
+    }
   }
   return out;
 }
