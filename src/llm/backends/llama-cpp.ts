@@ -233,6 +233,7 @@ export class LlamaCppBackend implements LocalLlmBackend {
 
   async stream(request: LlmRequest, onText: (chunk: string) => void): Promise<LlmResult> {
     checkRequest(request);
+    if (this.closed) throw new LlmRequestError(`backend for ${this.model} is closed`);
     const input = this.inputFor(request);
     const room = this.contextSize - input.tokens.length;
     if (room <= 0) {
@@ -279,6 +280,7 @@ export class LlamaCppBackend implements LocalLlmBackend {
     return result;
   }
 
+  /** Refuse new requests, let those already made (running or waiting for a sequence) finish, then free the model. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -303,7 +305,6 @@ export class LlamaCppBackend implements LocalLlmBackend {
     const seq = await this.sequences.acquire(signal);
     if (seq === undefined) return undefined;
     try {
-      if (this.closed) throw new LlmRequestError(`backend for ${this.model} is closed`);
       return await fn(seq);
     } finally {
       this.sequences.release(seq);

@@ -317,6 +317,26 @@ describe.skipIf(!MODELS_DIR || !FIXTURES_DIR)("llama-cpp: several sequences deco
   );
 
   it(
+    "close() lets running and waiting requests finish, then refuses new ones",
+    async () => {
+      const b = await LlamaCppBackend.load({
+        modelPath: modelPath("stories260K.gguf"),
+        threads: 1,
+        contextSize: 256,
+        parallel: 2,
+      });
+      const made = testPrompts(3, 200).map((prompt) => b.generate({ prompt, maxTokens: 8 }));
+      const closing = b.close();
+      const results = await Promise.all(made);
+      await closing;
+      expect(results.map((r) => r.finishReason).every((f) => f === "length" || f === "stop")).toBe(true);
+      expect(results.every((r) => r.usage.completionTokens > 0)).toBe(true);
+      await expect(b.generate({ prompt: "Once upon a time", maxTokens: 2 })).rejects.toThrow(/closed/);
+    },
+    SLOW,
+  );
+
+  it(
     "a LoRA adapter applies to every sequence",
     async () => {
       const dir = mkdtempSync(join(tmpdir(), "llm-batch-lora-"));
