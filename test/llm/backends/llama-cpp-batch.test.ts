@@ -322,7 +322,7 @@ describe.skipIf(!MODELS_DIR || !FIXTURES_DIR)("llama-cpp: several sequences deco
       const b = await LlamaCppBackend.load({
         modelPath: modelPath("stories260K.gguf"),
         threads: 1,
-        contextSize: 256,
+        contextSize: 512,
         parallel: 2,
       });
       const made = testPrompts(3, 200).map((prompt) => b.generate({ prompt, maxTokens: 8 }));
