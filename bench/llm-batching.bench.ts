@@ -215,7 +215,7 @@ try {
   }
   const steps = await decodeStepCosts(modelPath);
   const md = [
-    `${prompts.length} RecAlpaca ML-100k test prompts (${base.promptTokens} prompt tokens, ${(base.promptTokens / prompts.length).toFixed(0)} per prompt), ${MAX_TOKENS} greedy tokens each, random-weight SmolLM2-135M-shaped model (${SMOL_SHAPE.layers} layers, d ${SMOL_SHAPE.embedding}, ${MATRICES} matrices, ${SMOL_SHAPE.vocabulary} tokens), ${THREADS} threads, context 2048 per sequence, through the generation runner with concurrency = sequences.`,
+    `${prompts.length} RecAlpaca ML-100k test prompts (${base.promptTokens} prompt tokens, ${(base.promptTokens / prompts.length).toFixed(0)} per prompt), ${MAX_TOKENS} greedy tokens each, random-weight SmolLM2-135M-shaped model (${SMOL_SHAPE.layers} layers, d ${SMOL_SHAPE.embedding}, ${MATRICES} matrices, ${SMOL_SHAPE.vocabulary} tokens), ${THREADS} thread${THREADS > 1 ? "s" : ""}, context 2048 per sequence, through the generation runner with concurrency = sequences.`,
     promptPass
       ? `Prompt pass (every prompt, one generated token, 1 sequence): ${promptPass.seconds.toFixed(1)} s, ${promptPass.cpuSeconds.toFixed(1)} CPU s (${(promptPass.promptTokens / promptPass.seconds).toFixed(0)} prompt tokens/s). "n/a": the prompt pass took longer than the run (a busy machine).`
       : "",
@@ -224,14 +224,14 @@ try {
     "",
     `One decoding step of n sequences × 1 token in one llama.cpp batch, with their logits and greedy sampling (best of 7, CPU time, ${THREADS} thread${THREADS > 1 ? "s" : ""}): what batching saves per token.`,
     "",
-    "| n | CPU ms per step | per token | per token vs n = 1 |",
+    "| n | CPU ms per step | CPU ms per token | speed per token vs n = 1 |",
     "|---|---|---|---|",
     ...steps.map(
       (x) =>
-        `| ${x.n} | ${x.ms.toFixed(1)} | ${(x.ms / x.n).toFixed(2)} | ${((steps[0]?.ms ?? x.ms) / (x.ms / x.n)).toFixed(2)}× faster |`,
+        `| ${x.n} | ${x.ms.toFixed(1)} | ${(x.ms / x.n).toFixed(2)} | ${((steps[0]?.ms ?? x.ms) / (x.ms / x.n)).toFixed(2)}× |`,
     ),
     "",
-    `Peak RSS ${peakRssMiB().toFixed(0)} MiB.`,
+    `Peak RSS ${peakRssMiB().toFixed(0)} MiB. On a busy machine wall times are noise; CPU time (all threads of the process) is the steadier measure.`,
   ].join("\n");
   writeBenchSection("llm-batching", "Parallel decoding in the llama-cpp backend (SmolLM2-135M shape)", md);
   process.stdout.write(`${md}\n`);
