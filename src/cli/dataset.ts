@@ -40,6 +40,7 @@ interface BuildFlags {
   concurrency?: string;
   cache?: string;
   threads?: string;
+  parallel?: string;
   template?: string;
   recommender?: string;
   split?: string[];
@@ -104,9 +105,13 @@ export function register(program: Command): void {
       `LLM teacher: retries after an invalid answer, with the validation feedback (default ${TEACHER_DEFAULTS.retries})`,
     )
     .option("--max-tokens <n>", `LLM teacher: max tokens per answer (default ${TEACHER_DEFAULTS.maxTokens})`)
-    .option("--concurrency <n>", "LLM teacher: requests in flight (default 4; 1 for a .gguf)")
+    .option("--concurrency <n>", "LLM teacher: requests in flight (default 4; --parallel for a .gguf)")
     .option("--cache <db>", "LLM teacher: generation cache (default <cache-dir>/generations.sqlite)")
     .option("--threads <n>", "LLM teacher: CPU threads of a local .gguf model (default all cores)")
+    .option(
+      "--parallel <n>",
+      "LLM teacher: sequences a .gguf model decodes together: requests run at once (default 4 when their KV cache fits in 1 GiB, else 2 or 1)",
+    )
     .option("--template <kind>", "clean (default) or compat (the seed's prompt templates)")
     .option("--recommender <name>", "model for candidate lists when none are given (default itemknn)")
     .option(
@@ -326,6 +331,7 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
         llm: await resolveModelOption(ctx, llmName, "--llm"),
         ...(llmModel !== undefined ? { llmModel } : {}),
         ...(o.threads !== undefined ? { threads: intOption("--threads", o.threads, 1) as number } : {}),
+        ...(o.parallel !== undefined ? { parallel: intOption("--parallel", o.parallel, 1) as number } : {}),
         ...(o.cache !== undefined ? { cache: o.cache } : {}),
         cacheDir: ctx.cacheDir,
         ...(o.concurrency !== undefined ? { concurrency: intOption("--concurrency", o.concurrency, 1) } : {}),

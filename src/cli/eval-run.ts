@@ -32,6 +32,7 @@ interface RunFlags extends ExplanationFlags {
   llmModel?: string;
   contextSize?: string;
   threads?: string;
+  parallel?: string;
   maxTokens: string;
   temperature: string;
   concurrency?: string;
@@ -69,9 +70,13 @@ export function registerEvalRun(evalCommand: Command): void {
     .option("--llm-model <name>", "model name on a remote server")
     .option("--context-size <n>", "embedded model: context size in tokens")
     .option("--threads <n>", "embedded model: CPU threads")
+    .option(
+      "--parallel <n>",
+      "embedded model: sequences decoded together: requests run at once (default 4 when their KV cache fits in 1 GiB, else 2 or 1)",
+    )
     .option("--max-tokens <n>", "answer length limit in tokens", String(ANSWER_MAX_TOKENS))
     .option("--temperature <t>", "sampling temperature (0 = greedy)", "0")
-    .option("--concurrency <n>", "requests in flight (default 1 embedded, 4 remote)")
+    .option("--concurrency <n>", "requests in flight (default: --parallel embedded, 4 remote)")
     .option("--cache <db>", "SQLite generation cache (default <cache-dir>/generations.sqlite)")
     .option("--no-cache", "send every request, cache nothing")
     .option("-k, --cutoff <n>", "cut-off K", "5")
@@ -114,6 +119,7 @@ export function registerEvalRun(evalCommand: Command): void {
           llmModel: flags.llmModel,
           contextSize: intOption("--context-size", flags.contextSize, 16),
           threads: intOption("--threads", flags.threads, 1),
+          parallel: intOption("--parallel", flags.parallel, 1),
           cache: typeof flags.cache === "string" ? flags.cache : flags.cache === false ? false : undefined,
           cacheDir: ctx.cacheDir,
           concurrency: intOption("--concurrency", flags.concurrency, 1),

@@ -24,7 +24,7 @@ export function addBulkGenerateOptions(cmd: Command): Command {
   return cmd
     .option("--input <file>", 'bulk: JSONL requests, one {"id", "prompt"} or {"id", "messages"} per line')
     .option("--output <file>", "bulk: JSONL results in input order (id, text, usage, cached, error)")
-    .option("--concurrency <n>", "bulk: requests in flight at once (default 4; 1 for a .gguf model)")
+    .option("--concurrency <n>", "bulk: requests in flight at once (default 4; --parallel for a .gguf model)")
     .option("--rpm <n>", "bulk: requests-per-minute limit")
     .option("--tpm <n>", "bulk: tokens-per-minute limit (estimated before a request, corrected after)")
     .option("--max-cost <usd>", "bulk: spending cap in dollars; no request starts that could exceed it")
@@ -77,6 +77,7 @@ interface BulkOptions {
   grammar?: string;
   threads?: string;
   contextSize?: string;
+  parallel?: string;
   gpu?: boolean;
   lora?: string[];
 }
@@ -352,6 +353,7 @@ export function readJsonObject(arg: string): Record<string, unknown> {
 export interface LocalModelFlags {
   threads?: string;
   contextSize?: string;
+  parallel?: string;
   gpu?: boolean;
   lora?: string[];
 }
@@ -364,6 +366,7 @@ export function localModelSpec(
   const spec: {
     threads?: number;
     contextSize?: number;
+    parallel?: number;
     gpu?: boolean;
     loras?: { path: string; scale: number }[];
   } = {};
@@ -371,6 +374,8 @@ export function localModelSpec(
   if (threads !== undefined) spec.threads = threads;
   const contextSize = intOption("--context-size", o.contextSize, 16);
   if (contextSize !== undefined) spec.contextSize = contextSize;
+  const parallel = intOption("--parallel", o.parallel, 1);
+  if (parallel !== undefined) spec.parallel = parallel;
   if (o.gpu) spec.gpu = true;
   if (o.lora && o.lora.length > 0) spec.loras = o.lora.map(parseLoraArg);
   return spec;

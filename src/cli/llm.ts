@@ -42,6 +42,10 @@ function addLocalModelFlags(cmd: Command): Command {
       "--context-size <n>",
       "context size in tokens for a .gguf model (default: the model's, at most 4096)",
     )
+    .option(
+      "--parallel <n>",
+      "sequences a .gguf model decodes together: requests run at once (default 4 when their KV cache fits in 1 GiB, else 2 or 1)",
+    )
     .option("--gpu", "use a GPU for a .gguf model (default: CPU only)")
     .option(
       "--lora <file[:scale]>",
@@ -109,6 +113,7 @@ async function generate(cmd: Command): Promise<void> {
   const backend = await createBackend({
     llm: await resolveModelOption(ctx, o.llm, "--llm"),
     ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
+    parallel: 1, // one prompt: one sequence unless --parallel says otherwise
     ...localModelSpec(o, parseLoraArg),
   });
   try {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { Rng } from "../core/index.js";
-import { type BackendSpec, createBackend } from "./backends/index.js";
+import { type BackendSpec, createBackend, LlamaCppBackend } from "./backends/index.js";
 import { GenerationCache, type RunnerOptions } from "./runner/index.js";
 import type { LlmBackend } from "./types.js";
 
@@ -18,9 +18,12 @@ export function generationCachePath(cacheDir: string): string {
   return join(cacheDir, GENERATION_CACHE_FILE);
 }
 
-/** Requests in flight unless told otherwise: 1 for an embedded model (one sequence at a time), 4 for a server. */
+/**
+ * Requests in flight unless told otherwise: for an embedded model its number of sequences decoded
+ * together (`--parallel`, default by KV-cache size: see `defaultParallel`), 4 for a server.
+ */
 export function defaultConcurrency(backend: Pick<LlmBackend, "kind">): number {
-  return backend.kind === "llama-cpp" ? 1 : 4;
+  return backend instanceof LlamaCppBackend ? backend.parallel : 4;
 }
 
 /** Where the cache goes: a file, `<cacheDir>/generations.sqlite`, or nowhere (`false`). */
@@ -62,7 +65,7 @@ export interface OpenedLlm {
 /**
  * The one way to get a backend for many requests (`--llm` plus its flags): the SDK's own retries off,
  * because the runner retries with backoff, jitter and Retry-After; the cache opened as `CacheChoice`
- * says; concurrency 1 for a .gguf model and 4 for a server unless given. Nothing is left open when
+ * says; concurrency = the model's sequences for a .gguf model and 4 for a server unless given. Nothing is left open when
  * opening the cache fails.
  */
 export async function openLlm(opts: OpenLlmOptions): Promise<OpenedLlm> {

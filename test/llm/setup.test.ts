@@ -73,13 +73,16 @@ describe("openLlm", () => {
     expect((err as Error).message).toContain("nope.gguf");
   });
 
-  it.skipIf(!MODELS_DIR)("a .gguf model: one request at a time", async () => {
+  it.skipIf(!MODELS_DIR)("a .gguf model: as many requests in flight as it decodes together", async () => {
     const opened = await openLlm({ llm: modelPath("stories260K.gguf"), threads: 1, cache: false });
+    const two = await openLlm({ llm: modelPath("stories260K.gguf"), threads: 1, cache: false, parallel: 2 });
     try {
       expect(opened.backend.kind).toBe("llama-cpp");
-      expect(opened.runner.concurrency).toBe(1);
+      expect(opened.runner.concurrency).toBe(4);
+      expect(two.runner.concurrency).toBe(2);
     } finally {
       await opened.close();
+      await two.close();
     }
   });
 });

@@ -42,7 +42,7 @@ export interface LlmSystemOptions {
   maxTokens?: number;
   /** Default greedy (temperature 0). */
   sampling?: SamplingOptions;
-  /** Requests in flight (default 1 for an embedded model, 4 for a server). */
+  /** Requests in flight (default: an embedded model's sequences, `--parallel`; 4 for a server). */
   concurrency?: number;
   cache?: GenerationCache;
   /** The model's context and tokenizer: prompts are fitted to it (see above). */

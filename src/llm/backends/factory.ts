@@ -11,8 +11,10 @@ export interface BackendSpec {
   llmModel?: string;
   /** Embedded: CPU threads (default all cores, never more). */
   threads?: number;
-  /** Embedded: context size in tokens. */
+  /** Embedded: context size in tokens (of each sequence). */
   contextSize?: number;
+  /** Embedded: sequences decoded together, the most requests run at once (default by KV-cache size). */
+  parallel?: number;
   /** Embedded: opt in to a GPU. */
   gpu?: boolean;
   /** Embedded: LoRA adapters with scales. */
@@ -54,6 +56,7 @@ export async function createBackend(spec: BackendSpec): Promise<LlmBackend> {
     ...(spec.llmModel !== undefined ? { modelName: spec.llmModel } : {}),
     ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
     ...(spec.contextSize !== undefined ? { contextSize: spec.contextSize } : {}),
+    ...(spec.parallel !== undefined ? { parallel: spec.parallel } : {}),
     ...(spec.gpu !== undefined ? { gpu: spec.gpu } : {}),
     ...(spec.loras !== undefined ? { loras: spec.loras } : {}),
   });

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import type {
+  EvaluationPriority,
   Llama,
   LlamaContext,
   LlamaContextSequence,
@@ -25,6 +26,7 @@ import type {
   NextTokenProbabilities,
   SamplingOptions,
 } from "../types.js";
+import { BatchCoordinator, rankPriority } from "./batch-coordinator.js";
 import { renderChat } from "./chat-template.js";
 import {
   chosenInSlot,
@@ -34,8 +36,10 @@ import {
   uniqueItemsViolation,
   withoutUniqueItems,
 } from "./distinct-choice.js";
+import { defaultParallel, kvCacheBytesPerToken } from "./kv-cache.js";
 import { type NodeLlamaCpp, nodeLlamaCpp, resolveThreads, sharedLlama } from "./llama-instance.js";
 import { checkRequest } from "./request-checks.js";
+import { SlotPool } from "./slot-pool.js";
 import { StopStringFilter } from "./stop-strings.js";
 
 /** The GGUF header of `path` says it is a `kind` (general.type, "model" when absent). */
@@ -60,8 +64,15 @@ export interface LlamaCppBackendOptions {
   modelName?: string;
   /** CPU threads for evaluation (default: all cores; never more than the cores there are). */
   threads?: number;
-  /** Context size in tokens (default: the model's training context, at most 4096). */
+  /** Context size in tokens of each sequence (default: the model's training context, at most 4096). */
   contextSize?: number;
+  /**
+   * Sequences decoded together (`--parallel`): up to this many requests run at once, each on its own
+   * context sequence, and llama.cpp evaluates their next tokens in one batch. Each sequence has its own
+   * `contextSize` cells of KV cache, so the cache grows linearly with it. Default: 4 when four
+   * sequences' caches fit in 1 GiB, else 2, else 1 (`defaultParallel`).
+   */
+  parallel?: number;
   /** Opt in to a GPU (default: CPU only). */
   gpu?: boolean;
   /** LoRA adapters (GGUF) with their scales, applied to every request. */
@@ -86,20 +97,40 @@ interface DecodeState {
 
 type DecodeEnd = "eog" | "stop" | "length" | "abort";
 
+/** A request's prompt tokens and where its output ends (stop strings, and stop tokens of a chat template). */
+interface DecodeInput {
+  tokens: Token[];
+  stops: string[];
+  stopTokens: Set<Token>;
+}
+
 /** Greatest number of bytes a UTF-8 character spans: byte-fallback tokens are held back at most that long. */
 const MAX_UTF8_BYTES = 4;
 
+/** Most sequences one context may have (llama.cpp's own limit is 256; beyond a few dozen nothing is gained on a CPU). */
+export const MAX_PARALLEL = 64;
+
+/** Tokens per llama.cpp batch (node-llama-cpp's default for a context of at least 512 tokens). */
+const DEFAULT_BATCH_SIZE = 512;
+
 /**
- * LlmBackend on an embedded llama.cpp (node-llama-cpp 3.21) with a GGUF model. Requests run one at a time
- * on a single context sequence whose history is cleared before each one, so a result depends only on
- * its request (no KV-cache reuse between requests).
+ * LlmBackend on an embedded llama.cpp (node-llama-cpp 3.21) with a GGUF model. One context with
+ * `parallel` sequences: each request takes a free sequence (or waits for one, in arrival order), whose
+ * history is cleared first, so a result depends only on its request (no KV-cache reuse between
+ * requests); node-llama-cpp's batch dispatcher evaluates the busy sequences' tokens together in one
+ * llama.cpp batch. Each request has its own sampler (its seed), grammar state, stop strings, token limit
+ * and abort signal; LoRA adapters belong to the context and so apply to every sequence.
  */
 export class LlamaCppBackend implements LocalLlmBackend {
   readonly kind = "llama-cpp";
   readonly model: string;
   readonly threads: number;
   readonly loras: readonly LoraAdapterRef[];
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Sequences decoded together: the most requests that run at once. */
+  readonly parallel: number;
+  private readonly sequences: SlotPool<LlamaContextSequence>;
+  /** Each sequence's place in the context (its evaluations carry it for the batch plan: `rankPriority`). */
+  private readonly ranks: Map<LlamaContextSequence, number>;
   private closed = false;
 
   private constructor(
@@ -107,13 +138,17 @@ export class LlamaCppBackend implements LocalLlmBackend {
     private readonly llama: Llama,
     private readonly llamaModel: LlamaModel,
     private readonly context: LlamaContext,
-    private readonly sequence: LlamaContextSequence,
+    private readonly batching: BatchCoordinator,
     readonly modelPath: string,
     options: { modelName: string; threads: number; loras: readonly LoraAdapterRef[] },
   ) {
     this.model = options.modelName;
     this.threads = options.threads;
     this.loras = options.loras;
+    this.parallel = context.totalSequences;
+    const sequences = Array.from({ length: context.totalSequences }, () => context.getSequence());
+    this.ranks = new Map(sequences.map((seq, rank) => [seq, rank]));
+    this.sequences = new SlotPool(sequences);
   }
 
   static async load(options: LlamaCppBackendOptions): Promise<LlamaCppBackend> {
@@ -129,6 +164,14 @@ export class LlamaCppBackend implements LocalLlmBackend {
     checkGgufKind(modelPath, "model");
     for (const l of loras) checkGgufKind(l.path, "adapter");
     const threads = resolveThreads(options.threads);
+    if (
+      options.parallel !== undefined &&
+      !(Number.isInteger(options.parallel) && options.parallel >= 1 && options.parallel <= MAX_PARALLEL)
+    ) {
+      throw new UsageError(
+        `--parallel must be an integer from 1 to ${MAX_PARALLEL} (sequences decoded together), got ${options.parallel}`,
+      );
+    }
     const llama = await sharedLlama(Boolean(options.gpu));
     let model: LlamaModel;
     try {
@@ -139,12 +182,20 @@ export class LlamaCppBackend implements LocalLlmBackend {
       });
     }
     const contextSize = options.contextSize ?? Math.min(model.trainContextSize || 4096, 4096);
+    const parallel =
+      options.parallel ??
+      defaultParallel(kvCacheBytesPerToken(model.fileInfo.metadata as Record<string, unknown>), contextSize);
+    const batching = new BatchCoordinator();
     let context: LlamaContext;
     try {
       context = await model.createContext({
         contextSize,
         threads,
-        sequences: 1,
+        sequences: parallel,
+        // The batch size of a lone sequence (node-llama-cpp's default for one), whatever `parallel` is:
+        // a prompt is then cut into the same chunks (see BatchCoordinator).
+        batchSize: Math.min(contextSize, DEFAULT_BATCH_SIZE),
+        batching: { itemPrioritizationStrategy: batching.strategy },
         flashAttention: options.flashAttention ?? (options.gpu ? "auto" : false),
         ...(loras.length > 0
           ? { lora: { adapters: loras.map((l) => ({ filePath: l.path, scale: l.scale })) } }
@@ -153,7 +204,7 @@ export class LlamaCppBackend implements LocalLlmBackend {
     } catch (err) {
       await model.dispose();
       throw new LlmRequestError(
-        `cannot create a ${contextSize}-token context for ${modelPath}${loras.length ? " with its LoRA adapters" : ""}: ${(err as Error).message}`,
+        `cannot create a ${contextSize}-token context${parallel > 1 ? ` × ${parallel} sequences` : ""} for ${modelPath}${loras.length ? " with its LoRA adapters" : ""}: ${(err as Error).message}`,
         { cause: err },
       );
     }
@@ -161,17 +212,14 @@ export class LlamaCppBackend implements LocalLlmBackend {
     const modelName =
       options.modelName ??
       [base, ...loras.map((l) => `${basename(l.path).replace(/\.gguf$/i, "")}@${l.scale}`)].join("+");
-    return new LlamaCppBackend(
-      await nodeLlamaCpp(),
-      llama,
-      model,
-      context,
-      context.getSequence(),
-      modelPath,
-      { modelName, threads, loras },
-    );
+    return new LlamaCppBackend(await nodeLlamaCpp(), llama, model, context, batching, modelPath, {
+      modelName,
+      threads,
+      loras,
+    });
   }
 
+  /** Context size of each sequence, in tokens. */
   get contextSize(): number {
     return this.context.contextSize;
   }
@@ -211,7 +259,25 @@ export class LlamaCppBackend implements LocalLlmBackend {
 
   async stream(request: LlmRequest, onText: (chunk: string) => void): Promise<LlmResult> {
     checkRequest(request);
-    return this.exclusive(() => this.run(request, onText));
+    if (this.closed) throw new LlmRequestError(`backend for ${this.model} is closed`);
+    const input = this.inputFor(request);
+    const room = this.contextSize - input.tokens.length;
+    if (room <= 0) {
+      throw new LlmRequestError(
+        `prompt has ${input.tokens.length} tokens; the context holds ${this.contextSize} (raise --context-size or shorten the prompt)`,
+        { status: 400 },
+      );
+    }
+    const r = await this.withSequence(request.signal, (seq) => this.run(seq, input, room, request, onText));
+    return (
+      r ?? {
+        text: "",
+        usage: { promptTokens: input.tokens.length, completionTokens: 0 },
+        finishReason: "abort",
+        model: this.model,
+        tokens: [],
+      }
+    );
   }
 
   async nextTokenProbabilities(input: string | readonly number[]): Promise<NextTokenProbabilities> {
@@ -222,12 +288,13 @@ export class LlamaCppBackend implements LocalLlmBackend {
         status: 400,
       });
     }
-    return this.exclusive(async () => {
-      await this.sequence.clearHistory();
+    const result = await this.withSequence(undefined, async (seq) => {
+      await this.batching.exclusive(() => seq.clearHistory());
       const last = tokens.length - 1;
       // The default sampler settings (temperature 0) leave the raw softmax of the logits.
-      const out = await this.sequence.controlledEvaluate(
+      const out = await seq.controlledEvaluate(
         tokens.map((t, i) => (i === last ? [t, { generateNext: { probabilities: true } }] : t)),
+        { evaluationPriority: this.priorityOf(seq) },
       );
       const map = out[last]?.next.probabilities;
       if (!map) throw new LlmRequestError("llama.cpp returned no probabilities");
@@ -235,25 +302,42 @@ export class LlamaCppBackend implements LocalLlmBackend {
       for (const [token, p] of map) if (token < probabilities.length) probabilities[token] = p;
       return { inputTokens: tokens.slice(), probabilities };
     });
+    if (!result) throw new LlmRequestError("llama.cpp returned no probabilities");
+    return result;
   }
 
+  /** Refuse new requests, let those already made (running or waiting for a sequence) finish, then free the model. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.queue.catch(() => {});
+    await this.sequences.idle();
     await this.context.dispose();
     await this.llamaModel.dispose();
   }
 
-  /** Run `fn` after every earlier request has finished (one sequence, one request at a time). */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new LlmRequestError(`backend for ${this.model} is closed`));
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => {});
-    return next;
+  private priorityOf(seq: LlamaContextSequence): EvaluationPriority {
+    return rankPriority(this.ranks.get(seq) ?? 0);
   }
 
-  private inputFor(request: LlmRequest): { tokens: Token[]; stops: string[]; stopTokens: Set<Token> } {
+  /**
+   * Run `fn` on a free sequence, waiting in arrival order while all are busy; `undefined` when `signal`
+   * aborts before a sequence is free. The sequence goes back to the pool however `fn` ends.
+   */
+  private async withSequence<T>(
+    signal: AbortSignal | undefined,
+    fn: (seq: LlamaContextSequence) => Promise<T>,
+  ): Promise<T | undefined> {
+    if (this.closed) throw new LlmRequestError(`backend for ${this.model} is closed`);
+    const seq = await this.sequences.acquire(signal);
+    if (seq === undefined) return undefined;
+    try {
+      return await fn(seq);
+    } finally {
+      this.sequences.release(seq);
+    }
+  }
+
+  private inputFor(request: LlmRequest): DecodeInput {
     const userStops = request.stop ?? [];
     if (request.prompt !== undefined) {
       return {
@@ -292,17 +376,15 @@ export class LlamaCppBackend implements LocalLlmBackend {
     return { tokens, stops, stopTokens };
   }
 
-  private async run(request: LlmRequest, onText: (chunk: string) => void): Promise<LlmResult> {
-    const { tokens, stops, stopTokens } = this.inputFor(request);
-    const room = this.contextSize - tokens.length;
-    if (room <= 0) {
-      throw new LlmRequestError(
-        `prompt has ${tokens.length} tokens; the context holds ${this.contextSize} (raise --context-size or shorten the prompt)`,
-        { status: 400 },
-      );
-    }
+  private async run(
+    seq: LlamaContextSequence,
+    { tokens, stops, stopTokens }: DecodeInput,
+    room: number,
+    request: LlmRequest,
+    onText: (chunk: string) => void,
+  ): Promise<LlmResult> {
     const limit = Math.min(request.maxTokens ?? room, room);
-    await this.sequence.clearHistory();
+    await this.batching.exclusive(() => seq.clearHistory());
     const state: DecodeState = {
       all: [...tokens],
       generated: [],
@@ -319,7 +401,7 @@ export class LlamaCppBackend implements LocalLlmBackend {
     const schema = request.jsonSchema;
     const spec = schema ? distinctChoiceSpec(schema) : undefined;
     if (spec) {
-      end = await this.decodeDistinct(state, tokens, spec, limit, request, emit);
+      end = await this.decodeDistinct(seq, state, tokens, spec, limit, request, emit);
     } else {
       let grammar: LlamaGrammar | undefined;
       try {
@@ -338,7 +420,7 @@ export class LlamaCppBackend implements LocalLlmBackend {
             trimTrailingWhitespace: grammar.trimWhitespaceSuffix,
           })
         : new StopStringFilter(stops);
-      end = await this.decode(state, tokens, { grammar, limit, stopTokens, filter, request, emit });
+      end = await this.decode(seq, state, tokens, { grammar, limit, stopTokens, filter, request, emit });
       emit(filter.flush());
       if (schema && end === "eog") {
         const violation = uniqueItemsViolation(schema, safeJson(state.text));
@@ -361,6 +443,7 @@ export class LlamaCppBackend implements LocalLlmBackend {
    * end-of-generation; the last token is then re-evaluated under the next slot's grammar.
    */
   private async decodeDistinct(
+    seq: LlamaContextSequence,
     state: DecodeState,
     prompt: Token[],
     spec: DistinctChoiceSpec,
@@ -374,7 +457,7 @@ export class LlamaCppBackend implements LocalLlmBackend {
       const grammar = await this.llama.createGrammar({ grammar: slotGrammar(spec, slot, remaining) });
       const before = state.text.length;
       const filter = new StopStringFilter([]);
-      const end = await this.decode(state, input, {
+      const end = await this.decode(seq, state, input, {
         grammar,
         limit,
         stopTokens: new Set(),
@@ -389,13 +472,14 @@ export class LlamaCppBackend implements LocalLlmBackend {
       remaining = remaining.filter((c) => c !== chosen);
       // The slot's last token is in the KV cache; take it out and feed it again to sample the next slot.
       const last = state.all[state.all.length - 1] as Token;
-      const at = this.sequence.nextTokenIndex;
-      await this.sequence.eraseContextTokenRanges([{ start: at - 1, end: at }]);
+      const at = seq.nextTokenIndex;
+      await this.batching.exclusive(() => seq.eraseContextTokenRanges([{ start: at - 1, end: at }]));
       input = [last];
     }
   }
 
   private async decode(
+    seq: LlamaContextSequence,
     state: DecodeState,
     input: Token[],
     o: {
@@ -416,6 +500,7 @@ export class LlamaCppBackend implements LocalLlmBackend {
       : undefined;
     const options: SequenceEvaluateOptions = {
       ...samplerSettings(o.request.sampling),
+      evaluationPriority: this.priorityOf(seq),
       ...(grammarEvaluationState ? { grammarEvaluationState } : {}),
       yieldEogToken: true,
     };
@@ -437,31 +522,44 @@ export class LlamaCppBackend implements LocalLlmBackend {
       state.undecoded = [];
       o.emit(o.filter.push(piece));
     };
-    for await (const token of this.sequence.evaluate(input, options)) {
-      if (signal?.aborted) {
-        flushUndecoded();
-        return "abort";
+    // Iterated by hand so that, between two tokens, the sequence can wait while another one is reset
+    // (BatchCoordinator.between); the batch dispatcher counts it as busy meanwhile (enter/leave).
+    const tokens = seq.evaluate(input, options);
+    this.batching.enter();
+    try {
+      for (let first = true; ; first = false) {
+        if (!first) await this.batching.between();
+        const step = await tokens.next();
+        if (step.done) break;
+        const token = step.value;
+        if (signal?.aborted) {
+          flushUndecoded();
+          return "abort";
+        }
+        if (m.isEogToken(token) || o.stopTokens.has(token)) {
+          flushUndecoded();
+          return "eog";
+        }
+        state.generated.push(token);
+        state.all.push(token);
+        state.seen.add(token);
+        state.undecoded.push(token);
+        const ctx = state.all.slice(
+          Math.max(0, state.all.length - state.undecoded.length - 8),
+          state.all.length - state.undecoded.length,
+        );
+        const piece = m.detokenize(state.undecoded, false, ctx);
+        const full = state.generated.length >= o.limit;
+        // Byte-fallback tokens: wait for the rest of a UTF-8 character before decoding it.
+        if (!full && piece.endsWith("\uFFFD") && state.undecoded.length < MAX_UTF8_BYTES) continue;
+        state.undecoded = [];
+        o.emit(o.filter.push(piece));
+        if (o.filter.stopped) return "stop";
+        if (full) return "length";
       }
-      if (m.isEogToken(token) || o.stopTokens.has(token)) {
-        flushUndecoded();
-        return "eog";
-      }
-      state.generated.push(token);
-      state.all.push(token);
-      state.seen.add(token);
-      state.undecoded.push(token);
-      const ctx = state.all.slice(
-        Math.max(0, state.all.length - state.undecoded.length - 8),
-        state.all.length - state.undecoded.length,
-      );
-      const piece = m.detokenize(state.undecoded, false, ctx);
-      const full = state.generated.length >= o.limit;
-      // Byte-fallback tokens: wait for the rest of a UTF-8 character before decoding it.
-      if (!full && piece.endsWith("\uFFFD") && state.undecoded.length < MAX_UTF8_BYTES) continue;
-      state.undecoded = [];
-      o.emit(o.filter.push(piece));
-      if (o.filter.stopped) return "stop";
-      if (full) return "length";
+    } finally {
+      this.batching.leave();
+      await tokens.return(undefined);
     }
     flushUndecoded();
     return "eog";

@@ -28,7 +28,10 @@ export interface GgufWriteSpec {
   alignment?: number;
 }
 
-/** Growable little-endian byte buffer for the header. */
+/**
+ * Growable little-endian byte buffer for the header. Each write takes its offset (`room`, which may
+ * replace `buf`) before it touches `buf`.
+ */
 class ByteSink {
   buf = Buffer.alloc(1 << 16);
   len = 0;
@@ -43,39 +46,50 @@ class ByteSink {
     return o;
   }
   u8(v: number) {
-    this.buf.writeUInt8(v, this.room(1));
+    const at = this.room(1);
+    this.buf.writeUInt8(v, at);
   }
   i8(v: number) {
-    this.buf.writeInt8(v, this.room(1));
+    const at = this.room(1);
+    this.buf.writeInt8(v, at);
   }
   u16(v: number) {
-    this.buf.writeUInt16LE(v, this.room(2));
+    const at = this.room(2);
+    this.buf.writeUInt16LE(v, at);
   }
   i16(v: number) {
-    this.buf.writeInt16LE(v, this.room(2));
+    const at = this.room(2);
+    this.buf.writeInt16LE(v, at);
   }
   u32(v: number) {
-    this.buf.writeUInt32LE(v, this.room(4));
+    const at = this.room(4);
+    this.buf.writeUInt32LE(v, at);
   }
   i32(v: number) {
-    this.buf.writeInt32LE(v, this.room(4));
+    const at = this.room(4);
+    this.buf.writeInt32LE(v, at);
   }
   f32(v: number) {
-    this.buf.writeFloatLE(v, this.room(4));
+    const at = this.room(4);
+    this.buf.writeFloatLE(v, at);
   }
   f64(v: number) {
-    this.buf.writeDoubleLE(v, this.room(8));
+    const at = this.room(8);
+    this.buf.writeDoubleLE(v, at);
   }
   u64(v: number | bigint) {
-    this.buf.writeBigUInt64LE(BigInt(v), this.room(8));
+    const at = this.room(8);
+    this.buf.writeBigUInt64LE(BigInt(v), at);
   }
   i64(v: number | bigint) {
-    this.buf.writeBigInt64LE(BigInt(v), this.room(8));
+    const at = this.room(8);
+    this.buf.writeBigInt64LE(BigInt(v), at);
   }
   string(s: string) {
     const bytes = Buffer.from(s, "utf8");
     this.u64(bytes.length);
-    bytes.copy(this.buf, this.room(bytes.length));
+    const at = this.room(bytes.length);
+    bytes.copy(this.buf, at);
   }
 }
 

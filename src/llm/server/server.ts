@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { z } from "zod";
 import { LlmRequestError, RecalpacaError, UsageError } from "../../core/index.js";
+import { LlamaCppBackend, SlotPool } from "../backends/index.js";
 import type { LlmBackend, LlmRequest, LlmResult } from "../types.js";
 import {
   chatCompletionBody,
@@ -19,7 +20,12 @@ export interface ServerOptions {
   host?: string;
   /** Port (default 8080; 0 picks a free one). */
   port?: number;
-  /** Requests that may wait while one runs (default 8); beyond that the server answers 429. */
+  /**
+   * Requests that run at once (default: the backend's sequences, `--parallel`, for a .gguf model; 1 for
+   * any other backend).
+   */
+  parallel?: number;
+  /** Requests that may wait while `parallel` run (default 8); beyond that the server answers 429. */
   queue?: number;
   /** Largest accepted request body in bytes (default 8 MiB). */
   maxBodyBytes?: number;
@@ -120,7 +126,8 @@ const usageJson = (r: LlmResult) => ({
 /**
  * An OpenAI-compatible HTTP server over one LlmBackend: GET /v1/models, POST /v1/chat/completions and
  * /v1/completions (JSON or SSE streaming in OpenAI's chunk format). Requests are validated with zod
- * (400 with OpenAI's error JSON), run one at a time, and at most `queue` wait: the next one gets 429.
+ * (400 with OpenAI's error JSON), `parallel` run at once (a .gguf model decodes them together, one
+ * context sequence each), at most `queue` more wait in arrival order, and the next one gets 429.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { backend } = options;
@@ -129,22 +136,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
   if (!Number.isInteger(queueLimit) || queueLimit < 0)
     throw new UsageError(`--queue must be an integer ≥ 0, got ${queueLimit}`);
+  const parallel = options.parallel ?? (backend instanceof LlamaCppBackend ? backend.parallel : 1);
+  if (!Number.isInteger(parallel) || parallel < 1)
+    throw new UsageError(`--parallel must be an integer ≥ 1, got ${parallel}`);
   const created = Math.floor(Date.now() / 1000);
   /** Generation requests admitted (running + waiting). */
   let admitted = 0;
-  /** Generation runs one request at a time, in arrival order. */
-  let chain: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = chain.then(fn, fn);
-    chain = next.catch(() => {});
-    return next;
+  /** `parallel` requests run at once, the others wait in arrival order. */
+  const running = new SlotPool(Array.from({ length: parallel }, (_, i) => i));
+  /** Run `fn` once a slot is free; `undefined` when the client went away while it waited. */
+  const runSlot = async <T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T | undefined> => {
+    const slot = await running.acquire(signal);
+    if (slot === undefined) return undefined;
+    try {
+      return await fn();
+    } finally {
+      running.release(slot);
+    }
   };
 
   const admit = () => {
-    if (admitted >= 1 + queueLimit) {
+    if (admitted >= parallel + queueLimit) {
       throw new HttpError(
         429,
-        `server busy: 1 request running and ${queueLimit} waiting; retry later`,
+        `server busy: ${parallel} request${parallel === 1 ? "" : "s"} running and ${queueLimit} waiting; retry later`,
         "rate_limit_error",
         null,
         { "retry-after": "1" },
@@ -168,8 +183,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       sendJson(res, 200, {
         status: "ok",
         model: backend.model,
-        running: Math.min(admitted, 1),
-        waiting: Math.max(0, admitted - 1),
+        parallel,
+        running: running.busy,
+        waiting: Math.max(0, admitted - running.busy),
       });
       return;
     }
@@ -203,7 +219,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const id = `${chat ? "chatcmpl" : "cmpl"}-${randomUUID()}`;
       const now = Math.floor(Date.now() / 1000);
       if (!stream) {
-        const r = await exclusive(() => backend.generate(request));
+        const r = await runSlot(abort.signal, () => backend.generate(request));
+        if (r === undefined) return; // the client is gone
         sendJson(
           res,
           200,
@@ -234,7 +251,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         );
         return;
       }
-      await exclusive(() =>
+      await runSlot(abort.signal, () =>
         streamResponse(res, { chat, id, created: now, model: backend.model, includeUsage, request, backend }),
       );
     } finally {

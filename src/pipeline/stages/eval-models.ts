@@ -41,6 +41,7 @@ export async function openEvalModels(
       ...o,
       ...(e.threads ? { threads: e.threads } : {}),
       ...(e.contextSize ? { contextSize: e.contextSize } : {}),
+      ...(e.parallel ? { parallel: e.parallel } : {}),
       cache: opened.length === 0 ? join(dirs.workDir, ".cache.sqlite") : false,
       seed,
     });

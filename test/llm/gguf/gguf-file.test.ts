@@ -116,6 +116,23 @@ describe("half precision and Q8_0", () => {
 });
 
 describe("writeGgufFile", () => {
+  it("writes a header larger than its first 64 KiB buffer (a 32,000-token vocabulary)", () => {
+    const tokens = Array.from({ length: 32000 }, (_, i) => `token-${i}`);
+    const path = join(dir, "big-header.gguf");
+    writeGgufFile(path, {
+      metadata: [
+        { key: "general.architecture", type: "string", value: "llama" },
+        { key: "tokenizer.ggml.tokens", type: "array", itemType: "string", value: tokens },
+        { key: "tokenizer.ggml.bos_token_id", type: "u32", value: 1 },
+      ],
+      tensors: [{ name: "t", dims: [4], type: "F32", data: Float32Array.from([1, 2, 3, 4]) }],
+    });
+    const back = readGgufFile(path);
+    expect(back.metadata["tokenizer.ggml.tokens"]).toEqual(tokens);
+    expect(back.metadata["tokenizer.ggml.bos_token_id"]).toBe(1);
+    expect(Array.from(readTensorData(back, "t"))).toEqual([1, 2, 3, 4]);
+  });
+
   it("round-trips every metadata type and F32/F16/Q8_0 tensors", () => {
     const scalars: Array<[GgufScalarType, number | bigint | boolean | string]> = [
       ["u8", 200],

@@ -15,7 +15,21 @@ describe.skipIf(lacks("stories260K"))("recalpaca llm serve / generate", () => {
     const gguf = modelPath("stories260K.gguf");
     let proc: ChildProcess | undefined;
     const served = run(
-      ["--json", "llm", "serve", "--gguf", gguf, "--port", "0", "--threads", "1", "--queue", "2"],
+      [
+        "--json",
+        "llm",
+        "serve",
+        "--gguf",
+        gguf,
+        "--port",
+        "0",
+        "--threads",
+        "1",
+        "--queue",
+        "2",
+        "--parallel",
+        "2",
+      ],
       (child) => {
         proc = serve = child;
       },
@@ -30,6 +44,8 @@ describe.skipIf(lacks("stories260K"))("recalpaca llm serve / generate", () => {
       served.then((r) => reject(new Error(`serve exited with ${r.code}: ${r.stderr}`)));
     });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+    const health = (await (await fetch(url.replace(/\/v1$/, "/health"))).json()) as { parallel: number };
+    expect(health.parallel).toBe(2);
 
     const args = ["--prompt", "Once upon a time", "--template", "raw", "--max-tokens", "25"];
     const [viaUrl, local] = await Promise.all([
@@ -78,7 +94,7 @@ describe.skipIf(lacks("stories260K"))("recalpaca llm serve / generate", () => {
   });
 
   it("exits 2 with a clear message on bad options, 4 on a missing model", async () => {
-    const [bad, missing] = await Promise.all([
+    const [bad, missing, badParallel] = await Promise.all([
       run([
         "llm",
         "generate",
@@ -90,7 +106,10 @@ describe.skipIf(lacks("stories260K"))("recalpaca llm serve / generate", () => {
         "-1",
       ]),
       run(["llm", "generate", "--llm", "/nope/model.gguf", "--prompt", "x"]),
+      run(["llm", "generate", "--llm", modelPath("stories260K.gguf"), "--prompt", "x", "--parallel", "0"]),
     ]);
+    expect(badParallel.code).toBe(2);
+    expect(badParallel.stderr).toMatch(/--parallel/);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--temperature must be a number/);
     expect(missing.code).toBe(4);

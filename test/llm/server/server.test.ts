@@ -6,8 +6,9 @@ import {
   OpenAiCompatibleBackend,
 } from "../../../src/llm/backends/index.js";
 import { type RunningServer, startServer } from "../../../src/llm/server/index.js";
-import type { LlmBackend, LlmRequest, LlmResult } from "../../../src/llm/types.js";
+import type { LlmRequest } from "../../../src/llm/types.js";
 import { lacks, modelPath } from "../../support/env.js";
+import { GateBackend } from "./gate-backend.js";
 
 // One model, one server for the file: the embedded backend serves, a second embedded copy is the reference.
 let served: LlamaCppBackend;
@@ -251,32 +252,6 @@ describe.skipIf(lacks("stories260K"))("OpenAI-compatible server on stories260K",
     expect((err as Error).message).toMatch(/context holds/);
   });
 });
-
-/** A backend whose requests wait until released: makes queue states exact without timing. */
-class GateBackend implements LlmBackend {
-  readonly kind = "gate";
-  readonly model = "gate";
-  started = 0;
-  private releases: (() => void)[] = [];
-  release(): void {
-    for (const r of this.releases.splice(0)) r();
-  }
-  async generate(request: LlmRequest): Promise<LlmResult> {
-    return this.stream(request, () => {});
-  }
-  async stream(_request: LlmRequest, onText: (chunk: string) => void): Promise<LlmResult> {
-    this.started++;
-    await new Promise<void>((r) => this.releases.push(r));
-    onText("ok");
-    return {
-      text: "ok",
-      usage: { promptTokens: 1, completionTokens: 1 },
-      finishReason: "stop",
-      model: this.model,
-    };
-  }
-  async close(): Promise<void> {}
-}
 
 describe("bounded queue", () => {
   it("answers 429 with Retry-After when the queue is full, and serves the admitted requests", async () => {
