@@ -27,5 +27,10 @@ export function cleanAnswerText(text: string): string {
   const base = fromHtml(text.replace(SPECIAL_TOKENS, "").replace(/\r\n?/g, "\n"));
   const withoutThinking = base.replace(THINKING, "\n");
   const chosen = withoutThinking.trim() === "" ? base.replace(/<\/?[a-z_]+>/gi, "\n") : withoutThinking;
-  return chosen.replace(WRAPPERS, "\n").trim();
+  // Blank lines and trailing space go; the first line keeps its indent, which a list's shape reads
+  // ("\t1. A\n\t2. B" is one list, not an item and a nested one).
+  return chosen
+    .replace(WRAPPERS, "\n")
+    .replace(/^(?:[ \t]*\n)+/, "")
+    .trimEnd();
 }

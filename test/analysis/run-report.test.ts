@@ -38,6 +38,7 @@ const SECTIONS = [
   "candidates",
   "dataset",
   "evaluation",
+  "position-bias",
   "audit",
   "published",
   "prompt-reduction",

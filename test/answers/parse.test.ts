@@ -59,6 +59,13 @@ describe("parseAnswer shapes", () => {
     expect(inline.titles.map((t) => t.title)).toEqual(["Heat", "Alien", "Toy Story", "Fargo"]);
   });
 
+  it("reads a list indented as a whole, and commas without a space", () => {
+    // the first line keeps its indent, so it is not taken for the parent of the others
+    expect(titles("\t1. Heat\n\t2. Alien\n\t3. Fargo")).toEqual(["Heat", "Alien", "Fargo"]);
+    expect(titles("\n  1. Heat\r\n  2. Alien  ")).toEqual(["Heat", "Alien"]);
+    expect(titles("Heat,Alien, Fargo")).toEqual(["Heat", "Alien", "Fargo"]);
+  });
+
   it("removes stray </s> and other end tokens", () => {
     expect(titles("1. Heat\n2. Alien</s>")).toEqual(["Heat", "Alien"]);
     expect(titles("1. Heat<|im_end|>")).toEqual(["Heat"]);
