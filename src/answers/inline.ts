@@ -10,7 +10,8 @@ import { readEntry } from "./entry.js";
  * conjunctions starting a piece ("and Fargo", "then Heat") are dropped.
  */
 
-const SEPARATOR = /\s*[,;]\s+|\s*,(?=[^\s\d])|\s*;\s*|\s+\/\s+|\s*(?:>|→|⇒|\|)\s*|\s+(?:and|then|followed by)\s+/gi;
+const SEPARATOR =
+  /\s*[,;]\s+|\s*,(?=[^\s\d])|\s*;\s*|\s+\/\s+|\s*(?:>|→|⇒|\|)\s*|\s+(?:and|then|followed by)\s+/gi;
 const LEADING_FILLER = /^(?:(?:and|or|then|finally|lastly|plus|also|next|with)\b[,:]?\s+)+/i;
 const LEAD_IN = /^([^,;:\n]{0,100}?)(?::(?:\*\*|__)?\s+|\s+[—–]\s+)/;
 /** "1) A 2) B", "(1) A, (2) B", "1. A 2. B" on one line. */

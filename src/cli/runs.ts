@@ -96,6 +96,8 @@ function describeUnfinished(u: UnfinishedStage): string {
       return `interrupted at ${u.endedAt} (${resume})`;
     case "failed":
       return `failed at ${u.endedAt}: ${u.error ?? "unknown error"} (${resume})`;
+    case "corrupt":
+      return `${u.error ?? "manifest unreadable"}: the stage counts as not finished and the same command runs it again`;
     case "killed":
       return `stopped without finishing${u.startedAt ? ` (started ${u.startedAt})` : ""}: the process was killed or crashed (${resume})`;
   }

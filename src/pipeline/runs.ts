@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { readManifest, type StageManifest } from "./manifest.js";
+import { MANIFEST_FILE, readManifest, type StageManifest } from "./manifest.js";
 
 /** The hidden work folder of a stage that has not finished: `runs/<name>/.<stage>.partial/`. */
 export function workDirOf(runDir: string, stage: string): string {
@@ -28,7 +28,8 @@ export interface StageAttempt {
  */
 export interface UnfinishedStage {
   stage: string;
-  status: "running" | "interrupted" | "failed" | "killed";
+  /** "corrupt": a stage folder whose manifest cannot be read; the stage counts as not finished. */
+  status: "running" | "interrupted" | "failed" | "killed" | "corrupt";
   startedAt?: string;
   endedAt?: string;
   error?: string;
@@ -65,6 +66,14 @@ export function summarizeRun(dir: string, name: string): RunSummary {
       continue;
     }
     const m = readManifest(p);
+    if (!m && existsSync(join(p, MANIFEST_FILE))) {
+      unfinished.push({
+        stage: entry,
+        status: "corrupt",
+        error: `${join(p, MANIFEST_FILE)} is not a readable recalpaca stage manifest`,
+      });
+      continue;
+    }
     if (m)
       stages.push({
         stage: m.stage,

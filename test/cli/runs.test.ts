@@ -54,5 +54,15 @@ describe("recalpaca runs show", () => {
     const doc = JSON.parse(json.stdout);
     expect(doc.manifests).toEqual([m]);
     expect(doc.unfinished).toEqual([{ stage: "next", status: "killed" }]);
+
+    // a stage folder whose manifest is damaged is shown as not finished, never skipped in silence
+    mkdirSync(join(runDir, "broken"));
+    writeFileSync(join(runDir, "broken", "manifest.json"), '{"format": "recalpaca-stage-man');
+    const damaged = await runCli(["runs", "show", "r"], { cwd });
+    expect(damaged.code, damaged.stderr).toBe(0);
+    expect(damaged.stdout).toMatch(/unfinished: next \(killed\), broken \(corrupt\)/);
+    expect(damaged.stdout).toMatch(
+      /^broken {2}.*broken\/manifest\.json is not a readable recalpaca stage manifest: the stage counts as not finished/m,
+    );
   }, 300_000);
 });

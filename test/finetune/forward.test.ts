@@ -53,3 +53,16 @@ describe.skipIf(lacks("stories260K"))("native forward pass vs llama.cpp (stories
     });
   }
 });
+
+describe.skipIf(lacks("stories260K"))("model shapes the engines refuse", () => {
+  it("a base with Llama 3 RoPE frequency factors (rope_freqs.weight) is refused, naming the tensor", () => {
+    const file = readGgufFile(modelPath("stories260K.gguf"));
+    expect(() => llamaConfigOf(file)).not.toThrow();
+    const first = file.tensors[0]!;
+    const llama3 = { ...file, tensors: [...file.tensors, { ...first, name: "rope_freqs.weight" }] };
+    expect(() => llamaConfigOf(llama3)).toThrow(
+      /rope_freqs\.weight.*RoPE frequency factors|RoPE frequency factors/,
+    );
+    expect(() => llamaConfigOf(llama3)).toThrow(/stories260K\.gguf/);
+  });
+});

@@ -121,7 +121,10 @@ describe.skipIf(!MODELS_DIR)("finetune section", () => {
         { finetune: { base: base(), batch: 6, microBatch: 4 } },
         /field finetune\.microBatch: batch \(6\) must be a multiple of microBatch \(4\)/,
       ],
-      [{ finetune: { base: base(), engine: "fast" } }, /field finetune\.engine: expected one of "auto", "ggml", "native", "openai", got "fast"/],
+      [
+        { finetune: { base: base(), engine: "fast" } },
+        /field finetune\.engine: expected one of "auto", "ggml", "native", "openai", got "fast"/,
+      ],
       [
         { finetune: { base: base(), engine: "openai" } },
         /field finetune\.engine: "openai" trains a hosted model/,

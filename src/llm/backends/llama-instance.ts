@@ -51,6 +51,16 @@ export function sharedLlama(gpu: boolean): Promise<Llama> {
           },
         }),
       )
+      .then((llama) => {
+        // node-llama-cpp falls back to its CPU build without a word; --gpu asked for a GPU, so say so.
+        if (gpu && llama.gpu === false) {
+          void llama.dispose();
+          throw new Error(
+            "no GPU backend loaded: either node-llama-cpp's GPU builds are not installed (they are left out by default; install with RECALPACA_GPU=1 npm ci) or no CUDA/Vulkan device was found; leave out --gpu to run on the CPU",
+          );
+        }
+        return llama;
+      })
       .catch((err: unknown) => {
         instances.delete(key);
         throw new LlmRequestError(

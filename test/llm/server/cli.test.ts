@@ -1,9 +1,17 @@
 import type { ChildProcess } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type CliOptions, runCli } from "../../support/cli.js";
 import { lacks, modelPath } from "../../support/env.js";
 
 const run = (args: string[], watch?: CliOptions["watch"]) => runCli(args, { env: { CI: undefined }, watch });
+
+/** node-llama-cpp's CUDA or Vulkan builds are installed (RECALPACA_GPU=1 npm ci). */
+const GPU_BUILDS = (() => {
+  const scope = join(process.cwd(), "node_modules", "@node-llama-cpp");
+  return existsSync(scope) && readdirSync(scope).some((n) => /-(cuda|cuda-ext|vulkan)$/.test(n));
+})();
 
 let serve: ChildProcess | undefined;
 afterAll(() => {
@@ -115,4 +123,23 @@ describe.skipIf(lacks("stories260K"))("recalpaca llm serve / generate", () => {
     expect(missing.code).toBe(4);
     expect(missing.stderr).toMatch(/no such file/);
   });
+
+  // Without node-llama-cpp's GPU builds (left out by default) --gpu must fail, not run on the CPU.
+  it.skipIf(GPU_BUILDS)(
+    "--gpu without a GPU build fails with a clear message instead of using the CPU",
+    async () => {
+      const r = await run([
+        "llm",
+        "generate",
+        "--llm",
+        modelPath("stories260K.gguf"),
+        "--prompt",
+        "x",
+        "--gpu",
+      ]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/no GPU backend loaded.*RECALPACA_GPU=1 npm ci/);
+      expect(r.stdout).toBe("");
+    },
+  );
 });
