@@ -24,6 +24,12 @@ export class UsageError extends RecalpacaError {
   override readonly exitCode = ExitCode.usage;
 }
 
+/** Throws a UsageError naming the option unless `value` is an integer ≥ `min`. */
+export function requireIntAtLeast(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min)
+    throw new UsageError(`${name} must be an integer ≥ ${min}, got ${value}`);
+}
+
 /** Where in an input a problem sits; rendered as "file:line: field". */
 export interface DataLocation {
   file?: string;

@@ -10,6 +10,7 @@ export {
   LlmRequestError,
   MissingResourceError,
   RecalpacaError,
+  requireIntAtLeast,
   throwIfInterrupted,
   UsageError,
 } from "./errors.js";

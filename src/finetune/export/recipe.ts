@@ -1,4 +1,4 @@
-import { UsageError } from "../../core/index.js";
+import { requireIntAtLeast, UsageError } from "../../core/index.js";
 import { HF_MODULES } from "../adapters/llama-layout.js";
 import { DEFAULT_FINETUNE_CONFIG } from "../engine.js";
 import { PROJECTIONS, type Projection } from "../model/llama-weights.js";
@@ -80,10 +80,7 @@ export interface Recipe extends RecipeSettings {
 }
 
 export function validateSettings(s: RecipeSettings): void {
-  const int = (name: string, v: number, min: number) => {
-    if (!Number.isInteger(v) || v < min)
-      throw new UsageError(`${name} must be an integer ≥ ${min}, got ${v}`);
-  };
+  const int = requireIntAtLeast;
   if (!/^\S+$/.test(s.baseModel))
     throw new UsageError(
       `--base must be a hub model id such as meta-llama/Llama-2-7b-hf, got "${s.baseModel}"`,

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { LlamaConfig } from "../model/llama-config.js";
 
 /** The Node addon's functions (native/ggml-train/addon.cc). */
 export interface GgmlAddon {
@@ -52,19 +53,8 @@ export interface TrainerOptions {
   compute: "f32" | "bf16";
 }
 
-export interface TrainerShape {
-  nEmbd: number;
-  nLayer: number;
-  nHead: number;
-  nHeadKv: number;
-  headDim: number;
-  nFf: number;
-  nVocab: number;
-  nRot: number;
-  ropeBase: number;
-  rmsEps: number;
-  tiedEmbeddings: boolean;
-}
+/** The model shape the trainer builds its graph for: a llama config without its architecture tag. */
+export type TrainerShape = Omit<LlamaConfig, "architecture">;
 
 declare const handleBrand: unique symbol;
 export type TrainerHandle = { readonly [handleBrand]: true };

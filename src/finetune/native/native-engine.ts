@@ -6,6 +6,7 @@ import {
   InterruptedError,
   type ProgressCallback,
   Rng,
+  requireIntAtLeast,
   throwIfInterrupted,
   UsageError,
   writeJsonAtomic,
@@ -59,10 +60,7 @@ interface Prepared {
 }
 
 export function validateConfig(c: FineTuneConfig): void {
-  const intAtLeast = (name: string, v: number, min: number) => {
-    if (!Number.isInteger(v) || v < min)
-      throw new UsageError(`${name} must be an integer ≥ ${min}, got ${v}`);
-  };
+  const intAtLeast = requireIntAtLeast;
   intAtLeast("--rank", c.r, 1);
   intAtLeast("--epochs", c.epochs, 1);
   intAtLeast("--batch", c.batch, 1);
