@@ -110,7 +110,7 @@ export function register(program: Command): void {
     .option("--threads <n>", "LLM teacher: CPU threads of a local .gguf model (default all cores)")
     .option(
       "--parallel <n>",
-      "LLM teacher: sequences a .gguf model decodes together: requests run at once (default 4 when their KV cache fits in 1 GiB, else 2 or 1)",
+      "LLM teacher: sequences a .gguf model decodes together, requests run at once (default 1: answers exactly as one at a time)",
     )
     .option("--template <kind>", "clean (default) or compat (the seed's prompt templates)")
     .option("--recommender <name>", "model for candidate lists when none are given (default itemknn)")

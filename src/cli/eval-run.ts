@@ -72,7 +72,7 @@ export function registerEvalRun(evalCommand: Command): void {
     .option("--threads <n>", "embedded model: CPU threads")
     .option(
       "--parallel <n>",
-      "embedded model: sequences decoded together: requests run at once (default 4 when their KV cache fits in 1 GiB, else 2 or 1)",
+      "embedded model: sequences decoded together, requests run at once (default 1: answers exactly as one at a time; more can change a near-tied greedy token, see README)",
     )
     .option("--max-tokens <n>", "answer length limit in tokens", String(ANSWER_MAX_TOKENS))
     .option("--temperature <t>", "sampling temperature (0 = greedy)", "0")

@@ -44,7 +44,7 @@ function addLocalModelFlags(cmd: Command): Command {
     )
     .option(
       "--parallel <n>",
-      "sequences a .gguf model decodes together: requests run at once (default 4 when their KV cache fits in 1 GiB, else 2 or 1)",
+      "sequences a .gguf model decodes together, requests run at once (default 1: answers exactly as one at a time; llm serve: 4 when their KV cache fits in 1 GiB, else 2 or 1)",
     )
     .option("--gpu", "use a GPU for a .gguf model (default: CPU only)")
     .option(
@@ -113,7 +113,6 @@ async function generate(cmd: Command): Promise<void> {
   const backend = await createBackend({
     llm: await resolveModelOption(ctx, o.llm, "--llm"),
     ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
-    parallel: 1, // one prompt: one sequence unless --parallel says otherwise
     ...localModelSpec(o, parseLoraArg),
   });
   try {
@@ -167,6 +166,8 @@ async function serve(cmd: Command): Promise<void> {
   const backend = await createBackend({
     llm: await resolveModelOption(ctx, o.gguf, "--gguf", { url: false }),
     ...(o.modelName !== undefined ? { llmModel: o.modelName } : {}),
+    // a server answers several clients at once: sequences by KV-cache size unless --parallel says
+    parallel: "auto",
     ...localModelSpec(o, parseLoraArg),
   });
   try {

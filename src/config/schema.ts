@@ -165,7 +165,7 @@ export const evalSectionSchema = z
     llmModel: z.string().optional(),
     /** Threads of an embedded model (default: all cores). */
     threads: z.number().int().positive().optional(),
-    /** Sequences an embedded model decodes together (default 4 when their KV cache fits in 1 GiB). */
+    /** Sequences an embedded model decodes together (default 1: answers exactly as one at a time). */
     parallel: z.number().int().min(1).max(64).optional(),
     maxTokens: z.number().int().positive().default(256),
     /** Cut-off K of the metrics (the paper's 5). */

@@ -20,7 +20,7 @@ export function generationCachePath(cacheDir: string): string {
 
 /**
  * Requests in flight unless told otherwise: for an embedded model its number of sequences decoded
- * together (`--parallel`, default by KV-cache size: see `defaultParallel`), 4 for a server.
+ * together (`--parallel`, default 1), 4 for a server.
  */
 export function defaultConcurrency(backend: Pick<LlmBackend, "kind">): number {
   return backend instanceof LlamaCppBackend ? backend.parallel : 4;

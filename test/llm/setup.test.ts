@@ -78,7 +78,7 @@ describe("openLlm", () => {
     const two = await openLlm({ llm: modelPath("stories260K.gguf"), threads: 1, cache: false, parallel: 2 });
     try {
       expect(opened.backend.kind).toBe("llama-cpp");
-      expect(opened.runner.concurrency).toBe(4);
+      expect(opened.runner.concurrency).toBe(1);
       expect(two.runner.concurrency).toBe(2);
     } finally {
       await opened.close();

@@ -13,8 +13,8 @@ export interface BackendSpec {
   threads?: number;
   /** Embedded: context size in tokens (of each sequence). */
   contextSize?: number;
-  /** Embedded: sequences decoded together, the most requests run at once (default by KV-cache size). */
-  parallel?: number;
+  /** Embedded: sequences decoded together, the most requests run at once (default 1; "auto": by KV-cache size). */
+  parallel?: number | "auto";
   /** Embedded: opt in to a GPU. */
   gpu?: boolean;
   /** Embedded: LoRA adapters with scales. */

@@ -69,10 +69,12 @@ export interface LlamaCppBackendOptions {
   /**
    * Sequences decoded together (`--parallel`): up to this many requests run at once, each on its own
    * context sequence, and llama.cpp evaluates their next tokens in one batch. Each sequence has its own
-   * `contextSize` cells of KV cache, so the cache grows linearly with it. Default: 4 when four
-   * sequences' caches fit in 1 GiB, else 2, else 1 (`defaultParallel`).
+   * `contextSize` cells of KV cache, so the cache grows linearly with it. Default 1: every answer is
+   * exactly what one-at-a-time decoding gives (a token decoded beside others can differ in the last bits
+   * of its logits; README "Parallel decoding"). `"auto"`: 4 when four sequences' caches fit in 1 GiB,
+   * else 2, else 1 (`defaultParallel`), what `llm serve` uses.
    */
-  parallel?: number;
+  parallel?: number | "auto";
   /** Opt in to a GPU (default: CPU only). */
   gpu?: boolean;
   /** LoRA adapters (GGUF) with their scales, applied to every request. */
@@ -166,6 +168,7 @@ export class LlamaCppBackend implements LocalLlmBackend {
     const threads = resolveThreads(options.threads);
     if (
       options.parallel !== undefined &&
+      options.parallel !== "auto" &&
       !(Number.isInteger(options.parallel) && options.parallel >= 1 && options.parallel <= MAX_PARALLEL)
     ) {
       throw new UsageError(
@@ -183,8 +186,12 @@ export class LlamaCppBackend implements LocalLlmBackend {
     }
     const contextSize = options.contextSize ?? Math.min(model.trainContextSize || 4096, 4096);
     const parallel =
-      options.parallel ??
-      defaultParallel(kvCacheBytesPerToken(model.fileInfo.metadata as Record<string, unknown>), contextSize);
+      options.parallel === "auto"
+        ? defaultParallel(
+            kvCacheBytesPerToken(model.fileInfo.metadata as Record<string, unknown>),
+            contextSize,
+          )
+        : (options.parallel ?? 1);
     const batching = new BatchCoordinator();
     let context: LlamaContext;
     try {

@@ -144,11 +144,20 @@ async function expectSameOrNearTie(
 }
 
 describe.skipIf(!MODELS_DIR || !FIXTURES_DIR)("llama-cpp: several sequences decoded together", () => {
-  it("the default: 4 sequences for a small model, and the runner's default concurrency follows it", async () => {
+  it("the default: 1 sequence (exact one-at-a-time answers); auto: 4 for a small model; the runner's concurrency follows", async () => {
+    const plain = await LlamaCppBackend.load({
+      modelPath: modelPath("stories260K.gguf"),
+      threads: 1,
+      contextSize: 256,
+    });
+    opened.push(plain);
+    expect(plain.parallel).toBe(1);
+    expect(defaultConcurrency(plain)).toBe(1);
     const b = await LlamaCppBackend.load({
       modelPath: modelPath("stories260K.gguf"),
       threads: 1,
       contextSize: 256,
+      parallel: "auto",
     });
     opened.push(b);
     expect(b.parallel).toBe(4);
