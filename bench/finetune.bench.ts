@@ -200,7 +200,7 @@ function measureTorch(threadCounts: number[], timed: number): Row[] {
   );
   if (!python) {
     process.stderr.write(
-      "PyTorch rows skipped: no python3 with torch (Debian: apt-get install python3-torch)\n",
+      "PyTorch rows skipped: no python3 with torch (Debian: apt-get install python3-torch libopenblas0-pthread)\n",
     );
     return [];
   }
@@ -222,15 +222,21 @@ function measureTorch(threadCounts: number[], timed: number): Row[] {
         ],
         {
           encoding: "utf8",
-          env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE", OMP_NUM_THREADS: String(threads) },
+          // OpenBLAS (Debian's libblas.so.3 once libopenblas0-pthread is installed) sizes its own pool
+          env: {
+            ...process.env,
+            OMP_WAIT_POLICY: "PASSIVE",
+            OMP_NUM_THREADS: String(threads),
+            OPENBLAS_NUM_THREADS: String(threads),
+          },
         },
       );
       if (r.status !== 0) throw new Error(`finetune_torch.py failed: ${r.stderr}`);
       const row = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");
       const engine =
         mode === "fp32"
-          ? `PyTorch ${row.torch} fp32`
-          : `PyTorch ${row.torch} bf16 weights, fp32 LoRA, autocast`;
+          ? `PyTorch ${row.torch} fp32 (${row.blas})`
+          : `PyTorch ${row.torch} bf16 weights, fp32 LoRA, autocast (${row.blas})`;
       rows.push(
         report({
           model: SMOL,
@@ -476,7 +482,7 @@ const table = [
 const section = [
   "finetune",
   "LoRA fine-tuning engines (ggml, native WebAssembly, PyTorch)",
-  `${table}\n\nOne forward + backward pass (LoRA r 16 on q, k, v, o; dropout 0.05; loss on the last 3/4 of the tokens) over random token sequences; tokens/s = sequence length / time, median of the timed sequences. \`ggml (packed fp32 GEMM)\` is the default engine: ggml graphs through node-llama-cpp's prebuilt libraries with recalpaca's packed AVX-512 fp32 GEMM; \`ggml mul_mat\` rows use ggml's own matrix kernels (f32, or bf16 weights). PyTorch rows run bench/finetune_torch.py (same shape and step, manual llama with LoRA; OMP_WAIT_POLICY=PASSIVE) when a python3 with torch is installed. Peak RSS is the process high-water mark after each row (the PyTorch rows run in their own process). Load average before the run: ${loadBefore.toFixed(2)}.${precision.length ? `\n\n**Precision options and the loss** (ggml engine, same data, seed and LoRA initialisation; dropout off):\n\n${precision.join("\n")}` : ""}`,
+  `${table}\n\nOne forward + backward pass (LoRA r 16 on q, k, v, o; dropout 0.05; loss on the last 3/4 of the tokens) over random token sequences; tokens/s = sequence length / time, median of the timed sequences. \`ggml (packed fp32 GEMM)\` is the default engine: ggml graphs through node-llama-cpp's prebuilt libraries with recalpaca's packed AVX-512 fp32 GEMM; \`ggml mul_mat\` rows use ggml's own matrix kernels (f32, or bf16 weights). PyTorch rows run bench/finetune_torch.py (same shape and step, manual llama with LoRA; OMP_WAIT_POLICY=PASSIVE, OpenMP and OpenBLAS threads = the row's threads; the BLAS library in brackets) when a python3 with torch is installed. Peak RSS is the process high-water mark after each row (the PyTorch rows run in their own process). Load average before the run: ${loadBefore.toFixed(2)}.${precision.length ? `\n\n**Precision options and the loss** (ggml engine, same data, seed and LoRA initialisation; dropout off):\n\n${precision.join("\n")}` : ""}`,
 ] as const;
 // a quick run only checks that every row runs: its numbers are not worth keeping
 if (QUICK) process.stdout.write(`${section[2]}\n`);

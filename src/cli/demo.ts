@@ -117,10 +117,12 @@ export function register(program: Command): void {
       const dirOf = (stage: string) => result.outcomes.find((o) => o.stage === stage)!.dir;
       const stats = JSON.parse(readFileSync(join(dirOf("data"), "stats.json"), "utf8")) as DatasetStats;
       const resultsPath = join(dirOf("eval"), "results.md");
-      // The first table (metrics with 95% intervals) is the headline, with the tuned model's paired
-      // tests when there are any; the rest stays in results.md.
+      // The first table (metrics with 95% intervals) is the headline, with the paired tests that matter
+      // (each system against the recommender and the best baseline, tuned against base); the rest
+      // stays in results.md.
       const parts = readFileSync(resultsPath, "utf8").split("\n\n");
-      const key = parts[3]?.startsWith("Key comparisons") ? parts.slice(3, 5) : [];
+      const at = parts.findIndex((p) => p.startsWith("Paired tests ("));
+      const key = at >= 0 ? parts.slice(at, at + 2) : [];
       const headline = [...parts.slice(0, 3), ...key].join("\n\n");
       const tuned = readFinetuneSummary(dirOf("finetune"));
       const loss = tuned.configured ? tuned.validationLoss : undefined;
