@@ -12,7 +12,7 @@ import {
 import { DataFormatError } from "../../src/core/index.js";
 import { type Catalog, loadDataset } from "../../src/data/index.js";
 import { runCli } from "../support/cli.js";
-import { DATA_DIR } from "../support/env.js";
+import { DATA_DIR, lacks } from "../support/env.js";
 
 /** The generic JSONL layout, title matching, mention search, the position test, duplicates and bad files. */
 
@@ -162,7 +162,7 @@ describe("generic JSONL layout without a catalogue", () => {
   });
 });
 
-describe.skipIf(!DATA_DIR)("generic layout with the ML-100k catalogue", () => {
+describe.skipIf(lacks("ml-100k"))("generic layout with the ML-100k catalogue", () => {
   let catalog: Catalog;
   beforeAll(async () => {
     catalog = (await loadDataset("ml-100k", { dataDir: DATA_DIR, cacheDir: dir, download: false })).catalog;

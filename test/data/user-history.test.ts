@@ -14,7 +14,7 @@ import {
   userHistories,
 } from "../../src/data/index.js";
 import { tinyWorld } from "../eval/testset-build-fixture.js";
-import { DATA_DIR, dataPath } from "../support/env.js";
+import { DATA_DIR, dataPath, lacks } from "../support/env.js";
 
 const T = DATASET_THRESHOLDS["ml-100k"];
 /** Item of user u at offset j (the tiny world's layout: user u rates items u..u+13, j ≥ 10 held out). */
@@ -110,49 +110,53 @@ describe("userHistories: the one history and held-out rule", () => {
   });
 });
 
-describe.skipIf(!DATA_DIR)("userHistories on real ML-100k (duplicate titles such as Money Talks)", () => {
-  let catalog: Catalog;
-  let ratings: Interactions;
-  beforeAll(async () => {
-    ({ catalog, interactions: ratings } = await loadDataset("ml-100k", {
-      dataDir: DATA_DIR as string,
-      cacheDir: mkdtempSync(join(tmpdir(), "recalpaca-history-")),
-      download: false,
-    }));
-  });
+describe.skipIf(lacks("ml-100k"))(
+  "userHistories on real ML-100k (duplicate titles such as Money Talks)",
+  () => {
+    let catalog: Catalog;
+    let ratings: Interactions;
+    beforeAll(async () => {
+      ({ catalog, interactions: ratings } = await loadDataset("ml-100k", {
+        dataDir: DATA_DIR as string,
+        cacheDir: mkdtempSync(join(tmpdir(), "recalpaca-history-")),
+        download: false,
+      }));
+    });
 
-  it("no user's history pools hold a held-out item or a held-out title, for two splits and both rules", () => {
-    const shared = readSplitDir(dataPath("splits", "ml-100k"), {
-      nUsers: catalog.nUsers,
-      nItems: catalog.nItems,
-    });
-    const liked = splitInteractions(ratings, {
-      strategy: "user-ratio",
-      ratio: 0.2,
-      seed: 3,
-      interactions: "liked",
-      thresholds: T,
-      dataset: "ml-100k",
-    });
-    let dropped = 0;
-    const violations: string[] = [];
-    for (const split of [shared, liked]) {
-      for (const rule of ["not-test", "train"] as const) {
-        const hs = userHistories({ catalog, ratings, split, thresholds: T, rule });
-        for (let u = 0; u < catalog.nUsers; u++) {
-          const h = hs.of(u);
-          const held = new Set(h.heldOut);
-          for (const i of [...h.liked, ...h.disliked2, ...h.disliked1]) {
-            if (held.has(i) || hs.isHeldOut(u, i)) violations.push(`user ${u}: held-out item ${i}`);
-            if (h.heldOutTitles.has(catalog.items[i].key)) violations.push(`user ${u}: held-out title ${i}`);
+    it("no user's history pools hold a held-out item or a held-out title, for two splits and both rules", () => {
+      const shared = readSplitDir(dataPath("splits", "ml-100k"), {
+        nUsers: catalog.nUsers,
+        nItems: catalog.nItems,
+      });
+      const liked = splitInteractions(ratings, {
+        strategy: "user-ratio",
+        ratio: 0.2,
+        seed: 3,
+        interactions: "liked",
+        thresholds: T,
+        dataset: "ml-100k",
+      });
+      let dropped = 0;
+      const violations: string[] = [];
+      for (const split of [shared, liked]) {
+        for (const rule of ["not-test", "train"] as const) {
+          const hs = userHistories({ catalog, ratings, split, thresholds: T, rule });
+          for (let u = 0; u < catalog.nUsers; u++) {
+            const h = hs.of(u);
+            const held = new Set(h.heldOut);
+            for (const i of [...h.liked, ...h.disliked2, ...h.disliked1]) {
+              if (held.has(i) || hs.isHeldOut(u, i)) violations.push(`user ${u}: held-out item ${i}`);
+              if (h.heldOutTitles.has(catalog.items[i].key))
+                violations.push(`user ${u}: held-out title ${i}`);
+            }
+            for (const i of h.rated) if (held.has(i)) violations.push(`user ${u}: rated held-out ${i}`);
+            dropped += h.sameTitleDropped;
           }
-          for (const i of h.rated) if (held.has(i)) violations.push(`user ${u}: rated held-out ${i}`);
-          dropped += h.sameTitleDropped;
         }
       }
-    }
-    expect(violations).toEqual([]);
-    // the duplicate entries do meet: some history items are left out for a held-out title
-    expect(dropped).toBeGreaterThan(0);
-  });
-});
+      expect(violations).toEqual([]);
+      // the duplicate entries do meet: some history items are left out for a held-out title
+      expect(dropped).toBeGreaterThan(0);
+    });
+  },
+);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../../src/core/index.js";
 import { planDataset } from "../../src/dataset/index.js";
 import { runCli } from "../support/cli.js";
-import { DATA_DIR } from "../support/env.js";
+import { DATA_DIR, lacks } from "../support/env.js";
 
 const label = (key: string) => `exp.yaml: field dataset.${key}`;
 
@@ -62,7 +62,7 @@ describe("planDataset: the one reading of datasets, subsets and records", () => 
  * The fault this pins: `dataset build --config` scaled `records` over all five subsets while `run`
  * scaled it over the experiment's dataset, so one section gave 2 records in one and 30 in the other.
  */
-describe.skipIf(!DATA_DIR)(
+describe.skipIf(lacks("ml-100k"))(
   "run and dataset build --config read one dataset section alike (real ML-100k)",
   () => {
     let cwd: string;

@@ -19,7 +19,7 @@ import {
   validateAnswer,
 } from "../../src/dataset/index.js";
 import { buildTestSet } from "../../src/eval/index.js";
-import { DATA_DIR, dataPath } from "../support/env.js";
+import { DATA_DIR, dataPath, lacks } from "../support/env.js";
 
 /**
  * ML-100k lists some films twice under one title ("Money Talks (1997)" is items 875 and 880 in dense
@@ -28,7 +28,7 @@ import { DATA_DIR, dataPath } from "../support/env.js";
  */
 const MONEY_TALKS = [875, 880];
 
-describe.skipIf(!DATA_DIR)("duplicate catalogue titles on real ML-100k", () => {
+describe.skipIf(lacks("ml-100k"))("duplicate catalogue titles on real ML-100k", () => {
   let root: string;
   let catalog: Catalog;
   let ratings: Interactions;
