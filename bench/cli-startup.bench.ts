@@ -80,5 +80,5 @@ writeBenchSection(
 |---|---|---|---|
 ${rows.join("\n")}
 
-Install size (Linux x64): node_modules after \`npm ci\` is ${now} MiB on disk. node-llama-cpp's GPU builds, which \`npm ci\` now leaves out unless \`RECALPACA_GPU=1\`, are ${gpuMiB.toFixed(0)} MiB of compressed downloads (${sizes.join("; ")}); installed, they took node_modules from 394 to 1012 MB when this was changed (measured with \`du\` on both installs).`,
+Install size (Linux x64): node_modules after \`npm ci\` is ${now} MiB on disk. node-llama-cpp's GPU builds, which \`npm ci\` now leaves out unless \`RECALPACA_GPU=1\`, are ${gpuMiB.toFixed(0)} MiB of compressed downloads (${sizes.join("; ")}).`,
 );
