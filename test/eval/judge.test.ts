@@ -14,7 +14,7 @@ import {
 import { renderPrompt, swapped } from "../../src/eval/judge/index.js";
 import { createBackend, GenerationCache, type LlmBackend } from "../../src/llm/index.js";
 import { type ChatServer, startChatServer } from "../llm/runner/support/chat-server.js";
-import { MODELS_DIR, modelPath } from "../support/env.js";
+import { lacks, modelPath } from "../support/env.js";
 
 describe("judge replies and prompt files", () => {
   it("reads rubric verdicts by number or label, inside text or a fence, and rejects the rest", () => {
@@ -193,7 +193,7 @@ describe("the judge against a local OpenAI-compatible server", () => {
   });
 });
 
-describe.skipIf(!MODELS_DIR)("the judge with stories260K through the llama-cpp backend", () => {
+describe.skipIf(lacks("stories260K"))("the judge with stories260K through the llama-cpp backend", () => {
   it("completes, and counts the junk it writes as failures", async () => {
     const backend = await createBackend({ llm: modelPath("stories260K.gguf"), threads: 1 });
     const dir = mkdtempSync(join(tmpdir(), "recalpaca-judge-llama-"));
