@@ -34,7 +34,7 @@ function fullYear(s: string): number {
 }
 
 /** Trim whitespace, wrapping emphasis and quotes, and trailing punctuation. */
-export function tidy(s: string): string {
+function tidy(s: string): string {
   let t = s.trim();
   for (let i = 0; i < 4; i++) {
     const before = t;

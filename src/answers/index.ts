@@ -21,4 +21,4 @@ export {
   trigramSimilarity,
   trigrams,
 } from "./similarity.js";
-export { keyTokens, type Token, tokenize } from "./tokens.js";
+export { type Token, tokenize } from "./tokens.js";

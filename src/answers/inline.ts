@@ -94,7 +94,7 @@ export function pieceReadings(piece: string, leadIn: string | null): string[] {
   return readings;
 }
 
-export function piecesToEntries(pieces: readonly InlinePiece[], leadIn: string | null, block = 0): Entry[] {
+function piecesToEntries(pieces: readonly InlinePiece[], leadIn: string | null, block = 0): Entry[] {
   return pieces
     .map((p, i) => ({
       readings: pieceReadings(p.text, i === 0 ? leadIn : null),

@@ -1,3 +1,5 @@
+import { foldLetters } from "../data/index.js";
+
 /**
  * Word tokens of a text with their positions, normalised exactly as the comparison key normalises a
  * title (src/data/titles.ts `keyOfNormalized`): accents removed, ligatures folded, lower case,
@@ -18,17 +20,8 @@ export interface Token {
   bare?: string;
 }
 
-const FOLD: Record<string, string> = { æ: "ae", œ: "oe", ø: "o", ß: "ss", ł: "l", đ: "d", þ: "th" };
 const APOSTROPHE = /['’‘`´ʼ]/;
 const WORD = /[\p{L}\p{N}]/u;
-
-function fold(c: string): string {
-  const base = c
-    .normalize("NFKD")
-    .replace(/\p{M}+/gu, "")
-    .toLowerCase();
-  return base.replace(/[æœøßłđþ]/g, (x) => FOLD[x]);
-}
 
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
@@ -54,7 +47,7 @@ export function tokenize(text: string): Token[] {
         start = at;
         upper = c !== c.toLowerCase() || /\p{N}/u.test(c);
       }
-      key += fold(c);
+      key += foldLetters(c);
     } else if (APOSTROPHE.test(c) && key !== "" && i + 1 < chars.length && WORD.test(chars[i + 1])) {
       // inside a word: deleted, the word goes on
     } else {

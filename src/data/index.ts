@@ -64,6 +64,7 @@ export {
   thresholdsFor,
 } from "./thresholds.js";
 export {
+  foldLetters,
   keyOfNormalized,
   looseTitleKey,
   MEDIUM_MARKER,

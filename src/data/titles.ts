@@ -158,11 +158,7 @@ export function moveTrailingArticle(t: string): string {
 
 /** The comparison key of a string that is already a display title (no year or article moving). */
 export function keyOfNormalized(title: string): string {
-  return title
-    .normalize("NFKD")
-    .replace(/\p{M}+/gu, "")
-    .toLowerCase()
-    .replace(/[æœøßłđþ]/g, (c) => FOLD[c])
+  return foldLetters(title)
     .replace(/&/g, " and ")
     .replace(/['’‘`´ʼ]/g, "")
     .replace(/[^\p{L}\p{N}]+/gu, " ")
@@ -170,6 +166,15 @@ export function keyOfNormalized(title: string): string {
 }
 
 const FOLD: Record<string, string> = { æ: "ae", œ: "oe", ø: "o", ß: "ss", ł: "l", đ: "d", þ: "th" };
+
+/** Letters as a comparison key has them: accents removed (é → e), lower case, ligatures folded (æ → ae). */
+export function foldLetters(s: string): string {
+  return s
+    .normalize("NFKD")
+    .replace(/\p{M}+/gu, "")
+    .toLowerCase()
+    .replace(/[æœøßłđþ]/g, (c) => FOLD[c]);
+}
 
 function collapseWhitespace(s: string): string {
   return s.replace(/[\s\u00a0]+/g, " ").trim();

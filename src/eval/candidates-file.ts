@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { DataFormatError, MissingResourceError } from "../core/index.js";
+import { DataFormatError, readInputText } from "../core/index.js";
 import type { Catalog } from "../data/index.js";
 
 export interface UserCandidates {
@@ -23,14 +22,7 @@ const CandidateLineSchema = z.object({
  * a `userSourceId` that disagrees with the catalogue's is an error (a file from another dataset).
  */
 export function readCandidatesFile(path: string, catalog?: Catalog): Map<number, UserCandidates> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new MissingResourceError(`candidates file ${path} cannot be read: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
+  const text = readInputText(path, "candidates file");
   const out = new Map<number, UserCandidates>();
   text.split("\n").forEach((line, ln) => {
     if (line.trim() === "") return;

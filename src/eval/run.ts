@@ -435,10 +435,7 @@ function repaired(
 }
 
 /** Outputs JSONL (`{"id", "<field>": text, …}` per record, file order), readable by `eval score --outputs`. */
-export function outputsJsonl(
-  document: RunTestSetDocument,
-  outputs: Map<string, Record<string, string>>,
-): string {
+function outputsJsonl(document: RunTestSetDocument, outputs: Map<string, Record<string, string>>): string {
   return document.records.map((r) => `${JSON.stringify({ id: r.id, ...outputs.get(r.id) })}\n`).join("");
 }
 

@@ -22,7 +22,8 @@ export const METRIC_LABELS: Readonly<Record<string, string>> = {
   mrr: "MRR",
   map: "MAP",
 };
-const LABELS = METRIC_LABELS;
+/** A metric's table header at cutoff k ("P@5"). */
+const metricLabel = (m: string, k: number) => `${METRIC_LABELS[m] ?? m}@${k}`;
 /** The error kinds of the standard protocol as the tables name them. */
 export const ERROR_LABELS: Readonly<Record<string, string>> = {
   outsideCandidates: "outside candidates",
@@ -52,7 +53,7 @@ export function reportMarkdown(report: EvalReport): string {
   const out: string[] = [];
   const title = `${report.testSet.path} (${report.testSet.records} records, ${report.testSet.format}), protocol ${report.protocol}${report.candidatesOnly ? ", candidates only" : ""}`;
   out.push(`**${title}**`, "");
-  const head = ["system", ...report.metricNames.map((m) => `${LABELS[m] ?? m}@${k}`)];
+  const head = ["system", ...report.metricNames.map((m) => metricLabel(m, k))];
   out.push(
     table(
       head,
@@ -106,7 +107,7 @@ export function reportMarkdown(report: EvalReport): string {
           "top-1 is a test item",
           "answer lists top-1",
           "share of hits = top-1",
-          ...report.metricNames.map((m) => `${LABELS[m] ?? m}@${k} w/o top-1`),
+          ...report.metricNames.map((m) => `${metricLabel(m, k)} w/o top-1`),
         ],
         report.systems.map((s) => [
           s.name,
@@ -125,7 +126,7 @@ export function reportMarkdown(report: EvalReport): string {
   if (report.orders)
     out.push(
       "",
-      orderEffectsMarkdown(report.orders, report.metricNames, (m) => `${LABELS[m] ?? m}@${k}`),
+      orderEffectsMarkdown(report.orders, report.metricNames, (m) => metricLabel(m, k)),
     );
   if (report.positionBias && report.positionBias.length > 0)
     out.push("", positionBiasMarkdown(report.positionBias));
@@ -141,7 +142,6 @@ export function keyComparisonsMarkdown(
   report: Pick<EvalReport, "systems" | "paired" | "metricNames" | "k">,
 ): string {
   const rows = keyComparisons(report);
-  const label = (m: string) => `${LABELS[m] ?? m}@${report.k}`;
   return [
     `Paired tests (${rows.length} of ${report.paired.length}: each system against the recommender and the best baseline, tuned against base; mean difference a − b [95% interval]; sign-flip p-value, and Holm-corrected over the ${rows.length} shown; every pair is in report.json):`,
     "",
@@ -151,7 +151,7 @@ export function keyComparisonsMarkdown(
         c.a,
         c.b,
         c.reason,
-        label(c.metric),
+        metricLabel(c.metric, report.k),
         `${num(c.result.meanDiff)} [${num(c.result.low)}, ${num(c.result.high)}]`,
         formatPValue(c.result.pValue),
         formatPValue(c.pHolm),
@@ -160,31 +160,27 @@ export function keyComparisonsMarkdown(
   ].join("\n");
 }
 
-function share(m: MetricSummary | undefined): string {
-  return cell(m);
-}
-
 /** The automatic checks of the explanations, one row per text system. */
 export function explanationsMarkdown(summaries: readonly ExplanationSummary[], k: number): string {
   const rows = summaries.map((s) => [
     s.system,
     `${s.reasons}/${s.picks}`,
-    share(s.rates.grounded),
-    share(s.rates.contradicted),
-    share(s.rates.unknownTitle),
-    share(s.rates.generic),
+    cell(s.rates.grounded),
+    cell(s.rates.contradicted),
+    cell(s.rates.unknownTitle),
+    cell(s.rates.generic),
     `${num(s.words.mean, 1)} [${num(s.words.low, 1)}, ${num(s.words.high, 1)}]`,
     num(s.distinct1, 3),
     num(s.distinct2, 3),
   ]);
   const parts = summaries.map((s) => [
     s.system,
-    share(s.rates.groundedHistory),
-    share(s.rates.groundedGenre),
-    share(s.rates.groundedYear),
-    share(s.rates.contradictedGenre),
-    share(s.rates.contradictedYear),
-    share(s.rates.falseHistory),
+    cell(s.rates.groundedHistory),
+    cell(s.rates.groundedGenre),
+    cell(s.rates.groundedYear),
+    cell(s.rates.contradictedGenre),
+    cell(s.rates.contradictedYear),
+    cell(s.rates.falseHistory),
   ]);
   return [
     `Explanations (automatic checks of the reasons of the first ${k} picks; share of reasons, mean over records [95% bootstrap interval]):`,

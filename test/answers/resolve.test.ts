@@ -1,25 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAnswer, TitleResolver, TrigramIndex, trigramSimilarity } from "../../src/answers/index.js";
-import { Catalog, type CatalogItem, loadDatasetDir, normalizeTitle } from "../../src/data/index.js";
+import { type Catalog, loadDatasetDir } from "../../src/data/index.js";
 import { dataPath, lacks } from "../support/env.js";
-
-function tinyCatalog(raw: Array<[string]>): Catalog {
-  const items: CatalogItem[] = raw.map(([t], id) => {
-    const n = normalizeTitle(t);
-    return {
-      id,
-      sourceId: id + 1,
-      rawTitle: t,
-      title: n.title,
-      key: n.key,
-      year: n.year,
-      altTitles: n.altTitles,
-      genres: [],
-      extra: {},
-    };
-  });
-  return new Catalog("tiny", items, []);
-}
+import { smallCatalog } from "./small-catalog.js";
 
 describe("trigram similarity", () => {
   it("is 1 for equal strings, symmetric, and high for truncations and typos", () => {
@@ -41,15 +24,15 @@ describe("trigram similarity", () => {
 });
 
 describe("TitleResolver on a small catalogue", () => {
-  const catalog = tinyCatalog([
-    ["Fish Called Wanda, A (1988)"],
-    ["Seven (Se7en) (1995)"],
-    ["Terminator, The (1984)"],
-    ["Cape Fear (1991)"],
-    ["Cape Fear (1962)"],
-    ["Chasing Amy (1997)"],
-    ["Chasing Amy (1997)"],
-    ["Sunset Blvd. (1950)"],
+  const catalog = smallCatalog([
+    "Fish Called Wanda, A (1988)",
+    "Seven (Se7en) (1995)",
+    "Terminator, The (1984)",
+    "Cape Fear (1991)",
+    "Cape Fear (1962)",
+    "Chasing Amy (1997)",
+    "Chasing Amy (1997)",
+    "Sunset Blvd. (1950)",
   ]);
   const r = new TitleResolver(catalog);
 

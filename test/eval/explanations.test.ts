@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { TitleResolver } from "../../src/answers/index.js";
+import { MissingResourceError } from "../../src/core/index.js";
 import { loadDatasetDir } from "../../src/data/index.js";
 import {
   checkAnswer,
@@ -179,6 +180,19 @@ describe("explanation checks on hand-made reasons", () => {
     expect(() => readReferences(join(dir, "none.jsonl"), ts)).toThrow(/no reference .* matches a record/);
     writeFileSync(join(dir, "bad.jsonl"), "{oops\n");
     expect(() => readReferences(join(dir, "bad.jsonl"), ts)).toThrow(/bad\.jsonl:1: not valid JSON/);
+    writeFileSync(join(dir, "null.jsonl"), '{"id": "r2", "reference": "y"}\nnull\n');
+    expect(() => readReferences(join(dir, "null.jsonl"), ts)).toThrow(
+      /null\.jsonl:2: expected a JSON object/,
+    );
+    expect(() => readReferences(join(dir, "missing.jsonl"), ts)).toThrow(MissingResourceError);
+    expect(() => readReferences(join(dir, "missing.jsonl"), ts)).toThrow(/references file .*missing\.jsonl/);
+    // a prompt without input is matched by its instruction alone
+    const noInput: TestSet = {
+      ...ts,
+      records: [{ ...record, prompts: [{ instruction: "Pick movies.", input: "" }] }],
+    };
+    writeFileSync(join(dir, "instr.jsonl"), '{"instruction": "Pick movies.", "output": "z"}\n');
+    expect(readReferences(join(dir, "instr.jsonl"), noInput).get("r1")).toBe("z");
     const texts = new Map([["r2", "1. Heat - A crime epic with a great cast and a heist."]]);
     const s = referenceScores("sys", ts.records, texts, refsById, opts);
     expect(s.records).toBe(1);

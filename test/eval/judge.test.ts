@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +14,7 @@ import {
 import { renderPrompt, swapped } from "../../src/eval/judge/index.js";
 import { createBackend, GenerationCache, type LlmBackend } from "../../src/llm/index.js";
 import { type ChatServer, startChatServer } from "../llm/runner/support/chat-server.js";
-import { MODELS_DIR, modelPath } from "../support/env.js";
+import { lacks, modelPath } from "../support/env.js";
 
 describe("judge replies and prompt files", () => {
   it("reads rubric verdicts by number or label, inside text or a fence, and rejects the rest", () => {
@@ -193,11 +193,9 @@ describe("the judge against a local OpenAI-compatible server", () => {
   });
 });
 
-describe.skipIf(!MODELS_DIR)("the judge with stories260K through the llama-cpp backend", () => {
+describe.skipIf(lacks("stories260K"))("the judge with stories260K through the llama-cpp backend", () => {
   it("completes, and counts the junk it writes as failures", async () => {
     const backend = await createBackend({ llm: modelPath("stories260K.gguf"), threads: 1 });
-    const dir = mkdtempSync(join(tmpdir(), "recalpaca-judge-llama-"));
-    mkdirSync(dir, { recursive: true });
     try {
       const two = records.slice(0, 2);
       const report = await runJudge(two, systems, { backend, seed: 2020, maxTokens: 24, resamples: 100 });

@@ -23,9 +23,8 @@ import {
   permutedRecord,
 } from "../../src/eval/systems/record-prompt.js";
 import type { RunRecord, SystemContext } from "../../src/eval/systems/types.js";
-import { buildTestSet } from "../../src/eval/testset-build.js";
 import { alpacaPrompt, type LlmBackend, type LlmRequest, type LlmResult } from "../../src/llm/index.js";
-import { tinyCandidates, tinyWorld } from "./testset-build-fixture.js";
+import { tinyTestSet, tinyWorld } from "./testset-build-fixture.js";
 
 /**
  * Candidate orders, position bias and prompts fitted to a context, on the tiny world's test sets. The
@@ -34,19 +33,7 @@ import { tinyCandidates, tinyWorld } from "./testset-build-fixture.js";
  */
 
 const world = tinyWorld();
-function testSet(template: string) {
-  return buildTestSet({
-    catalog: world.catalog,
-    ratings: world.ratings,
-    split: world.split,
-    splitName: "tiny",
-    candidates: tinyCandidates(),
-    candidateSource: "tiny",
-    users: 12,
-    template,
-    seed: 2020,
-  }).document;
-}
+const testSet = (template: string) => tinyTestSet(world, template);
 const doc = testSet("clean");
 const records = doc.records as RunRecord[];
 const src: PromptSource = { catalog: world.catalog, template: "clean", selectCount: 5 };

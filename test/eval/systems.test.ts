@@ -15,24 +15,13 @@ import { expectedRandomMetrics, randomExpected } from "../../src/eval/systems/ra
 import { recommenderSystem } from "../../src/eval/systems/recommender.js";
 import { makeSystems, parseSystemSpec } from "../../src/eval/systems/registry.js";
 import type { RunRecord, SystemContext, SystemResult } from "../../src/eval/systems/types.js";
-import { buildTestSet } from "../../src/eval/testset-build.js";
 import type { LlmBackend, LlmRequest, LlmResult } from "../../src/llm/index.js";
 import { hitRateAtK, mrrAtK, ndcgAtK, precisionAtK, recallAtK } from "../../src/metrics/index.js";
 import type { ScoringModel } from "../../src/recsys/index.js";
-import { tinyCandidates, tinyWorld } from "./testset-build-fixture.js";
+import { tinyCandidates, tinyTestSet, tinyWorld } from "./testset-build-fixture.js";
 
 const world = tinyWorld();
-const records = buildTestSet({
-  catalog: world.catalog,
-  ratings: world.ratings,
-  split: world.split,
-  splitName: "tiny",
-  candidates: tinyCandidates(),
-  candidateSource: "tiny",
-  users: 12,
-  template: "clean",
-  seed: 2020,
-}).document.records as RunRecord[];
+const records = tinyTestSet(world).records as RunRecord[];
 const ctx: SystemContext = { records, catalog: world.catalog, k: 5, seed: 2020, train: world.split.train };
 const at = (u: number, j: number) => (u + j) % 40;
 

@@ -5,6 +5,7 @@ import {
   Interactions,
   type Split,
 } from "../../src/data/index.js";
+import { buildTestSet } from "../../src/eval/testset-build.js";
 
 /**
  * A small ML-100k-shaped world for builder and system tests: 12 users × 40 items, every user rates
@@ -83,4 +84,22 @@ export function tinyCandidates(n = 20): Map<number, { user: number; items: numbe
     out.set(u, { user: u, items, top1: items[0] });
   }
   return out;
+}
+
+/** The tiny world's test set of all 12 users, prompts in `template` (seed 2020). */
+export function tinyTestSet(
+  world: ReturnType<typeof tinyWorld>,
+  template = "clean",
+): ReturnType<typeof buildTestSet>["document"] {
+  return buildTestSet({
+    catalog: world.catalog,
+    ratings: world.ratings,
+    split: world.split,
+    splitName: "tiny",
+    candidates: tinyCandidates(),
+    candidateSource: "tiny",
+    users: 12,
+    template,
+    seed: 2020,
+  }).document;
 }

@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { DataFormatError, MissingResourceError, UsageError } from "../../core/index.js";
+import { DataFormatError, readInputText, UsageError } from "../../core/index.js";
 import type { TestSet } from "../record.js";
 
 /**
@@ -20,22 +19,15 @@ function promptKeys(ts: TestSet): Map<string, string> {
   const out = new Map<string, string>();
   for (const r of ts.records) {
     for (const p of r.prompts ?? []) {
+      // whitespace is normalised, so an empty input gives the instruction alone
       out.set(norm(`${p.instruction}\n\n${p.input}`), r.id);
-      out.set(norm(p.input.trim() === "" ? p.instruction : `${p.instruction}\n\n${p.input}`), r.id);
     }
   }
   return out;
 }
 
 export function readReferences(path: string, ts: TestSet): Map<string, string> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new MissingResourceError(`references file ${path} cannot be read: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
+  const text = readInputText(path, "references file");
   const byPrompt = promptKeys(ts);
   const ids = new Set(ts.records.map((r) => r.id));
   const out = new Map<string, string>();
@@ -69,6 +61,8 @@ export function readReferences(path: string, ts: TestSet): Map<string, string> {
       } catch (err) {
         throw new DataFormatError({ file: path, line: i + 1 }, `not valid JSON (${(err as Error).message})`);
       }
+      if (o === null || typeof o !== "object")
+        throw new DataFormatError({ file: path, line: i + 1 }, "expected a JSON object");
       if (typeof o.id === "string" || typeof o.id === "number") {
         const ref = typeof o.reference === "string" ? o.reference : o.output;
         if (typeof ref !== "string")

@@ -1,6 +1,7 @@
 import { InterruptedError, type ProgressCallback, UsageError } from "../../core/index.js";
 import {
   DEFAULT_PRICES,
+  defaultConcurrency,
   estimateJob,
   type GenerationCache,
   type JobEstimate,
@@ -50,7 +51,7 @@ import {
 export interface JudgeOptions {
   backend: LlmBackend;
   cache?: GenerationCache;
-  /** Requests in flight (default 1 for an embedded model, 4 for a server). */
+  /** Requests in flight (default `defaultConcurrency(backend)`: an embedded model's `--parallel`, 4 for a server). */
   concurrency?: number;
   /** Spending cap in dollars over every round (needs a price for the model). */
   maxCostUsd?: number;
@@ -288,7 +289,7 @@ async function runRounds(
   const results = new Map<string, JobResult>();
   let pending = jobs.map((j) => ({ job: j, messages: j.messages }));
   const retries = opts.retries ?? 1;
-  const concurrency = opts.concurrency ?? (opts.backend.kind === "llama-cpp" ? 1 : 4);
+  const concurrency = opts.concurrency ?? defaultConcurrency(opts.backend);
   for (let round = 0; round <= retries && pending.length > 0; round++) {
     const items: RunnerItem[] = pending.map((p) => ({ id: p.job.id, request: requestOf(p.messages) }));
     const left =

@@ -11,7 +11,7 @@ import type { EvalSystem, RunRecord, SystemContext } from "./types.js";
  */
 
 /** Liked and disliked items shown, each: the last this many of the record's history lists. */
-export const CHATREC_HISTORY_LIMIT = 20;
+const CHATREC_HISTORY_LIMIT = 20;
 
 const DOMAIN: Record<string, { plural: string; verb: string }> = {
   "ml-100k": { plural: "movies", verb: "watched" },

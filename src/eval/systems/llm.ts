@@ -256,7 +256,7 @@ export function llmSystem(opts: LlmSystemOptions): EvalSystem {
 }
 
 /** One line for the report: how many prompts were shortened to fit, and what was left out. */
-export function promptFitNote(name: string, f: PromptFitSummary): string {
+function promptFitNote(name: string, f: PromptFitSummary): string {
   const lists = Object.entries(f.dropped)
     .filter(([, n]) => n > 0)
     .map(([list, n]) => `${n} ${list}`)

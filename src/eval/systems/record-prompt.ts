@@ -32,7 +32,7 @@ function promptItem(catalog: Catalog, item: number): PromptItem {
 }
 
 /** The record's prompt inputs (the history as shown, the candidates in the record's order). */
-export function recordPromptInputs(record: RunRecord, src: PromptSource): PromptInputs {
+function recordPromptInputs(record: RunRecord, src: PromptSource): PromptInputs {
   const { catalog } = src;
   const disliked = record.history?.disliked ?? [];
   const byRating = (two: boolean) =>
