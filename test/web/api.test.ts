@@ -8,9 +8,6 @@ import { Playground, RunFolder, type RunningWebServer, startWebServer } from "..
 import { BIN, runCli } from "../support/cli.js";
 import { buildWebRun, HAVE_MODEL, type WebRun } from "./support/web-run.js";
 
-if (!HAVE_MODEL)
-  console.log("skipping the web API tests: no models folder (RECALPACA_MODELS_DIR) with stories260K");
-
 /** POST JSON (or any text with `raw`) to the server. */
 async function post(url: string, body: unknown, init: { raw?: string; type?: string } = {}) {
   return fetch(url, {
