@@ -96,7 +96,7 @@ describe.skipIf(!HAVE_MODEL)("recalpaca web: the JSON API", () => {
     expect(view.report.systems.map((s: { name: string }) => s.name)).toContain("llm");
     expect(view.resultsMarkdown).toContain("| system |");
     expect(view.charts.map((c: { path: string }) => c.path)).toContain("dataset/stats/verbs.svg");
-    expect(view.reportHtml).toBe("report/report.html");
+    expect(view.reportHtml).toBe("report.html");
     expect(view.records).toHaveLength(8);
     const chart = await fetch(api("/api/run/file?path=dataset/stats/verbs.svg"));
     expect(chart.status).toBe(200);
