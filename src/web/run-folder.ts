@@ -104,8 +104,15 @@ export class RunFolder {
     });
   }
 
-  /** Parse a JSONL artefact line by line (null when absent); a broken line is a DataFormatError naming it. */
-  jsonLines<S extends z.ZodTypeAny>(rel: string, schema: S): Array<z.infer<S>> | null {
+  /**
+   * Parse a JSONL artefact line by line (null when absent); a broken line is a DataFormatError naming it.
+   * With `keep`, lines it turns down are skipped before they are checked.
+   */
+  jsonLines<S extends z.ZodTypeAny>(
+    rel: string,
+    schema: S,
+    keep?: (value: unknown) => boolean,
+  ): Array<z.infer<S>> | null {
     return this.cached(rel, (path, text) => {
       const out: Array<z.infer<S>> = [];
       text.split("\n").forEach((line, i) => {
@@ -119,7 +126,7 @@ export class RunFolder {
             `not valid JSON (${(err as Error).message})`,
           );
         }
-        out.push(check(schema, value, path, i + 1));
+        if (!keep || keep(value)) out.push(check(schema, value, path, i + 1));
       });
       return out;
     });
