@@ -83,6 +83,7 @@ export {
   type Block,
   buildRunReport,
   type Cell,
+  isScoredDetailLine,
   MARKS,
   type Mark,
   REPORT_CHARTS_DIR,

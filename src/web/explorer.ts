@@ -157,7 +157,7 @@ export function userView(run: RunFolder, id: string): UserView {
   const ts = testSetOrMissing(run);
   const r = findRecord(ts, id, run);
   const answers = readOutputsOf(run)?.get(r.id) ?? {};
-  const details = detailsByRecord(run).get(r.id) ?? [];
+  const details = (readDetailsOf(run) ?? []).filter((d) => d.record === r.id);
   const systems: SystemAnswer[] = details.map((d) => systemAnswer(d, answers[d.system] ?? null));
   // systems with an answer text but no scored details (a newer outputs file) still show their text
   for (const [system, text] of Object.entries(answers)) {

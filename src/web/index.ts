@@ -24,7 +24,7 @@ export {
 } from "./playground.js";
 export { type ChartRef, type RecordMetrics, type ResultsView, resultsView } from "./results.js";
 export { RUN_FILES } from "./run-artefacts.js";
-export { MAX_RUN_PATH_CHARS, REPORT_HTML_PATHS, RunFolder, SERVED_TYPES } from "./run-folder.js";
+export { MAX_RUN_PATH_CHARS, RunFolder, SERVED_TYPES } from "./run-folder.js";
 export {
   createWebApp,
   LOOPBACK_HOSTS,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isScoredDetailLine } from "../analysis/index.js";
 import { TestSetDocumentSchema } from "../eval/index.js";
 import type { RunFolder } from "./run-folder.js";
 
@@ -106,8 +107,9 @@ export function readOutputsOf(run: RunFolder): Map<string, Record<string, string
   );
 }
 
+/** The scored systems' lines (the judge's and the extra candidate orders' are not answers to show). */
 export function readDetailsOf(run: RunFolder): DetailLine[] | null {
-  return run.jsonLines(RUN_FILES.details, DetailLineSchema);
+  return run.jsonLines(RUN_FILES.details, DetailLineSchema, isScoredDetailLine);
 }
 
 export function readReportOf(run: RunFolder): RunReport | null {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, extname, isAbsolute, join, relative, sep } from "node:path";
 import type { z } from "zod";
+import { REPORT_HTML } from "../analysis/index.js";
 import { DataFormatError, MissingResourceError } from "../core/index.js";
 import { HttpProblem } from "./http-problem.js";
 
@@ -15,9 +16,6 @@ export const SERVED_TYPES: Readonly<Record<string, string>> = {
 
 /** Longest relative path accepted in a request. */
 export const MAX_RUN_PATH_CHARS = 300;
-
-/** Where the per-run HTML report (`recalpaca report`) may be, first found wins. */
-export const REPORT_HTML_PATHS = ["report/report.html", "report.html"];
 
 interface CacheEntry {
   mtimeMs: number;
@@ -106,8 +104,15 @@ export class RunFolder {
     });
   }
 
-  /** Parse a JSONL artefact line by line (null when absent); a broken line is a DataFormatError naming it. */
-  jsonLines<S extends z.ZodTypeAny>(rel: string, schema: S): Array<z.infer<S>> | null {
+  /**
+   * Parse a JSONL artefact line by line (null when absent); a broken line is a DataFormatError naming it.
+   * With `keep`, lines it turns down are skipped before they are checked.
+   */
+  jsonLines<S extends z.ZodTypeAny>(
+    rel: string,
+    schema: S,
+    keep?: (value: unknown) => boolean,
+  ): Array<z.infer<S>> | null {
     return this.cached(rel, (path, text) => {
       const out: Array<z.infer<S>> = [];
       text.split("\n").forEach((line, i) => {
@@ -121,7 +126,7 @@ export class RunFolder {
             `not valid JSON (${(err as Error).message})`,
           );
         }
-        out.push(check(schema, value, path, i + 1));
+        if (!keep || keep(value)) out.push(check(schema, value, path, i + 1));
       });
       return out;
     });
@@ -147,9 +152,9 @@ export class RunFolder {
     return out.sort();
   }
 
-  /** The run's HTML report (relative path) when `recalpaca report` has written one. */
+  /** The run's HTML report (relative path) when `recalpaca report` (or `recalpaca run`) has written one. */
   reportHtml(): string | null {
-    return REPORT_HTML_PATHS.find((p) => this.artefact(p) !== null) ?? null;
+    return this.artefact(REPORT_HTML) !== null ? REPORT_HTML : null;
   }
 
   private cached<T>(rel: string, parse: (path: string, text: string) => T): T | null {

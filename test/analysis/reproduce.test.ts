@@ -11,6 +11,7 @@ import {
   paperFileSource,
   REPRODUCE_ENV,
   type Reproduction,
+  reproductionMarkdown,
 } from "../../src/analysis/index.js";
 import { LlmRequestError, UsageError } from "../../src/core/index.js";
 import { runCli } from "../support/cli.js";
@@ -141,6 +142,10 @@ describe.skipIf(lacks("testset-sample40", "ml-100k"))(
         }
       expect(row("standard, no top-1 credit").metrics.precision.mean).toBeLessThan(
         row("standard").metrics.precision.mean,
+      );
+      // the side-by-side table names the metrics as every other table does
+      expect(reproductionMarkdown(out)).toContain(
+        `| row | protocol | P@${out.k} | R@${out.k} | NDCG@${out.k} | what it is |`,
       );
       expect(filesUnder(cache).filter((f) => f.endsWith("ML100kEvaluationRecAlpaca.json"))).toHaveLength(1);
       // a second run uses the verified copy in the cache

@@ -8,9 +8,6 @@ import { Playground, RunFolder, type RunningWebServer, startWebServer } from "..
 import { BIN, runCli } from "../support/cli.js";
 import { buildWebRun, HAVE_MODEL, type WebRun } from "./support/web-run.js";
 
-if (!HAVE_MODEL)
-  console.log("skipping the web API tests: no models folder (RECALPACA_MODELS_DIR) with stories260K");
-
 /** POST JSON (or any text with `raw`) to the server. */
 async function post(url: string, body: unknown, init: { raw?: string; type?: string } = {}) {
   return fetch(url, {
@@ -99,7 +96,7 @@ describe.skipIf(!HAVE_MODEL)("recalpaca web: the JSON API", () => {
     expect(view.report.systems.map((s: { name: string }) => s.name)).toContain("llm");
     expect(view.resultsMarkdown).toContain("| system |");
     expect(view.charts.map((c: { path: string }) => c.path)).toContain("dataset/stats/verbs.svg");
-    expect(view.reportHtml).toBe("report/report.html");
+    expect(view.reportHtml).toBe("report.html");
     expect(view.records).toHaveLength(8);
     const chart = await fetch(api("/api/run/file?path=dataset/stats/verbs.svg"));
     expect(chart.status).toBe(200);

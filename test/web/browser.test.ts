@@ -18,9 +18,6 @@ if (!HAVE_CHROMIUM) {
   if (process.env.CI) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium`);
   console.log(`skipping the browser tests: ${CHROMIUM} is not installed (apt-get install -y chromium)`);
 }
-if (!HAVE_MODEL)
-  console.log("skipping the browser tests: no models folder (RECALPACA_MODELS_DIR) with stories260K");
-
 /** Where screenshots go: RECALPACA_WEB_SCREENSHOTS when set (kept), else a temporary folder (removed). */
 const keepShots = process.env.RECALPACA_WEB_SCREENSHOTS;
 const shotsDir = keepShots ?? mkdtempSync(join(tmpdir(), "recalpaca-web-shots-"));

@@ -1,9 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { DataFormatError, MissingResourceError } from "../../core/index.js";
+import { DataFormatError, MissingResourceError, readInputText } from "../../core/index.js";
 import { readProvenanceJsonl, validateAlpacaFile } from "../../dataset/index.js";
 import { jsonElementLines } from "./json-lines.js";
-import { readTextFile } from "./text-files.js";
 import type { InstructionData, TrainingRecord } from "./types.js";
 
 /**
@@ -19,14 +18,16 @@ import type { InstructionData, TrainingRecord } from "./types.js";
 export function readInstructionData(path: string): InstructionData {
   if (!existsSync(path)) throw new MissingResourceError(`instruction data ${path} not found`);
   if (statSync(path).isDirectory()) return readDatasetFolder(path);
-  const text = readTextFile(path, "instruction data");
-  if (text.trimStart().startsWith("[")) return { path, format: "alpaca-json", records: readAlpacaJson(path) };
+  const text = readInputText(path, "instruction data");
+  if (text.trimStart().startsWith("["))
+    return { path, format: "alpaca-json", records: readAlpacaJson(path, text) };
   return readJsonl(path, text);
 }
 
-function readAlpacaJson(path: string): TrainingRecord[] {
+/** `text`: the file's text, for the line numbers of the records. */
+function readAlpacaJson(path: string, text: string): TrainingRecord[] {
   const { validation, records } = validateAlpacaFile(path);
-  const lines = jsonElementLines(readTextFile(path, "instruction data"));
+  const lines = jsonElementLines(text);
   const bad = validation.errors[0];
   if (bad) {
     const field = `[${bad.record}]${bad.field ? `.${bad.field}` : ""}`;
@@ -114,7 +115,7 @@ function readDatasetFolder(dir: string): InstructionData {
       throw new MissingResourceError(
         `${f} not found: a recalpaca dataset folder holds dataset.json and provenance.jsonl (or pass an Alpaca JSON or chat JSONL file)`,
       );
-  const records = readAlpacaJson(data);
+  const records = readAlpacaJson(data, readInputText(data, "instruction data"));
   const provenance = readProvenanceJsonl(prov);
   if (provenance.length !== records.length)
     throw new DataFormatError(

@@ -1,11 +1,11 @@
 import type { TitleRef } from "../../answers/index.js";
-import { DataFormatError } from "../../core/index.js";
+import { DataFormatError, readInputText } from "../../core/index.js";
 import type { Catalog } from "../../data/index.js";
 import { type EvalItemRef, type TestSet, testSetFromJson } from "../../eval/index.js";
 import type { ItemSpace } from "./items.js";
 import { jsonElementLines, withJsonLine } from "./json-lines.js";
 import { type GenericFields, genericTestSet } from "./read-generic.js";
-import { parseJsonText, readTextFile } from "./text-files.js";
+import { parseJsonText } from "./text-files.js";
 import type { AuditItem, AuditRecord, AuditTestSet } from "./types.js";
 
 /**
@@ -22,7 +22,7 @@ export interface ReadAuditTestSetOptions {
 }
 
 export function readAuditTestSet(path: string, opts: ReadAuditTestSetOptions): AuditTestSet {
-  const text = readTextFile(path, "test set");
+  const text = readInputText(path, "test set");
   if (opts.fields) return genericTestSet(path, text, opts.fields, opts.space);
   const json = parseJsonText(path, text);
   if (!Array.isArray(json) && !(json && typeof json === "object" && "header" in json)) {

@@ -28,7 +28,14 @@ import {
   sha256OfFile,
 } from "../../llm/index.js";
 import { loadModel } from "../../recsys/index.js";
-import { checked, EvalReportSchema, ManifestSchema, readCheckedIf, readJsonIf } from "../report/run-files.js";
+import {
+  checked,
+  EvalReportSchema,
+  type Manifest,
+  ManifestSchema,
+  readCheckedIf,
+  readJsonIf,
+} from "../report/run-files.js";
 import { PROMPT_REDUCTION_DIR, type ReductionRule, reductionFolderName } from "./files.js";
 
 /**
@@ -94,15 +101,15 @@ function stageDir(runDir: string, stage: string): string {
   return dir;
 }
 
-function manifestConfig(dir: string): unknown {
+function manifestOf(dir: string): Manifest {
   const path = join(dir, "manifest.json");
-  return checked(path, ManifestSchema, readJsonIf(path), "a stage manifest").config;
+  return checked(path, ManifestSchema, readJsonIf(path), "a stage manifest");
 }
 
 /** The run's catalogue, from the files its data stage read (their hashes must be unchanged). */
 async function loadRunCatalog(runDir: string, dirs: Dirs): Promise<Catalog> {
   const dataDir = stageDir(runDir, "data");
-  const config = manifestConfig(dataDir) as DataSection;
+  const config = manifestOf(dataDir).config as DataSection;
   const sourcePath = join(dataDir, "source.json");
   const source = readCheckedIf(sourcePath, SourceSchema, "the data stage's source.json");
   if (!source) throw new MissingResourceError(`${sourcePath} not found`);
@@ -160,15 +167,10 @@ export async function openPromptReductionRun(o: OpenStudyOptions): Promise<Opene
   const evalConfig = checked(
     join(evalDir, "manifest.json"),
     EvalConfigSchema,
-    hasEval ? manifestConfig(evalDir) : {},
+    hasEval ? manifestOf(evalDir).config : {},
     "the eval stage's config",
   );
-  const seed = checked(
-    join(testsetDir, "manifest.json"),
-    ManifestSchema,
-    readJsonIf(join(testsetDir, "manifest.json")),
-    "a stage manifest",
-  ).seed;
+  const seed = manifestOf(testsetDir).seed;
   // The recommender's row of the run's table (e.g. "lightgcn") means the run's trained model.
   const report = hasEval
     ? readCheckedIf(join(evalDir, "report.json"), EvalReportSchema, "an evaluation report")

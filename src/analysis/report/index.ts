@@ -11,3 +11,4 @@ export {
   writeRunReport,
 } from "./report.js";
 export { type RunData, readRunData } from "./run-data.js";
+export { isScoredDetailLine } from "./run-files.js";

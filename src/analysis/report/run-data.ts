@@ -19,6 +19,7 @@ import {
   EvalReportSchema,
   type ExampleRecord,
   FinetuneReportSchema,
+  isScoredDetailLine,
   type Manifest,
   ManifestSchema,
   type PositionBiasData,
@@ -181,7 +182,7 @@ export function readRunData(runDir: string): RunData {
       );
     const path = at("eval", "details.jsonl");
     data.details = (readJsonLinesIf(path) ?? [])
-      .filter((d) => typeof d === "object" && d !== null && !("kind" in d) && "slots" in d)
+      .filter(isScoredDetailLine)
       .map((d) => checked(path, DetailSchema, d, "a per-record detail line"));
     const outPath = at("eval", "outputs.jsonl");
     for (const line of readJsonLinesIf(outPath) ?? []) {

@@ -231,6 +231,15 @@ export const EvalReportSchema = z
   .passthrough();
 export type EvalReportData = z.infer<typeof EvalReportSchema>;
 
+/**
+ * Whether a line of eval/details.jsonl is a scored system's answer to one record (what DetailSchema
+ * reads); the other lines are skipped: the judge's (`kind`), and those of extra candidate orders,
+ * which carry metrics but no slots.
+ */
+export function isScoredDetailLine(line: unknown): boolean {
+  return typeof line === "object" && line !== null && !("kind" in line) && "slots" in line;
+}
+
 /** One line of eval/details.jsonl for a scored system (other kinds of lines are skipped). */
 export const DetailSchema = z
   .object({

@@ -1,7 +1,13 @@
 import { TitleResolver } from "../../answers/index.js";
 import { UsageError } from "../../core/index.js";
 import type { Catalog } from "../../data/index.js";
-import { type MetricSummary, readTestSet, scoreTestSet, type TestSet } from "../../eval/index.js";
+import {
+  METRIC_LABELS,
+  type MetricSummary,
+  readTestSet,
+  scoreTestSet,
+  type TestSet,
+} from "../../eval/index.js";
 import { PUBLISHED_K, PUBLISHED_RECALPACA, WHY_THEY_DIFFER } from "./published.js";
 
 /**
@@ -150,7 +156,7 @@ export function reproductionMarkdown(r: Reproduction): string {
   const head = [
     "row",
     "protocol",
-    ...REPRODUCE_METRICS.map((m) => `${m === "ndcg" ? "NDCG" : m[0]?.toUpperCase()}@${r.k}`),
+    ...REPRODUCE_METRICS.map((m) => `${METRIC_LABELS[m]}@${r.k}`),
     "what it is",
   ];
   return [
