@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MODELS_DIR, modelPath } from "../support/env.js";
+import { lacks, modelPath } from "../support/env.js";
 import { burst, health, rssMiB, type Served, startServe, streamCompletion } from "./support/serve.js";
 
 /**
@@ -15,12 +15,7 @@ const LIMIT = 1 + QUEUE;
 const ROUNDS = 9;
 const PROMPTS = ["Once upon a time", "One day, a little girl", "Tom had a big red ball", "The sun was"];
 
-if (!MODELS_DIR)
-  process.stderr.write(
-    "serve-load: models folder not found (RECALPACA_MODELS_DIR or ../shared/models): skipped\n",
-  );
-
-describe.skipIf(!MODELS_DIR)("llm serve under bounded load", () => {
+describe.skipIf(lacks("stories260K"))("llm serve under bounded load", () => {
   let served: Served;
   beforeAll(async () => {
     served = await startServe(modelPath("stories260K.gguf"), [

@@ -13,13 +13,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCK_FILE, MODEL_REGISTRY } from "../../../src/llm/models/index.js";
 import { runCli } from "../../support/cli.js";
-import { DATA_DIR, MODELS_DIR, modelPath } from "../../support/env.js";
+import { DATA_DIR, lacks, MODELS_DIR, modelPath } from "../../support/env.js";
 import { closedPortEndpoint, type FakeHub, startFakeHub } from "./fake-hub.js";
 
 // The shipped registry's stories260k entry, served by a local imitation of the hub at its pinned revision.
 const STORIES = MODEL_REGISTRY.find((e) => e.name === "stories260k")!;
 
-describe.skipIf(!MODELS_DIR)("recalpaca llm models pull|list and model names in options", () => {
+describe.skipIf(lacks("stories260K"))("recalpaca llm models pull|list and model names in options", () => {
   let hub: FakeHub;
   let root: string;
   let offline: string;
