@@ -12,6 +12,7 @@ import {
   listGgufFiles,
   MODEL_REGISTRY,
   modelDownloadDir,
+  type PullResult,
   parseLoraArg,
   pullModel,
   registryFileName,
@@ -29,7 +30,7 @@ import {
   runBulkGenerate,
   type SamplingFlags,
 } from "./llm-bulk.js";
-import { modelStoreOf, resolveModelOption } from "./model-ref.js";
+import { announceDownload, formatBytes, modelStoreOf, resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -203,12 +204,6 @@ async function serve(cmd: Command): Promise<void> {
   }
 }
 
-function formatBytes(n: number): string {
-  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
-  return `${(n / 1024).toFixed(0)} KiB`;
-}
-
 function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
@@ -331,23 +326,19 @@ async function pullCommand(name: string, cmd: Command): Promise<void> {
   const entry = requireRegistryModel(name);
   const store = modelStoreOf(ctx);
   const target = join(modelDownloadDir(store), registryFileName(entry));
-  if (!existsSync(target))
-    info(
-      ctx,
-      `downloading ${entry.repo}/${entry.file} (${formatBytes(entry.size)}, licence ${entry.license}) to ${target}`,
-    );
+  if (!existsSync(target)) announceDownload(ctx, entry, target);
   const bar = progressBar(ctx);
+  let r: PullResult;
   try {
-    const r = await withInterrupt((signal) => pullModel(entry, { ...store, onProgress: bar, signal }));
-    bar.finish();
-    printResult(ctx, r, () =>
-      r.downloaded
-        ? `saved ${r.path} (${formatBytes(r.bytes)}, sha256 ${r.sha256} verified${r.resumedFrom > 0 ? `, resumed at byte ${r.resumedFrom}` : ""})`
-        : `${r.path} is already there (sha256 ${r.sha256})`,
-    );
+    r = await withInterrupt((signal) => pullModel(entry, { ...store, onProgress: bar, signal }));
   } finally {
     bar.finish();
   }
+  printResult(ctx, r, () =>
+    r.downloaded
+      ? `saved ${r.path} (${formatBytes(r.bytes)}, sha256 ${r.sha256} verified${r.resumedFrom > 0 ? `, resumed at byte ${r.resumedFrom}` : ""})`
+      : `${r.path} is already there (sha256 ${r.sha256})`,
+  );
 }
 
 export function register(program: Command): void {

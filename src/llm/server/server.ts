@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { z } from "zod";
-import { LlmRequestError, RecalpacaError, UsageError } from "../../core/index.js";
+import { LlmRequestError, RecalpacaError, requireIntAtLeast, UsageError } from "../../core/index.js";
 import { LlamaCppBackend, SlotPool } from "../backends/index.js";
 import type { LlmBackend, LlmRequest, LlmResult } from "../types.js";
 import {
@@ -134,11 +134,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? "127.0.0.1";
   const queueLimit = options.queue ?? 8;
   const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
-  if (!Number.isInteger(queueLimit) || queueLimit < 0)
-    throw new UsageError(`--queue must be an integer ≥ 0, got ${queueLimit}`);
+  requireIntAtLeast("--queue", queueLimit, 0);
   const parallel = options.parallel ?? (backend instanceof LlamaCppBackend ? backend.parallel : 1);
-  if (!Number.isInteger(parallel) || parallel < 1)
-    throw new UsageError(`--parallel must be an integer ≥ 1, got ${parallel}`);
+  requireIntAtLeast("--parallel", parallel, 1);
   const created = Math.floor(Date.now() / 1000);
   /** Generation requests admitted (running + waiting). */
   let admitted = 0;
