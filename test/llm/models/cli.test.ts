@@ -146,6 +146,31 @@ describe.skipIf(lacks("stories260K"))("recalpaca llm models pull|list and model 
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
   });
 
+  it("bulk generation checks its inputs before it fetches a model that is not downloaded yet", async () => {
+    const dir = join(root, "bulk-bad-input");
+    const before = hub.log.length;
+    const r = await runCli(
+      [
+        "--models-dir",
+        dir,
+        "llm",
+        "generate",
+        "--llm",
+        "stories260k",
+        "--input",
+        join(root, "no-such-requests.jsonl"),
+        "--output",
+        join(root, "bulk-out.jsonl"),
+      ],
+      { env: env(hub.endpoint) },
+    );
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toContain("cannot read requests file");
+    expect(hub.log.length).toBe(before);
+    expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+    expect(existsSync(join(root, "bulk-out.jsonl"))).toBe(false);
+  });
+
   it("a download whose checksum differs exits 3 and leaves no file behind", async () => {
     const dir = join(root, "corrupt");
     hub.corrupt = true;
