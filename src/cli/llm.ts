@@ -381,7 +381,7 @@ export function register(program: Command): void {
     .option("--gguf <file>", "the model: a .gguf file or a model name (`llm models list`)")
     .option("--port <n>", "TCP port (0 = any free one)", "8080")
     .option("--host <address>", "interface to bind", "127.0.0.1")
-    .option("--queue <n>", "requests that may wait while one runs; more get HTTP 429", "8")
+    .option("--queue <n>", "requests that may wait while --parallel run; more get HTTP 429", "8")
     .option("--model-name <name>", "model id to report (default: the file name and adapters)");
   addLocalModelFlags(srv);
   srv.action(async (_opts: unknown, cmd: Command) => serve(cmd));

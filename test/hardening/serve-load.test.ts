@@ -18,8 +18,12 @@ const PROMPTS = ["Once upon a time", "One day, a little girl", "Tom had a big re
 describe.skipIf(lacks("stories260K"))("llm serve under bounded load", () => {
   let served: Served;
   beforeAll(async () => {
+    // One request running (llm serve would otherwise decode 4 together): the queue is exercised, and
+    // every answer is exactly the one-at-a-time answer (see README "Parallel decoding").
     served = await startServe(modelPath("stories260K.gguf"), [
       "--threads",
+      "1",
+      "--parallel",
       "1",
       "--queue",
       String(QUEUE),
@@ -57,7 +61,7 @@ describe.skipIf(lacks("stories260K"))("llm serve under bounded load", () => {
       const m = rssMiB(served.pid);
       if (m !== null) rss.push(m);
     }
-    expect(await health(served.url)).toMatchObject({ running: 0, waiting: 0 });
+    expect(await health(served.url)).toMatchObject({ parallel: 1, running: 0, waiting: 0 });
     if (rss.length === ROUNDS) {
       const third = Math.floor(ROUNDS / 3);
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
