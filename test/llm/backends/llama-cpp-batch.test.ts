@@ -170,11 +170,11 @@ describe.skipIf(lacks("stories260K", "testset-sample40"))(
       await expect(load("stories260K.gguf", 0)).rejects.toThrow(/--parallel must be an integer from 1/);
     });
 
-    for (const [model, count, maxInputChars, contextSize] of [
-      ["stories260K.gguf", 24, 400, 1024],
-      ["llama-2-tiny-random.gguf", 32, Number.POSITIVE_INFINITY, 2048],
+    for (const [resource, model, count, maxInputChars, contextSize] of [
+      ["stories260K", "stories260K.gguf", 24, 400, 1024],
+      ["llama-2-tiny-random", "llama-2-tiny-random.gguf", 32, Number.POSITIVE_INFINITY, 2048],
     ] as const) {
-      it(
+      it.skipIf(lacks(resource))(
         `${model}: greedy text of ${count} test prompts at 4 sequences is one-at-a-time decoding's, but for near-ties`,
         async () => {
           const requests = greedyRequests(testPrompts(count, maxInputChars));
