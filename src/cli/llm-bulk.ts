@@ -114,6 +114,8 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
   if (o.cacheSync !== "full" && o.cacheSync !== "normal") {
     throw new UsageError(`--cache-sync must be full or normal, got "${o.cacheSync}"`);
   }
+  const local = localModelSpec(o, llm.parseLoraArg);
+  const concurrency = intOption("--concurrency", o.concurrency, 1);
   if (!remote && !o.dryRun) o.llm = await resolveModelOption(ctx, ref, "--llm");
   const llmArg = o.llm;
   const cache = new llm.GenerationCache(o.cache ?? llm.generationCachePath(ctx.cacheDir), {
@@ -161,12 +163,10 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
         const opened = await llm.openLlm({
           llm: llmArg,
           ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
-          ...localModelSpec(o, llm.parseLoraArg),
+          ...local,
           timeoutMs,
           cache: false,
-          ...(o.concurrency !== undefined
-            ? { concurrency: intOption("--concurrency", o.concurrency, 1) }
-            : {}),
+          ...(concurrency !== undefined ? { concurrency } : {}),
           seed: ctx.seed,
         });
         const { backend } = opened;

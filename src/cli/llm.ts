@@ -111,10 +111,11 @@ async function generate(cmd: Command): Promise<void> {
   if (o.template !== "alpaca" && o.promptInput !== undefined)
     throw new UsageError("--prompt-input applies to --template alpaca only");
   const request = buildRequest(ctx, o);
+  const local = localModelSpec(o, parseLoraArg); // checked before a model is downloaded
   const backend = await createBackend({
     llm: await resolveModelOption(ctx, o.llm, "--llm"),
     ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
-    ...localModelSpec(o, parseLoraArg),
+    ...local,
   });
   try {
     const started = performance.now();
@@ -164,12 +165,13 @@ async function serve(cmd: Command): Promise<void> {
   if (isRemoteLlm(o.gguf)) throw new UsageError("llm serve serves a local .gguf file, not a URL");
   const port = intOption("--port", o.port, 0) as number;
   const queue = intOption("--queue", o.queue, 0) as number;
+  const local = localModelSpec(o, parseLoraArg); // checked before a model is downloaded
   const backend = await createBackend({
     llm: await resolveModelOption(ctx, o.gguf, "--gguf", { url: false }),
     ...(o.modelName !== undefined ? { llmModel: o.modelName } : {}),
     // a server answers several clients at once: sequences by KV-cache size unless --parallel says
     parallel: "auto",
-    ...localModelSpec(o, parseLoraArg),
+    ...local,
   });
   try {
     // Serving ends with Ctrl-C or SIGTERM: the normal end of this command (exit 0); a second Ctrl-C

@@ -146,6 +146,21 @@ describe.skipIf(lacks("stories260K"))("recalpaca llm models pull|list and model 
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
   });
 
+  it("llm generate and llm serve check the model flags before they fetch a model that is not downloaded yet", async () => {
+    const dir = join(root, "bad-flags");
+    const before = hub.log.length;
+    for (const args of [
+      ["llm", "generate", "--llm", "stories260k", "--prompt", "hi", "--threads", "0"],
+      ["llm", "serve", "--gguf", "stories260k", "--port", "0", "--parallel", "0"],
+    ]) {
+      const r = await runCli(["--models-dir", dir, ...args], { env: env(hub.endpoint) });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/--(threads|parallel) must be an integer ≥ 1, got "0"/);
+    }
+    expect(hub.log.length).toBe(before);
+    expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+  });
+
   it("bulk generation checks its inputs before it fetches a model that is not downloaded yet", async () => {
     const dir = join(root, "bulk-bad-input");
     const before = hub.log.length;
