@@ -142,16 +142,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let admitted = 0;
   /** `parallel` requests run at once, the others wait in arrival order. */
   const running = new SlotPool(Array.from({ length: parallel }, (_, i) => i));
-  /** Run `fn` once a slot is free; `undefined` when the client went away while it waited. */
-  const runSlot = async <T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T | undefined> => {
-    const slot = await running.acquire(signal);
-    if (slot === undefined) return undefined;
-    try {
-      return await fn();
-    } finally {
-      running.release(slot);
-    }
-  };
 
   const admit = () => {
     if (admitted >= parallel + queueLimit) {
@@ -217,7 +207,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const id = `${chat ? "chatcmpl" : "cmpl"}-${randomUUID()}`;
       const now = Math.floor(Date.now() / 1000);
       if (!stream) {
-        const r = await runSlot(abort.signal, () => backend.generate(request));
+        const r = await running.use(abort.signal, () => backend.generate(request));
         if (r === undefined) return; // the client is gone
         sendJson(
           res,
@@ -249,7 +239,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         );
         return;
       }
-      await runSlot(abort.signal, () =>
+      await running.use(abort.signal, () =>
         streamResponse(res, { chat, id, created: now, model: backend.model, includeUsage, request, backend }),
       );
     } finally {
