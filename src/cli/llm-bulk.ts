@@ -97,13 +97,11 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
   if (!o.llm) throw new UsageError("llm generate needs --llm <path to .gguf | http(s) base URL>");
   // Loaded on use: the llm module pulls in node-llama-cpp, SQLite and the openai SDK.
   const llm = await import("../llm/index.js");
-  const remote = llm.isRemoteLlm(o.llm);
-  // a model name or bare file name → its file (downloaded on first use; a dry run downloads nothing)
-  if (!remote)
-    o.llm = o.dryRun
-      ? await locateModelOption(ctx, o.llm, "--llm")
-      : await resolveModelOption(ctx, o.llm, "--llm");
-  const llmArg = o.llm;
+  const ref = o.llm;
+  const remote = llm.isRemoteLlm(ref);
+  // a model name or bare file name → where its file is, checked offline now; a registry model not
+  // downloaded yet is fetched below, once every other input has been checked (a dry run fetches nothing)
+  if (!remote) o.llm = await locateModelOption(ctx, ref, "--llm");
   if (o.batchApi && !remote)
     throw new UsageError("--batch-api needs --llm <https base URL> of the OpenAI API");
   if (o.batchApi && !o.llmModel)
@@ -116,6 +114,10 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
   if (o.cacheSync !== "full" && o.cacheSync !== "normal") {
     throw new UsageError(`--cache-sync must be full or normal, got "${o.cacheSync}"`);
   }
+  const local = localModelSpec(o, llm.parseLoraArg);
+  const concurrency = intOption("--concurrency", o.concurrency, 1);
+  if (!remote && !o.dryRun) o.llm = await resolveModelOption(ctx, ref, "--llm");
+  const llmArg = o.llm;
   const cache = new llm.GenerationCache(o.cache ?? llm.generationCachePath(ctx.cacheDir), {
     synchronous: o.cacheSync,
   });
@@ -161,12 +163,10 @@ export async function runBulkGenerate(cmd: Command): Promise<void> {
         const opened = await llm.openLlm({
           llm: llmArg,
           ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
-          ...localModelSpec(o, llm.parseLoraArg),
+          ...local,
           timeoutMs,
           cache: false,
-          ...(o.concurrency !== undefined
-            ? { concurrency: intOption("--concurrency", o.concurrency, 1) }
-            : {}),
+          ...(concurrency !== undefined ? { concurrency } : {}),
           seed: ctx.seed,
         });
         const { backend } = opened;

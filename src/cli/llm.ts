@@ -12,6 +12,7 @@ import {
   listGgufFiles,
   MODEL_REGISTRY,
   modelDownloadDir,
+  type PullResult,
   parseLoraArg,
   pullModel,
   registryFileName,
@@ -29,7 +30,7 @@ import {
   runBulkGenerate,
   type SamplingFlags,
 } from "./llm-bulk.js";
-import { modelStoreOf, resolveModelOption } from "./model-ref.js";
+import { announceDownload, formatBytes, modelStoreOf, resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -110,10 +111,11 @@ async function generate(cmd: Command): Promise<void> {
   if (o.template !== "alpaca" && o.promptInput !== undefined)
     throw new UsageError("--prompt-input applies to --template alpaca only");
   const request = buildRequest(ctx, o);
+  const local = localModelSpec(o, parseLoraArg); // checked before a model is downloaded
   const backend = await createBackend({
     llm: await resolveModelOption(ctx, o.llm, "--llm"),
     ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
-    ...localModelSpec(o, parseLoraArg),
+    ...local,
   });
   try {
     const started = performance.now();
@@ -163,12 +165,13 @@ async function serve(cmd: Command): Promise<void> {
   if (isRemoteLlm(o.gguf)) throw new UsageError("llm serve serves a local .gguf file, not a URL");
   const port = intOption("--port", o.port, 0) as number;
   const queue = intOption("--queue", o.queue, 0) as number;
+  const local = localModelSpec(o, parseLoraArg); // checked before a model is downloaded
   const backend = await createBackend({
     llm: await resolveModelOption(ctx, o.gguf, "--gguf", { url: false }),
     ...(o.modelName !== undefined ? { llmModel: o.modelName } : {}),
     // a server answers several clients at once: sequences by KV-cache size unless --parallel says
     parallel: "auto",
-    ...localModelSpec(o, parseLoraArg),
+    ...local,
   });
   try {
     // Serving ends with Ctrl-C or SIGTERM: the normal end of this command (exit 0); a second Ctrl-C
@@ -201,12 +204,6 @@ async function serve(cmd: Command): Promise<void> {
   } finally {
     await backend.close();
   }
-}
-
-function formatBytes(n: number): string {
-  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
-  return `${(n / 1024).toFixed(0)} KiB`;
 }
 
 function formatCount(n: number): string {
@@ -331,23 +328,19 @@ async function pullCommand(name: string, cmd: Command): Promise<void> {
   const entry = requireRegistryModel(name);
   const store = modelStoreOf(ctx);
   const target = join(modelDownloadDir(store), registryFileName(entry));
-  if (!existsSync(target))
-    info(
-      ctx,
-      `downloading ${entry.repo}/${entry.file} (${formatBytes(entry.size)}, licence ${entry.license}) to ${target}`,
-    );
+  if (!existsSync(target)) announceDownload(ctx, entry, target);
   const bar = progressBar(ctx);
+  let r: PullResult;
   try {
-    const r = await withInterrupt((signal) => pullModel(entry, { ...store, onProgress: bar, signal }));
-    bar.finish();
-    printResult(ctx, r, () =>
-      r.downloaded
-        ? `saved ${r.path} (${formatBytes(r.bytes)}, sha256 ${r.sha256} verified${r.resumedFrom > 0 ? `, resumed at byte ${r.resumedFrom}` : ""})`
-        : `${r.path} is already there (sha256 ${r.sha256})`,
-    );
+    r = await withInterrupt((signal) => pullModel(entry, { ...store, onProgress: bar, signal }));
   } finally {
     bar.finish();
   }
+  printResult(ctx, r, () =>
+    r.downloaded
+      ? `saved ${r.path} (${formatBytes(r.bytes)}, sha256 ${r.sha256} verified${r.resumedFrom > 0 ? `, resumed at byte ${r.resumedFrom}` : ""})`
+      : `${r.path} is already there (sha256 ${r.sha256})`,
+  );
 }
 
 export function register(program: Command): void {
@@ -390,7 +383,7 @@ export function register(program: Command): void {
     .option("--gguf <file>", "the model: a .gguf file or a model name (`llm models list`)")
     .option("--port <n>", "TCP port (0 = any free one)", "8080")
     .option("--host <address>", "interface to bind", "127.0.0.1")
-    .option("--queue <n>", "requests that may wait while one runs; more get HTTP 429", "8")
+    .option("--queue <n>", "requests that may wait while --parallel run; more get HTTP 429", "8")
     .option("--model-name <name>", "model id to report (default: the file name and adapters)");
   addLocalModelFlags(srv);
   srv.action(async (_opts: unknown, cmd: Command) => serve(cmd));

@@ -1,4 +1,4 @@
-import type { ModelStoreOptions } from "../llm/index.js";
+import type { ModelStoreOptions, RegistryModel } from "../llm/index.js";
 import type { CliContext } from "./context.js";
 import { withInterrupt } from "./interrupt.js";
 import { info, progressBar } from "./output.js";
@@ -32,17 +32,26 @@ export async function resolveModelOption(
   const { locateModelRef, resolveModelRef } = await import("../llm/index.js");
   const refOptions = { ...modelStoreOf(ctx), option, allowUrl: o.url !== false };
   const target = locateModelRef(ref, refOptions);
-  if (target.kind === "registry" && !target.present) {
-    info(
-      ctx,
-      `${target.entry.name} is not downloaded yet: fetching ${target.entry.repo}/${target.entry.file} ` +
-        `(${(target.entry.size / 1e6).toFixed(1)} MB, licence ${target.entry.license}) into ${target.path}`,
-    );
-  }
+  if (target.kind === "registry" && !target.present)
+    announceDownload(ctx, target.entry, target.path, `${target.entry.name} is not downloaded yet: `);
   const bar = progressBar(ctx);
   try {
     return await withInterrupt((signal) => resolveModelRef(ref, { ...refOptions, onProgress: bar, signal }));
   } finally {
     bar.finish();
   }
+}
+
+/** Says which registry file is about to be downloaded, its size and licence, and where it goes. */
+export function announceDownload(ctx: CliContext, entry: RegistryModel, path: string, why = ""): void {
+  info(
+    ctx,
+    `${why}downloading ${entry.repo}/${entry.file} (${formatBytes(entry.size)}, licence ${entry.license}) into ${path}`,
+  );
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  return `${(n / 1024).toFixed(0)} KiB`;
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MODELS_DIR, modelPath } from "../support/env.js";
+import { lacks, modelPath } from "../support/env.js";
 import { HTTP_CASES } from "./corpus/http-cases.js";
 import { health, type Served, startServe, streamCompletion } from "./support/serve.js";
 
@@ -9,12 +9,7 @@ import { health, type Served, startServe, streamCompletion } from "./support/ser
  * request left admitted, and the server still answering normally afterwards.
  */
 
-if (!MODELS_DIR)
-  process.stderr.write(
-    "serve-requests: models folder not found (RECALPACA_MODELS_DIR or ../shared/models): skipped\n",
-  );
-
-describe.skipIf(!MODELS_DIR)("llm serve: malformed requests get 4xx with the field named", () => {
+describe.skipIf(lacks("stories260K"))("llm serve: malformed requests get 4xx with the field named", () => {
   let served: Served;
   beforeAll(async () => {
     served = await startServe(modelPath("stories260K.gguf"), [

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode, exitCodeOf } from "../../src/core/index.js";
 import { defaultConcurrency, generationCachePath, openLlm, runGeneration } from "../../src/llm/index.js";
-import { MODELS_DIR, modelPath } from "../support/env.js";
+import { lacks, modelPath } from "../support/env.js";
 import { type ChatServer, startChatServer } from "./runner/support/chat-server.js";
 
 /** openLlm: the shared defaults of every runner-driven LLM use (CLI, pipeline, eval). */
@@ -73,16 +73,24 @@ describe("openLlm", () => {
     expect((err as Error).message).toContain("nope.gguf");
   });
 
-  it.skipIf(!MODELS_DIR)("a .gguf model: as many requests in flight as it decodes together", async () => {
-    const opened = await openLlm({ llm: modelPath("stories260K.gguf"), threads: 1, cache: false });
-    const two = await openLlm({ llm: modelPath("stories260K.gguf"), threads: 1, cache: false, parallel: 2 });
-    try {
-      expect(opened.backend.kind).toBe("llama-cpp");
-      expect(opened.runner.concurrency).toBe(1);
-      expect(two.runner.concurrency).toBe(2);
-    } finally {
-      await opened.close();
-      await two.close();
-    }
-  });
+  it.skipIf(lacks("stories260K"))(
+    "a .gguf model: as many requests in flight as it decodes together",
+    async () => {
+      const opened = await openLlm({ llm: modelPath("stories260K.gguf"), threads: 1, cache: false });
+      const two = await openLlm({
+        llm: modelPath("stories260K.gguf"),
+        threads: 1,
+        cache: false,
+        parallel: 2,
+      });
+      try {
+        expect(opened.backend.kind).toBe("llama-cpp");
+        expect(opened.runner.concurrency).toBe(1);
+        expect(two.runner.concurrency).toBe(2);
+      } finally {
+        await opened.close();
+        await two.close();
+      }
+    },
+  );
 });

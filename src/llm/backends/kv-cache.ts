@@ -1,5 +1,5 @@
 /**
- * How much memory llama.cpp's KV cache takes, and how many sequences a context gets by default.
+ * How much memory llama.cpp's KV cache takes, and how many sequences `parallel: "auto"` gives a context.
  *
  * Each sequence of a context owns `contextSize` cells of the cache (node-llama-cpp 3.21 creates contexts
  * with one cache stream per sequence, `kv_unified` off), so the cache grows linearly with the number of
@@ -7,10 +7,10 @@
  * layers, (key length + value length) × KV heads × 2 bytes (the F16 cache llama.cpp uses by default).
  */
 
-/** Sequences a context gets unless told otherwise, when their KV cache fits the budget below. */
+/** Sequences `parallel: "auto"` gives a context when their KV cache fits the budget below (the default is 1). */
 export const DEFAULT_PARALLEL = 4;
 
-/** KV cache the default may take for all sequences together (1 GiB). */
+/** KV cache `"auto"` may take for all sequences together (1 GiB). */
 export const DEFAULT_KV_BUDGET_BYTES = 2 ** 30;
 
 /** Bytes per cached token of an F16 KV cache, from a GGUF's metadata; undefined when it lacks the fields. */
@@ -48,7 +48,7 @@ export function kvCacheBytesPerToken(metadata: Record<string, unknown>): number 
 }
 
 /**
- * The default number of sequences: the most of 4, 2, 1 whose caches together (`contextSize` tokens
+ * The number of sequences `parallel: "auto"` gives (what `llm serve` uses): the most of 4, 2, 1 whose caches together (`contextSize` tokens
  * each) fit in 1 GiB; 1 when the cache size is unknown. SmolLM2-135M at 4096 tokens (94 MiB a
  * sequence) and other small GQA models get 4; Llama-2-7B at 4096 tokens (2 GiB a sequence) gets 1.
  */

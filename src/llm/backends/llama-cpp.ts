@@ -335,13 +335,7 @@ export class LlamaCppBackend implements LocalLlmBackend {
     fn: (seq: LlamaContextSequence) => Promise<T>,
   ): Promise<T | undefined> {
     if (this.closed) throw new LlmRequestError(`backend for ${this.model} is closed`);
-    const seq = await this.sequences.acquire(signal);
-    if (seq === undefined) return undefined;
-    try {
-      return await fn(seq);
-    } finally {
-      this.sequences.release(seq);
-    }
+    return this.sequences.use(signal, fn);
   }
 
   private inputFor(request: LlmRequest): DecodeInput {

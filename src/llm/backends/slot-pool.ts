@@ -53,6 +53,20 @@ export class SlotPool<T> {
     });
   }
 
+  /**
+   * Run `fn` on a free slot (waiting like `acquire`) and give the slot back however `fn` ends;
+   * `undefined` when `signal` aborts before a slot is free.
+   */
+  async use<R>(signal: AbortSignal | undefined, fn: (slot: T) => Promise<R>): Promise<R | undefined> {
+    const slot = await this.acquire(signal);
+    if (slot === undefined) return undefined;
+    try {
+      return await fn(slot);
+    } finally {
+      this.release(slot);
+    }
+  }
+
   release(slot: T): void {
     const next = this.waiters.shift();
     if (next) {

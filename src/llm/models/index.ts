@@ -10,25 +10,15 @@ export {
   type VerifiedDownload,
   type VerifiedDownloadOptions,
 } from "./download.js";
-export {
-  DEFAULT_HUB_ENDPOINT,
-  type HubFileMetadata,
-  hubEndpoint,
-  hubFileMetadata,
-  hubFileUrl,
-  hubToken,
-} from "./hub.js";
-export { LOCK_FILE, type LockRecord, lockPathOf, type ModelLock, readLock } from "./lock.js";
+export { LOCK_FILE, type LockRecord, type ModelLock, readLock } from "./lock.js";
 export {
   type ModelStoreOptions,
   modelDownloadDir,
   type PullResult,
   pullModel,
-  registryOf,
 } from "./pull.js";
 export {
   findRegistryModel,
-  knownModels,
   MODEL_REGISTRY,
   type RegistryModel,
   registryFileName,

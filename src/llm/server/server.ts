@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { z } from "zod";
-import { LlmRequestError, RecalpacaError, UsageError } from "../../core/index.js";
+import { LlmRequestError, RecalpacaError, requireIntAtLeast, UsageError } from "../../core/index.js";
 import { LlamaCppBackend, SlotPool } from "../backends/index.js";
 import type { LlmBackend, LlmRequest, LlmResult } from "../types.js";
 import {
@@ -134,26 +134,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? "127.0.0.1";
   const queueLimit = options.queue ?? 8;
   const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
-  if (!Number.isInteger(queueLimit) || queueLimit < 0)
-    throw new UsageError(`--queue must be an integer ≥ 0, got ${queueLimit}`);
+  requireIntAtLeast("--queue", queueLimit, 0);
   const parallel = options.parallel ?? (backend instanceof LlamaCppBackend ? backend.parallel : 1);
-  if (!Number.isInteger(parallel) || parallel < 1)
-    throw new UsageError(`--parallel must be an integer ≥ 1, got ${parallel}`);
+  requireIntAtLeast("--parallel", parallel, 1);
   const created = Math.floor(Date.now() / 1000);
   /** Generation requests admitted (running + waiting). */
   let admitted = 0;
   /** `parallel` requests run at once, the others wait in arrival order. */
   const running = new SlotPool(Array.from({ length: parallel }, (_, i) => i));
-  /** Run `fn` once a slot is free; `undefined` when the client went away while it waited. */
-  const runSlot = async <T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T | undefined> => {
-    const slot = await running.acquire(signal);
-    if (slot === undefined) return undefined;
-    try {
-      return await fn();
-    } finally {
-      running.release(slot);
-    }
-  };
 
   const admit = () => {
     if (admitted >= parallel + queueLimit) {
@@ -219,7 +207,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const id = `${chat ? "chatcmpl" : "cmpl"}-${randomUUID()}`;
       const now = Math.floor(Date.now() / 1000);
       if (!stream) {
-        const r = await runSlot(abort.signal, () => backend.generate(request));
+        const r = await running.use(abort.signal, () => backend.generate(request));
         if (r === undefined) return; // the client is gone
         sendJson(
           res,
@@ -251,7 +239,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         );
         return;
       }
-      await runSlot(abort.signal, () =>
+      await running.use(abort.signal, () =>
         streamResponse(res, { chat, id, created: now, model: backend.model, includeUsage, request, backend }),
       );
     } finally {

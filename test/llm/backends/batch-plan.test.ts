@@ -95,6 +95,30 @@ describe("SlotPool", () => {
   });
 });
 
+describe("SlotPool.use", () => {
+  it("gives the slot back however fn ends; undefined without running fn when the signal aborts first", async () => {
+    const pool = new SlotPool(["a"]);
+    expect(await pool.use(undefined, async (s) => `${s}!`)).toBe("a!");
+    await expect(
+      pool.use(undefined, async () => {
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(pool.busy).toBe(0);
+    let ran = false;
+    const held = await pool.acquire();
+    const controller = new AbortController();
+    const waiting = pool.use(controller.signal, async () => {
+      ran = true;
+    });
+    controller.abort();
+    expect(await waiting).toBeUndefined();
+    expect(ran).toBe(false);
+    pool.release(held as string);
+    expect(pool.busy).toBe(0);
+  });
+});
+
 describe("batchPlan", () => {
   const item = (tokens: number[], rank: number): BatchItem => ({
     tokens: tokens as unknown as BatchItem["tokens"],

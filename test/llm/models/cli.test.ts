@@ -13,13 +13,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCK_FILE, MODEL_REGISTRY } from "../../../src/llm/models/index.js";
 import { runCli } from "../../support/cli.js";
-import { DATA_DIR, MODELS_DIR, modelPath } from "../../support/env.js";
+import { DATA_DIR, lacks, MODELS_DIR, modelPath } from "../../support/env.js";
 import { closedPortEndpoint, type FakeHub, startFakeHub } from "./fake-hub.js";
 
 // The shipped registry's stories260k entry, served by a local imitation of the hub at its pinned revision.
 const STORIES = MODEL_REGISTRY.find((e) => e.name === "stories260k")!;
 
-describe.skipIf(!MODELS_DIR)("recalpaca llm models pull|list and model names in options", () => {
+describe.skipIf(lacks("stories260K"))("recalpaca llm models pull|list and model names in options", () => {
   let hub: FakeHub;
   let root: string;
   let offline: string;
@@ -144,6 +144,46 @@ describe.skipIf(!MODELS_DIR)("recalpaca llm models pull|list and model names in 
     expect(r.stderr).toContain("smollm2-135m-instruct is not downloaded yet, and http://127.0.0.1:");
     expect(r.stderr).toContain("run `recalpaca llm models pull smollm2-135m-instruct`");
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+  });
+
+  it("llm generate and llm serve check the model flags before they fetch a model that is not downloaded yet", async () => {
+    const dir = join(root, "bad-flags");
+    const before = hub.log.length;
+    for (const args of [
+      ["llm", "generate", "--llm", "stories260k", "--prompt", "hi", "--threads", "0"],
+      ["llm", "serve", "--gguf", "stories260k", "--port", "0", "--parallel", "0"],
+    ]) {
+      const r = await runCli(["--models-dir", dir, ...args], { env: env(hub.endpoint) });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/--(threads|parallel) must be an integer ≥ 1, got "0"/);
+    }
+    expect(hub.log.length).toBe(before);
+    expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+  });
+
+  it("bulk generation checks its inputs before it fetches a model that is not downloaded yet", async () => {
+    const dir = join(root, "bulk-bad-input");
+    const before = hub.log.length;
+    const r = await runCli(
+      [
+        "--models-dir",
+        dir,
+        "llm",
+        "generate",
+        "--llm",
+        "stories260k",
+        "--input",
+        join(root, "no-such-requests.jsonl"),
+        "--output",
+        join(root, "bulk-out.jsonl"),
+      ],
+      { env: env(hub.endpoint) },
+    );
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toContain("cannot read requests file");
+    expect(hub.log.length).toBe(before);
+    expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+    expect(existsSync(join(root, "bulk-out.jsonl"))).toBe(false);
   });
 
   it("a download whose checksum differs exits 3 and leaves no file behind", async () => {

@@ -18,7 +18,7 @@ import {
   type RegistryModel,
   readLock,
 } from "../../../src/llm/models/index.js";
-import { MODELS_DIR, modelPath } from "../../support/env.js";
+import { lacks, modelPath } from "../../support/env.js";
 import { closedPortEndpoint, type FakeHub, startFakeHub } from "./fake-hub.js";
 
 const STORIES_SHA256 = "270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d";
@@ -40,7 +40,7 @@ const ENTRY: RegistryModel = {
   chatTemplate: false,
 };
 
-describe.skipIf(!MODELS_DIR)("pullModel against a local imitation of the hub", () => {
+describe.skipIf(lacks("stories260K"))("pullModel against a local imitation of the hub", () => {
   let stories: Buffer;
   let hub: FakeHub;
   let root: string;

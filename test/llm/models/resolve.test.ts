@@ -12,7 +12,7 @@ import {
   registryFileName,
   resolveModelRef,
 } from "../../../src/llm/models/index.js";
-import { MODELS_DIR, modelPath } from "../../support/env.js";
+import { lacks, MODELS_DIR, modelPath } from "../../support/env.js";
 import { type FakeHub, startFakeHub } from "./fake-hub.js";
 
 const ENTRY: RegistryModel = {
@@ -120,7 +120,7 @@ describe("locateModelRef / resolveModelRef", () => {
   });
 });
 
-describe.skipIf(!MODELS_DIR)("resolveModelRef with the shared models", () => {
+describe.skipIf(lacks("stories260K", "llama-2-tiny-random"))("resolveModelRef with the shared models", () => {
   let root: string;
   let opts: ModelRefOptions;
   let hub: FakeHub;

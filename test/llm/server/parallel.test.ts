@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { LlamaCppBackend, OpenAiCompatibleBackend } from "../../../src/llm/backends/index.js";
 import { type RunningServer, startServer } from "../../../src/llm/server/index.js";
-import { MODELS_DIR, modelPath } from "../../support/env.js";
+import { lacks, modelPath } from "../../support/env.js";
 import { GateBackend } from "./gate-backend.js";
 
 /** `llm serve` runs `parallel` requests at once (a .gguf model's sequences), with `queue` more waiting. */
@@ -86,7 +86,7 @@ describe("a server that runs several requests at once", () => {
     expect(gate.started).toBe(2);
   });
 
-  it.skipIf(!MODELS_DIR)(
+  it.skipIf(lacks("stories260K"))(
     "serves a .gguf model's sequences at once by default, each answer the one it gives alone",
     async () => {
       const backend = await LlamaCppBackend.load({
