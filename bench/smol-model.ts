@@ -1,5 +1,6 @@
-// A random-weight llama model with SmolLM2-135M's shape, written by our GGUF writer, for benchmarks that
-// need a model of realistic size when no real one is on the machine.
+// A random-weight llama model with SmolLM2-135M's shape (tied embeddings), written by our GGUF writer: for
+// benchmarks that need a model of realistic size when no real one is on the machine, and for the fine-tuning
+// engines' agreement tests (no download needed).
 import { Rng } from "../src/core/index.js";
 import {
   f32ToF16,
@@ -21,7 +22,11 @@ export const SMOL_SHAPE = {
   contextLength: 8192,
 } as const;
 
+export type LlamaShape = { [K in keyof typeof SMOL_SHAPE]: number };
+
 export interface SmolModelOptions {
+  /** Another llama shape (SmolLM2-135M's where a field is not given). */
+  shape?: Partial<LlamaShape>;
   /**
    * A GGUF whose SentencePiece vocabulary (`tokenizer.ggml.*`) the model takes, padded with user-defined
    * `<pad_N>` tokens to SmolLM2's 49,152 (so the output layer has SmolLM2's size). Without it the file
@@ -29,13 +34,17 @@ export interface SmolModelOptions {
    */
   vocabularyFrom?: string;
   seed?: number;
-  /** Type of the weight matrices (default F16): Q8_0 is what small models are usually run in on a CPU. */
-  matrices?: "F16" | "Q8_0" | "Q4_0";
+  /**
+   * Type of the weight matrices (default F16): Q8_0 is what small models are usually run in on a CPU;
+   * F32 keeps the random values exact.
+   */
+  matrices?: "F16" | "F32" | "Q8_0" | "Q4_0";
 }
 
-/** Write the model (F16 or Q8_0 matrices, F32 norms as llama.cpp's converter writes them, tied embeddings like SmolLM2) to `path`. */
+/** Write the model (matrices of `options.matrices`, F32 norms as llama.cpp's converter writes them, tied embeddings like SmolLM2) to `path`. */
 export function writeSmolShapedModel(path: string, options: SmolModelOptions = {}): void {
-  const { embedding: d, feedForward: ff, layers, heads, kvHeads, vocabulary: vocab } = SMOL_SHAPE;
+  const shape = { ...SMOL_SHAPE, ...options.shape };
+  const { embedding: d, feedForward: ff, layers, heads, kvHeads, vocabulary: vocab } = shape;
   const kv = (d / heads) * kvHeads;
   const rng = new Rng(options.seed ?? 1, "bench/smol-shape");
   const rand = (n: number, s: number) => {
@@ -49,11 +58,11 @@ export function writeSmolShapedModel(path: string, options: SmolModelOptions = {
       ? { type: GGML_Q8_0, data: q8_0(data) }
       : options.matrices === "Q4_0"
         ? { type: GGML_Q4_0, data: q4_0(data) }
-        : { type: "F16", data };
+        : { type: options.matrices ?? "F16", data };
   const metadata: GgufMetadataEntry[] = [
     { key: "general.architecture", type: "string", value: "llama" },
     { key: "general.name", type: "string", value: "random SmolLM2-135M shape" },
-    { key: "llama.context_length", type: "u32", value: SMOL_SHAPE.contextLength },
+    { key: "llama.context_length", type: "u32", value: shape.contextLength },
     { key: "llama.embedding_length", type: "u32", value: d },
     { key: "llama.block_count", type: "u32", value: layers },
     { key: "llama.feed_forward_length", type: "u32", value: ff },

@@ -22,6 +22,7 @@ import {
 } from "../../src/llm/gguf/index.js";
 import { lacks, modelPath } from "../support/env.js";
 import { LlamaReference, softmax } from "./llama-ref.js";
+import { writeStoryData } from "./support/story-data.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ft-engine-"));
 const BASE = modelPath("stories260K.gguf");
@@ -34,31 +35,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const names = [
-  "Lily",
-  "Tom",
-  "Sue",
-  "Ben",
-  "Max",
-  "Amy",
-  "Tim",
-  "Mia",
-  "Sam",
-  "Zoe",
-  "Leo",
-  "Ann",
-  "Joe",
-  "Kim",
-];
-const examples = names.map((n, i) => ({
-  instruction: `Tell a story about ${n}.`,
-  input: i % 3 === 0 ? "It is sunny." : "",
-  output: `${n} went to the park. ${n} saw a big red ball and played all day.`,
-}));
-const trainPath = join(dir, "train.json");
-const valPath = join(dir, "val.json");
-writeFileSync(trainPath, JSON.stringify(examples.slice(0, 12)));
-writeFileSync(valPath, JSON.stringify(examples.slice(12)));
+const { trainPath, valPath } = writeStoryData(dir);
 
 function config(outDir: string, over: Partial<FineTuneConfig> = {}): FineTuneConfig {
   return {

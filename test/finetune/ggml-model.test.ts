@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeSmolShaped } from "../../bench/smol-shaped-model.js";
+import { writeSmolShapedModel } from "../../bench/smol-model.js";
 import { Rng } from "../../src/core/index.js";
 import { ggmlUnavailableReason, loadGgmlAddon } from "../../src/finetune/index.js";
 import { createKernelRuntime } from "../../src/finetune/kernels/index.js";
@@ -48,7 +48,7 @@ describe.skipIf(unavailable !== undefined || lacks("stories260K"))(
   () => {
     it("agrees step by step over 20 AdamW steps on a random SmolLM2-135M-shaped model (fp32, dropout off)", async () => {
       const path = join(dir, "smol.gguf");
-      writeSmolShaped(path);
+      writeSmolShapedModel(path);
       const file = readGgufFile(path);
       const cfg = llamaConfigOf(file);
       const runtime = await createKernelRuntime("wasm", 2);
@@ -132,9 +132,9 @@ describe.skipIf(unavailable !== undefined || lacks("stories260K"))(
       if (!addon) throw new Error("addon");
       // a shape whose rows are multiples of 256, so every matrix can be Q4_K
       const f32Path = join(dir, "small-f32.gguf");
-      writeSmolShaped(f32Path, {
-        shape: { d: 256, ff: 512, vocab: 768, layers: 2, heads: 4, headsKv: 2 },
-        type: "F32",
+      writeSmolShapedModel(f32Path, {
+        shape: { embedding: 256, feedForward: 512, vocabulary: 768, layers: 2, heads: 4, kvHeads: 2 },
+        matrices: "F32",
       });
       const src = readGgufFile(f32Path);
       const metadata = Object.keys(src.metadata).map((key) => {
