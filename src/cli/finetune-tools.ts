@@ -45,13 +45,15 @@ interface ExportFlags {
   force?: boolean;
 }
 
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+/** `value` when it is one of `allowed`, else a UsageError naming `flag` and the choices. */
+export function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!allowed.includes(value as T))
     throw new UsageError(`${flag} must be one of ${allowed.join(", ")}, got "${value}"`);
   return value as T;
 }
 
-function targetsOption(value: string): Projection[] {
+/** A comma-separated `--targets` list of LoRA projections (keys of PROJECTIONS), each checked. */
+export function targetsOption(value: string): Projection[] {
   const list = value
     .split(",")
     .map((s) => s.trim())
