@@ -2,8 +2,10 @@
 // benchmarks that need a model of realistic size when no real one is on the machine, and for the fine-tuning
 // engines' agreement tests (no download needed).
 import { Rng } from "../src/core/index.js";
+import { quantiseQ8_0 } from "../src/finetune/index.js";
 import {
   f32ToF16,
+  GgmlType,
   type GgufMetadataEntry,
   type GgufScalarType,
   type GgufTensorToWrite,
@@ -55,7 +57,7 @@ export function writeSmolShapedModel(path: string, options: SmolModelOptions = {
   const ones = (n: number) => new Float32Array(n).fill(1);
   const matrix = (data: Float32Array): Pick<GgufTensorToWrite, "type" | "data"> =>
     options.matrices === "Q8_0"
-      ? { type: GGML_Q8_0, data: q8_0(data) }
+      ? { type: GgmlType.Q8_0, data: quantiseQ8_0(data) }
       : options.matrices === "Q4_0"
         ? { type: GGML_Q4_0, data: q4_0(data) }
         : { type: options.matrices ?? "F16", data };
@@ -123,28 +125,8 @@ function paddedVocabulary(source: string, size: number): GgufMetadataEntry[] {
   return out;
 }
 
-/** ggml's type ids of Q4_0 and Q8_0. */
+/** ggml's type id of Q4_0. */
 const GGML_Q4_0 = 2;
-const GGML_Q8_0 = 8;
-
-/**
- * Q8_0 blocks as ggml writes them (ggml-quants.c quantize_row_q8_0_ref): per 32 values an F16 scale
- * d = max|x| / 127, then the 32 values round(x / d) as int8.
- */
-function q8_0(x: Float32Array): Uint8Array {
-  if (x.length % 32 !== 0) throw new Error("Q8_0 needs a multiple of 32 values");
-  const out = new Uint8Array((x.length / 32) * 34);
-  const view = new DataView(out.buffer);
-  for (let b = 0; b < x.length / 32; b++) {
-    let amax = 0;
-    for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[b * 32 + i] as number));
-    const d = amax / 127;
-    const id = d !== 0 ? 1 / d : 0;
-    view.setUint16(b * 34, f32ToF16(d), true);
-    for (let i = 0; i < 32; i++) view.setInt8(b * 34 + 2 + i, Math.round((x[b * 32 + i] as number) * id));
-  }
-  return out;
-}
 
 /**
  * Q4_0 blocks as ggml writes them (quantize_row_q4_0_ref): per 32 values an F16 scale d = max / -8
