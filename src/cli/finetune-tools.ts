@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { UsageError } from "../core/index.js";
 import {
   cancelHostedJob,
+  checkTargets,
   convertAdapter,
   DEFAULT_RECIPE,
   DISTRIBUTED,
@@ -52,18 +53,14 @@ export function oneOf<T extends string>(flag: string, value: string, allowed: re
   return value as T;
 }
 
-/** A comma-separated `--targets` list of LoRA projections (keys of PROJECTIONS), each checked. */
+/** A comma-separated `--targets` list of LoRA projections, checked as the engines check it. */
 export function targetsOption(value: string): Projection[] {
   const list = value
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  for (const t of list)
-    if (!(t in PROJECTIONS))
-      throw new UsageError(
-        `--targets: unknown projection "${t}"; expected ${Object.keys(PROJECTIONS).join(", ")}`,
-      );
-  return list as Projection[];
+  checkTargets(list);
+  return list;
 }
 
 /** `finetune export`, `convert`, `merge` and `cancel` (src/cli/finetune.ts owns the group). */

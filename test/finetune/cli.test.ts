@@ -79,6 +79,12 @@ describe("recalpaca finetune option checks", () => {
     );
     expect(train.code, train.stderr).toBe(2);
     expect(train.stderr).toMatch(/--targets: unknown projection "qq"; expected q, k, v, o/);
+    const none = await runCli(
+      ["finetune", "--base", "b.gguf", "--data", "d.json", "--out", join(dir, "n"), "--targets", " , "],
+      { cwd: dir },
+    );
+    expect(none.code, none.stderr).toBe(2);
+    expect(none.stderr).toMatch(/--targets must name at least one projection/);
     const kernels = await runCli(
       ["finetune", "--base", "b.gguf", "--data", "d.json", "--out", join(dir, "k"), "--kernels", "fast"],
       { cwd: dir },

@@ -1,7 +1,7 @@
 import { requireIntAtLeast, UsageError } from "../../core/index.js";
 import { HF_MODULES } from "../adapters/llama-layout.js";
 import { DEFAULT_FINETUNE_CONFIG } from "../engine.js";
-import { PROJECTIONS, type Projection } from "../model/llama-weights.js";
+import { checkTargets, type Projection } from "../model/llama-weights.js";
 
 /** The trainers `finetune export` writes for, with the release each was checked against. */
 export const EXPORT_TRAINERS = {
@@ -101,12 +101,7 @@ export function validateSettings(s: RecipeSettings): void {
   if (!(s.dropout >= 0 && s.dropout < 1))
     throw new UsageError(`--dropout must be in [0, 1), got ${s.dropout}`);
   if (!(s.lr > 0)) throw new UsageError(`--lr must be > 0, got ${s.lr}`);
-  if (s.targets.length === 0) throw new UsageError("--targets must name at least one projection");
-  for (const t of s.targets)
-    if (!(t in PROJECTIONS))
-      throw new UsageError(
-        `--targets: unknown projection "${t}"; expected ${Object.keys(PROJECTIONS).join(", ")}`,
-      );
+  checkTargets(s.targets);
   if (!PRECISIONS.includes(s.precision))
     throw new UsageError(`--precision must be one of ${PRECISIONS.join(", ")}, got "${s.precision}"`);
   if (!DISTRIBUTED.includes(s.distributed))
