@@ -80,7 +80,6 @@ export interface Recipe extends RecipeSettings {
 }
 
 export function validateSettings(s: RecipeSettings): void {
-  const int = requireIntAtLeast;
   if (!/^\S+$/.test(s.baseModel))
     throw new UsageError(
       `--base must be a hub model id such as meta-llama/Llama-2-7b-hf, got "${s.baseModel}"`,
@@ -89,15 +88,15 @@ export function validateSettings(s: RecipeSettings): void {
     throw new UsageError(
       `--trainer must be one of ${Object.keys(EXPORT_TRAINERS).join(", ")}, got "${s.trainer}"`,
     );
-  int("--rank", s.r, 1);
-  int("--epochs", s.epochs, 1);
-  int("--batch", s.batch, 1);
-  int("--micro-batch", s.microBatch, 1);
-  int("--warmup", s.warmupSteps, 0);
-  int("--gpus", s.gpusPerNode, 1);
-  int("--nodes", s.nodes, 1);
+  requireIntAtLeast("--rank", s.r, 1);
+  requireIntAtLeast("--epochs", s.epochs, 1);
+  requireIntAtLeast("--batch", s.batch, 1);
+  requireIntAtLeast("--micro-batch", s.microBatch, 1);
+  requireIntAtLeast("--warmup", s.warmupSteps, 0);
+  requireIntAtLeast("--gpus", s.gpusPerNode, 1);
+  requireIntAtLeast("--nodes", s.nodes, 1);
   // LLaMA-Factory, axolotl and TRL all declare lora_alpha as an integer.
-  int("--alpha", s.alpha, 1);
+  requireIntAtLeast("--alpha", s.alpha, 1);
   if (!(s.dropout >= 0 && s.dropout < 1))
     throw new UsageError(`--dropout must be in [0, 1), got ${s.dropout}`);
   if (!(s.lr > 0)) throw new UsageError(`--lr must be > 0, got ${s.lr}`);
