@@ -81,7 +81,7 @@ export function validateConfig(c: FineTuneConfig): void {
 }
 
 /** The `native` engine's model: LlamaLoraModel on the WebAssembly SIMD (or TypeScript) kernels. */
-export const wasmModelBackend: ModelBackendFactory = {
+const wasmModelBackend: ModelBackendFactory = {
   engine: "native",
   validate(c) {
     if (c.kernels !== undefined && c.kernels !== "wasm" && c.kernels !== "ts")
