@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeSmolShapedModel } from "../../bench/smol-model.js";
 import { Rng } from "../../src/core/index.js";
-import { ggmlUnavailableReason, loadGgmlAddon } from "../../src/finetune/index.js";
+import { ggmlUnavailableReason, loadGgmlAddon, quantiseQ8_0 } from "../../src/finetune/index.js";
 import { createKernelRuntime } from "../../src/finetune/kernels/index.js";
 import { llamaConfigOf } from "../../src/finetune/model/llama-config.js";
 import { LlamaLoraModel, type Sequence } from "../../src/finetune/model/llama-lora-model.js";
@@ -228,3 +228,20 @@ function state(params: LoraParams, i: number) {
   }
   return s[i];
 }
+
+describe.skipIf(unavailable !== undefined)("the ggml addon's quantize and dequantize", () => {
+  it("quantise Q8_0 byte for byte as quantiseQ8_0 (ggml's reference), and name the type they cannot handle", () => {
+    const { addon } = loadGgmlAddon();
+    if (!addon) throw new Error("addon");
+    const rng = new Rng(3, "test/q8_0");
+    const values = Float32Array.from({ length: 4 * 64 }, () => rng.normal() * 0.1);
+    const bytes = addon.quantize("q8_0", values, 64);
+    expect(bytes).toEqual(quantiseQ8_0(values));
+    const back = addon.dequantize("q8_0", bytes, values.length);
+    expect(back).toHaveLength(values.length);
+    for (let i = 0; i < values.length; i++) expect(Math.abs(back[i] - values[i])).toBeLessThan(0.4 / 127);
+    expect(() => addon.quantize("q9_9", values, 64)).toThrow(/unknown ggml type q9_9/);
+    expect(() => addon.dequantize("q9_9", bytes, values.length)).toThrow(/cannot dequantise type q9_9/);
+    expect(() => addon.quantize("q8_0", values, 48)).toThrow(/multiple of the block size 32/);
+  });
+});
