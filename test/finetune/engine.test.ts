@@ -26,14 +26,7 @@ import { writeStoryData } from "./support/story-data.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ft-engine-"));
 const BASE = modelPath("stories260K.gguf");
-let ref: LlamaReference;
-beforeAll(async () => {
-  ref = await LlamaReference.load(BASE);
-});
-afterAll(async () => {
-  await ref?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const { trainPath, valPath } = writeStoryData(dir);
 
@@ -60,6 +53,14 @@ function config(outDir: string, over: Partial<FineTuneConfig> = {}): FineTuneCon
 }
 
 describe.skipIf(lacks("stories260K"))("native fine-tuning engine on stories260K", () => {
+  let ref: LlamaReference;
+  beforeAll(async () => {
+    ref = await LlamaReference.load(BASE);
+  });
+  afterAll(async () => {
+    await ref?.dispose();
+  });
+
   it("lowers the validation loss, and the exported adapter reproduces our LoRA forward pass in llama.cpp", async () => {
     const out = join(dir, "run");
     const engine = createFineTuneEngine("native", config(out));
