@@ -4,7 +4,7 @@
 // threads; then the effect of the precision options (Q8_0 / Q4_K bases, bf16 compute) on the loss.
 // `npm run bench -- finetune` (FT_BENCH_QUICK=1 for a short check that every row runs).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../src/core/index.js";
@@ -29,8 +29,9 @@ import {
   readTensorData,
   writeGgufFile,
 } from "../src/llm/gguf/index.js";
+import { writeStoryData } from "../test/finetune/support/story-data.js";
 import { median, peakRssMiB, sharedDir, writeBenchSection } from "./report.js";
-import { writeSmolShaped } from "./smol-shaped-model.js";
+import { writeSmolShapedModel } from "./smol-model.js";
 
 const QUICK = process.env.FT_BENCH_QUICK === "1";
 const SEQ = Number(process.env.FT_BENCH_SEQ ?? (QUICK ? 64 : 256));
@@ -274,7 +275,7 @@ try {
   );
   const smol = join(dir, "smol-shape.gguf");
   const t0 = performance.now();
-  writeSmolShaped(smol);
+  writeSmolShapedModel(smol);
   process.stderr.write(
     `wrote SmolLM2-135M-shaped F16 GGUF in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
   );
@@ -342,37 +343,15 @@ function quantiseFile(src: string, dst: string, typeOf: (dims: number[]) => "Q8_
  * (model level, fixed sequences) against the same model in F32.
  */
 async function precisionEffects(dir: string): Promise<string[]> {
-  const names = [
-    "Lily",
-    "Tom",
-    "Sue",
-    "Ben",
-    "Max",
-    "Amy",
-    "Tim",
-    "Mia",
-    "Sam",
-    "Zoe",
-    "Leo",
-    "Ann",
-    "Joe",
-    "Kim",
-  ];
-  const ex = names.map((n, i) => ({
-    instruction: `Tell a story about ${n}.`,
-    input: i % 3 === 0 ? "It is sunny." : "",
-    output: `${n} went to the park. ${n} saw a big red ball and played all day.`,
-  }));
-  writeFileSync(join(dir, "train.json"), JSON.stringify(ex.slice(0, 12)));
-  writeFileSync(join(dir, "val.json"), JSON.stringify(ex.slice(12)));
+  const { trainPath, valPath } = writeStoryData(dir);
   const stories = modelPath("stories260K.gguf");
   const q8 = join(dir, "stories-q8_0.gguf");
   quantiseFile(stories, q8, (dims) => (dims[0] % 32 === 0 ? "Q8_0" : null));
   const base: FineTuneConfig = {
     ...DEFAULT_FINETUNE_CONFIG,
     base: stories,
-    data: join(dir, "train.json"),
-    val: join(dir, "val.json"),
+    data: trainPath,
+    val: valPath,
     outDir: "",
     r: 4,
     alpha: 12,
@@ -419,9 +398,9 @@ async function precisionEffects(dir: string): Promise<string[]> {
   line("bf16 compute", "stories260K (F32)", await run("bf16", { compute: "bf16" }), fp32);
   // Q4_K on a random 256-wide model, model level: two fixed sequences in turn, 20 plain gradient steps
   const wide = join(dir, "wide-f32.gguf");
-  writeSmolShaped(wide, {
-    shape: { d: 256, ff: 768, vocab: 2048, layers: 4, heads: 4, headsKv: 2 },
-    type: "F32",
+  writeSmolShapedModel(wide, {
+    shape: { embedding: 256, feedForward: 768, vocabulary: 2048, layers: 4, heads: 4, kvHeads: 2 },
+    matrices: "F32",
   });
   const q4 = join(dir, "wide-q4_k.gguf");
   quantiseFile(wide, q4, (dims) => (dims[0] % 256 === 0 ? "Q4_K" : null));

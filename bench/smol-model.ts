@@ -1,8 +1,11 @@
-// A random-weight llama model with SmolLM2-135M's shape, written by our GGUF writer, for benchmarks that
-// need a model of realistic size when no real one is on the machine.
+// A random-weight llama model with SmolLM2-135M's shape (tied embeddings), written by our GGUF writer: for
+// benchmarks that need a model of realistic size when no real one is on the machine, and for the fine-tuning
+// engines' agreement tests (no download needed).
 import { Rng } from "../src/core/index.js";
+import { quantiseQ8_0 } from "../src/finetune/index.js";
 import {
   f32ToF16,
+  GgmlType,
   type GgufMetadataEntry,
   type GgufScalarType,
   type GgufTensorToWrite,
@@ -21,7 +24,11 @@ export const SMOL_SHAPE = {
   contextLength: 8192,
 } as const;
 
+export type LlamaShape = { [K in keyof typeof SMOL_SHAPE]: number };
+
 export interface SmolModelOptions {
+  /** Another llama shape (SmolLM2-135M's where a field is not given). */
+  shape?: Partial<LlamaShape>;
   /**
    * A GGUF whose SentencePiece vocabulary (`tokenizer.ggml.*`) the model takes, padded with user-defined
    * `<pad_N>` tokens to SmolLM2's 49,152 (so the output layer has SmolLM2's size). Without it the file
@@ -29,13 +36,17 @@ export interface SmolModelOptions {
    */
   vocabularyFrom?: string;
   seed?: number;
-  /** Type of the weight matrices (default F16): Q8_0 is what small models are usually run in on a CPU. */
-  matrices?: "F16" | "Q8_0" | "Q4_0";
+  /**
+   * Type of the weight matrices (default F16): Q8_0 is what small models are usually run in on a CPU;
+   * F32 keeps the random values exact.
+   */
+  matrices?: "F16" | "F32" | "Q8_0" | "Q4_0";
 }
 
-/** Write the model (F16 or Q8_0 matrices, F32 norms as llama.cpp's converter writes them, tied embeddings like SmolLM2) to `path`. */
+/** Write the model (matrices of `options.matrices`, F32 norms as llama.cpp's converter writes them, tied embeddings like SmolLM2) to `path`. */
 export function writeSmolShapedModel(path: string, options: SmolModelOptions = {}): void {
-  const { embedding: d, feedForward: ff, layers, heads, kvHeads, vocabulary: vocab } = SMOL_SHAPE;
+  const shape = { ...SMOL_SHAPE, ...options.shape };
+  const { embedding: d, feedForward: ff, layers, heads, kvHeads, vocabulary: vocab } = shape;
   const kv = (d / heads) * kvHeads;
   const rng = new Rng(options.seed ?? 1, "bench/smol-shape");
   const rand = (n: number, s: number) => {
@@ -46,14 +57,14 @@ export function writeSmolShapedModel(path: string, options: SmolModelOptions = {
   const ones = (n: number) => new Float32Array(n).fill(1);
   const matrix = (data: Float32Array): Pick<GgufTensorToWrite, "type" | "data"> =>
     options.matrices === "Q8_0"
-      ? { type: GGML_Q8_0, data: q8_0(data) }
+      ? { type: GgmlType.Q8_0, data: quantiseQ8_0(data) }
       : options.matrices === "Q4_0"
         ? { type: GGML_Q4_0, data: q4_0(data) }
-        : { type: "F16", data };
+        : { type: options.matrices ?? "F16", data };
   const metadata: GgufMetadataEntry[] = [
     { key: "general.architecture", type: "string", value: "llama" },
     { key: "general.name", type: "string", value: "random SmolLM2-135M shape" },
-    { key: "llama.context_length", type: "u32", value: SMOL_SHAPE.contextLength },
+    { key: "llama.context_length", type: "u32", value: shape.contextLength },
     { key: "llama.embedding_length", type: "u32", value: d },
     { key: "llama.block_count", type: "u32", value: layers },
     { key: "llama.feed_forward_length", type: "u32", value: ff },
@@ -114,28 +125,8 @@ function paddedVocabulary(source: string, size: number): GgufMetadataEntry[] {
   return out;
 }
 
-/** ggml's type ids of Q4_0 and Q8_0. */
+/** ggml's type id of Q4_0. */
 const GGML_Q4_0 = 2;
-const GGML_Q8_0 = 8;
-
-/**
- * Q8_0 blocks as ggml writes them (ggml-quants.c quantize_row_q8_0_ref): per 32 values an F16 scale
- * d = max|x| / 127, then the 32 values round(x / d) as int8.
- */
-function q8_0(x: Float32Array): Uint8Array {
-  if (x.length % 32 !== 0) throw new Error("Q8_0 needs a multiple of 32 values");
-  const out = new Uint8Array((x.length / 32) * 34);
-  const view = new DataView(out.buffer);
-  for (let b = 0; b < x.length / 32; b++) {
-    let amax = 0;
-    for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[b * 32 + i] as number));
-    const d = amax / 127;
-    const id = d !== 0 ? 1 / d : 0;
-    view.setUint16(b * 34, f32ToF16(d), true);
-    for (let i = 0; i < 32; i++) view.setInt8(b * 34 + 2 + i, Math.round((x[b * 32 + i] as number) * id));
-  }
-  return out;
-}
 
 /**
  * Q4_0 blocks as ggml writes them (quantize_row_q4_0_ref): per 32 values an F16 scale d = max / -8

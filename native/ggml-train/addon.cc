@@ -84,6 +84,21 @@ napi_value make_string(napi_env env, const std::string& s) {
   return v;
 }
 
+napi_value make_undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+// The ggml type named `name` (ggml's type_name, e.g. "q8_0"), or GGML_TYPE_COUNT when there is none.
+ggml_type type_named(const std::string& name) {
+  for (int t = 0; t < GGML_TYPE_COUNT; t++) {
+    const ggml_type_traits* tr = G.ggml_get_type_traits((ggml_type)t);
+    if (tr && tr->type_name && name == tr->type_name) return (ggml_type)t;
+  }
+  return GGML_TYPE_COUNT;
+}
+
 template <typename F>
 napi_value guarded(napi_env env, F f) {
   try {
@@ -226,9 +241,7 @@ napi_value TrainerSetLora(napi_env env, napi_callback_info info) {
     if ((int64_t)na != p.nIn * (int64_t)(na / p.nIn) || na / p.nIn != nb / p.nOut || nb % p.nOut != 0)
       throw Fail("LoRA arrays do not match the pair's shape");
     t->setLora(i, pa, pb);
-    napi_value u;
-    napi_get_undefined(env, &u);
-    return u;
+    return make_undefined(env);
   });
 }
 
@@ -304,9 +317,7 @@ napi_value TrainerLogits(napi_env env, napi_callback_info info) {
     float* out = typed<float>(env, a[2], &no, napi_float32_array, "out");
     if (nt == 0 || no % nt != 0) throw Fail("out must hold T × nVocab floats");
     t->logits(tokens, (int64_t)nt, out);
-    napi_value u;
-    napi_get_undefined(env, &u);
-    return u;
+    return make_undefined(env);
   });
 }
 
@@ -318,9 +329,7 @@ napi_value TrainerFree(napi_env env, napi_callback_info info) {
     void* p;
     check(env, napi_get_value_external(env, a[0], &p), "trainer handle");
     static_cast<std::unique_ptr<Trainer>*>(p)->reset();
-    napi_value u;
-    napi_get_undefined(env, &u);
-    return u;
+    return make_undefined(env);
   });
 }
 
@@ -333,23 +342,19 @@ napi_value Quantize(napi_env env, napi_callback_info info) {
     size_t n;
     float* data = typed<float>(env, a[1], &n, napi_float32_array, "data");
     const int64_t rowLen = (int64_t)get_number(env, a[2], "rowLength");
-    int type = -1;
-    for (int t = 0; t < GGML_TYPE_COUNT; t++) {
-      const ggml_type_traits* tr = G.ggml_get_type_traits((ggml_type)t);
-      if (tr && tr->type_name && name == tr->type_name) type = t;
-    }
-    if (type < 0) throw Fail("unknown ggml type " + name);
-    const ggml_type_traits* tr = G.ggml_get_type_traits((ggml_type)type);
+    const ggml_type type = type_named(name);
+    if (type == GGML_TYPE_COUNT) throw Fail("unknown ggml type " + name);
+    const ggml_type_traits* tr = G.ggml_get_type_traits(type);
     if (rowLen <= 0 || n % rowLen != 0 || rowLen % tr->blck_size != 0)
       throw Fail("row length must divide the data and be a multiple of the block size " +
                  std::to_string(tr->blck_size));
-    if (G.ggml_quantize_requires_imatrix((ggml_type)type)) throw Fail(name + " needs an importance matrix");
+    if (G.ggml_quantize_requires_imatrix(type)) throw Fail(name + " needs an importance matrix");
     const int64_t rows = (int64_t)n / rowLen;
-    const size_t bytes = G.ggml_row_size((ggml_type)type, rowLen) * rows;
+    const size_t bytes = G.ggml_row_size(type, rowLen) * rows;
     void* out;
     napi_value ab, arr;
     check(env, napi_create_arraybuffer(env, bytes, &out, &ab), "buffer");
-    G.ggml_quantize_chunk((ggml_type)type, data, out, 0, rows, rowLen, nullptr);
+    G.ggml_quantize_chunk(type, data, out, 0, rows, rowLen, nullptr);
     check(env, napi_create_typedarray(env, napi_uint8_array, bytes, ab, 0, &arr), "buffer");
     return arr;
   });
@@ -364,11 +369,8 @@ napi_value Dequantize(napi_env env, napi_callback_info info) {
     size_t n;
     uint8_t* data = typed<uint8_t>(env, a[1], &n, napi_uint8_array, "data");
     const int64_t count = (int64_t)get_number(env, a[2], "count");
-    const ggml_type_traits* tr = nullptr;
-    for (int t = 0; t < GGML_TYPE_COUNT; t++) {
-      const ggml_type_traits* x = G.ggml_get_type_traits((ggml_type)t);
-      if (x && x->type_name && name == x->type_name) tr = x;
-    }
+    const ggml_type type = type_named(name);
+    const ggml_type_traits* tr = type == GGML_TYPE_COUNT ? nullptr : G.ggml_get_type_traits(type);
     if (!tr || !tr->to_float) throw Fail("cannot dequantise type " + name);
     if (count % tr->blck_size != 0 || (size_t)(count / tr->blck_size * tr->type_size) != n)
       throw Fail("data size does not match " + std::to_string(count) + " elements of " + name);

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { UsageError } from "../core/index.js";
 import {
   cancelHostedJob,
+  checkTargets,
   convertAdapter,
   DEFAULT_RECIPE,
   DISTRIBUTED,
@@ -45,23 +46,21 @@ interface ExportFlags {
   force?: boolean;
 }
 
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+/** `value` when it is one of `allowed`, else a UsageError naming `flag` and the choices. */
+export function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!allowed.includes(value as T))
     throw new UsageError(`${flag} must be one of ${allowed.join(", ")}, got "${value}"`);
   return value as T;
 }
 
-function targetsOption(value: string): Projection[] {
+/** A comma-separated `--targets` list of LoRA projections, checked as the engines check it. */
+export function targetsOption(value: string): Projection[] {
   const list = value
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  for (const t of list)
-    if (!(t in PROJECTIONS))
-      throw new UsageError(
-        `--targets: unknown projection "${t}"; expected ${Object.keys(PROJECTIONS).join(", ")}`,
-      );
-  return list as Projection[];
+  checkTargets(list);
+  return list;
 }
 
 /** `finetune export`, `convert`, `merge` and `cancel` (src/cli/finetune.ts owns the group). */

@@ -9,10 +9,9 @@ import {
   type FineTuneConfig,
   type FineTuneKernels,
   PROJECTIONS,
-  type Projection,
 } from "../finetune/index.js";
 import { contextOf, intOption, numberOption } from "./context.js";
-import { registerFinetuneTools } from "./finetune-tools.js";
+import { oneOf, registerFinetuneTools, targetsOption } from "./finetune-tools.js";
 import { withInterrupt } from "./interrupt.js";
 import { resolveModelOption } from "./model-ref.js";
 import { info, printResult, progressBar } from "./output.js";
@@ -127,18 +126,10 @@ export function register(program: Command): void {
       const ctx = contextOf(cmd);
       if (!flags.base || !flags.data || !flags.out)
         throw new UsageError("finetune needs --base <gguf>, --data <file> and --out <dir>");
-      const targets = (flags.targets ?? "")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
-      for (const t of targets)
-        if (!(t in PROJECTIONS))
-          throw new UsageError(
-            `--targets: unknown projection "${t}"; expected ${Object.keys(PROJECTIONS).join(", ")}`,
-          );
+      const targets = targetsOption(flags.targets ?? "");
       const kernelKinds: FineTuneKernels[] = ["wasm", "ts", "packed", "ggml"];
-      if (flags.kernels !== undefined && !kernelKinds.includes(flags.kernels as FineTuneKernels))
-        throw new UsageError(`--kernels must be one of ${kernelKinds.join(", ")}, got "${flags.kernels}"`);
+      const kernels =
+        flags.kernels === undefined ? undefined : oneOf("--kernels", flags.kernels, kernelKinds);
       if (flags.compute !== "f32" && flags.compute !== "bf16")
         throw new UsageError(`--compute must be f32 or bf16, got "${flags.compute}"`);
       const cores = cpus().length;
@@ -160,12 +151,12 @@ export function register(program: Command): void {
         warmupSteps: intOption("--warmup", flags.warmup, 0) ?? d.warmupSteps,
         cutoff: intOption("--cutoff", flags.cutoff, 2),
         template: templateOption(flags.template),
-        targets: targets as Projection[],
+        targets,
         threads: Math.min(threads, cores),
         checkpointEvery: intOption("--checkpoint-every", flags.checkpointEvery, 0) ?? d.checkpointEvery,
         evalEvery: intOption("--eval-every", flags.evalEvery, 1),
         earlyStoppingPatience: intOption("--early-stopping", flags.earlyStopping, 1),
-        kernels: flags.kernels as FineTuneKernels | undefined,
+        kernels,
         compute: flags.compute,
         gpu: Boolean(flags.gpu),
         maxSteps: intOption("--max-steps", flags.maxSteps, 1),

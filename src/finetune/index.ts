@@ -78,7 +78,7 @@ export {
   OPENAI_API_BASE,
   OpenAiFineTuneEngine,
 } from "./hosted/openai-engine.js";
-export { PROJECTIONS, type Projection } from "./model/llama-weights.js";
+export { checkTargets, PROJECTIONS, type Projection } from "./model/llama-weights.js";
 export { CHECKPOINT_FILE, checkpointSteps } from "./native/checkpoint.js";
 export { NativeFineTuneEngine, validateConfig } from "./native/native-engine.js";
 

@@ -70,3 +70,46 @@ describe.skipIf(lacks("stories260K"))("recalpaca finetune", () => {
     expect(err.stderr).toMatch(/cutoff 5 is shorter than the prompt/);
   });
 });
+
+describe("recalpaca finetune option checks", () => {
+  it("exits 2 naming the flag for an unknown --targets projection or --kernels, in training and in export", async () => {
+    const train = await runCli(
+      ["finetune", "--base", "b.gguf", "--data", "d.json", "--out", join(dir, "t"), "--targets", "q,qq"],
+      { cwd: dir },
+    );
+    expect(train.code, train.stderr).toBe(2);
+    expect(train.stderr).toMatch(/--targets: unknown projection "qq"; expected q, k, v, o/);
+    const none = await runCli(
+      ["finetune", "--base", "b.gguf", "--data", "d.json", "--out", join(dir, "n"), "--targets", " , "],
+      { cwd: dir },
+    );
+    expect(none.code, none.stderr).toBe(2);
+    expect(none.stderr).toMatch(/--targets must name at least one projection/);
+    const kernels = await runCli(
+      ["finetune", "--base", "b.gguf", "--data", "d.json", "--out", join(dir, "k"), "--kernels", "fast"],
+      { cwd: dir },
+    );
+    expect(kernels.code, kernels.stderr).toBe(2);
+    expect(kernels.stderr).toMatch(/--kernels must be one of wasm, ts, packed, ggml, got "fast"/);
+    const exported = await runCli(
+      [
+        "finetune",
+        "export",
+        "--trainer",
+        "trl",
+        "--data",
+        dir,
+        "--base",
+        "some/model",
+        "--out",
+        join(dir, "e"),
+        "--targets",
+        "q,,x",
+      ],
+      { cwd: dir },
+    );
+    expect(exported.code, exported.stderr).toBe(2);
+    expect(exported.stderr).toMatch(/--targets: unknown projection "x"/);
+    expect(existsSync(join(dir, "e"))).toBe(false);
+  });
+});

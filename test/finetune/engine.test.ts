@@ -22,43 +22,13 @@ import {
 } from "../../src/llm/gguf/index.js";
 import { lacks, modelPath } from "../support/env.js";
 import { LlamaReference, softmax } from "./llama-ref.js";
+import { writeStoryData } from "./support/story-data.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ft-engine-"));
 const BASE = modelPath("stories260K.gguf");
-let ref: LlamaReference;
-beforeAll(async () => {
-  ref = await LlamaReference.load(BASE);
-});
-afterAll(async () => {
-  await ref?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const names = [
-  "Lily",
-  "Tom",
-  "Sue",
-  "Ben",
-  "Max",
-  "Amy",
-  "Tim",
-  "Mia",
-  "Sam",
-  "Zoe",
-  "Leo",
-  "Ann",
-  "Joe",
-  "Kim",
-];
-const examples = names.map((n, i) => ({
-  instruction: `Tell a story about ${n}.`,
-  input: i % 3 === 0 ? "It is sunny." : "",
-  output: `${n} went to the park. ${n} saw a big red ball and played all day.`,
-}));
-const trainPath = join(dir, "train.json");
-const valPath = join(dir, "val.json");
-writeFileSync(trainPath, JSON.stringify(examples.slice(0, 12)));
-writeFileSync(valPath, JSON.stringify(examples.slice(12)));
+const { trainPath, valPath } = writeStoryData(dir);
 
 function config(outDir: string, over: Partial<FineTuneConfig> = {}): FineTuneConfig {
   return {
@@ -83,6 +53,14 @@ function config(outDir: string, over: Partial<FineTuneConfig> = {}): FineTuneCon
 }
 
 describe.skipIf(lacks("stories260K"))("native fine-tuning engine on stories260K", () => {
+  let ref: LlamaReference;
+  beforeAll(async () => {
+    ref = await LlamaReference.load(BASE);
+  });
+  afterAll(async () => {
+    await ref?.dispose();
+  });
+
   it("lowers the validation loss, and the exported adapter reproduces our LoRA forward pass in llama.cpp", async () => {
     const out = join(dir, "run");
     const engine = createFineTuneEngine("native", config(out));

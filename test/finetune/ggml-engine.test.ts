@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -18,6 +18,7 @@ import { readGgufFile, readTensorData } from "../../src/llm/gguf/index.js";
 import { lacks, modelPath } from "../support/env.js";
 import { ggmlModel } from "./ggml-support.js";
 import { LlamaReference, softmax } from "./llama-ref.js";
+import { writeStoryData } from "./support/story-data.js";
 
 // The ggml engine needs its addon (built by `npm ci` through scripts/build-ggml-addon.mjs) and
 // node-llama-cpp's CPU build of ggml. In CI both must be there; elsewhere the tests say why they skip.
@@ -28,31 +29,7 @@ if (unavailable) console.log(`skipping the ggml engine tests: ${unavailable}`);
 const dir = mkdtempSync(join(tmpdir(), "ft-ggml-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const names = [
-  "Lily",
-  "Tom",
-  "Sue",
-  "Ben",
-  "Max",
-  "Amy",
-  "Tim",
-  "Mia",
-  "Sam",
-  "Zoe",
-  "Leo",
-  "Ann",
-  "Joe",
-  "Kim",
-];
-const examples = names.map((n, i) => ({
-  instruction: `Tell a story about ${n}.`,
-  input: i % 3 === 0 ? "It is sunny." : "",
-  output: `${n} went to the park. ${n} saw a big red ball and played all day.`,
-}));
-const trainPath = join(dir, "train.json");
-const valPath = join(dir, "val.json");
-writeFileSync(trainPath, JSON.stringify(examples.slice(0, 12)));
-writeFileSync(valPath, JSON.stringify(examples.slice(12)));
+const { trainPath, valPath } = writeStoryData(dir);
 
 function config(outDir: string, over: Partial<FineTuneConfig> = {}): FineTuneConfig {
   return {

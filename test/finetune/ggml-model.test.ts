@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeSmolShaped } from "../../bench/smol-shaped-model.js";
+import { writeSmolShapedModel } from "../../bench/smol-model.js";
 import { Rng } from "../../src/core/index.js";
-import { ggmlUnavailableReason, loadGgmlAddon } from "../../src/finetune/index.js";
+import { ggmlUnavailableReason, loadGgmlAddon, quantiseQ8_0 } from "../../src/finetune/index.js";
 import { createKernelRuntime } from "../../src/finetune/kernels/index.js";
 import { llamaConfigOf } from "../../src/finetune/model/llama-config.js";
 import { LlamaLoraModel, type Sequence } from "../../src/finetune/model/llama-lora-model.js";
@@ -48,7 +48,7 @@ describe.skipIf(unavailable !== undefined || lacks("stories260K"))(
   () => {
     it("agrees step by step over 20 AdamW steps on a random SmolLM2-135M-shaped model (fp32, dropout off)", async () => {
       const path = join(dir, "smol.gguf");
-      writeSmolShaped(path);
+      writeSmolShapedModel(path);
       const file = readGgufFile(path);
       const cfg = llamaConfigOf(file);
       const runtime = await createKernelRuntime("wasm", 2);
@@ -132,9 +132,9 @@ describe.skipIf(unavailable !== undefined || lacks("stories260K"))(
       if (!addon) throw new Error("addon");
       // a shape whose rows are multiples of 256, so every matrix can be Q4_K
       const f32Path = join(dir, "small-f32.gguf");
-      writeSmolShaped(f32Path, {
-        shape: { d: 256, ff: 512, vocab: 768, layers: 2, heads: 4, headsKv: 2 },
-        type: "F32",
+      writeSmolShapedModel(f32Path, {
+        shape: { embedding: 256, feedForward: 512, vocabulary: 768, layers: 2, heads: 4, kvHeads: 2 },
+        matrices: "F32",
       });
       const src = readGgufFile(f32Path);
       const metadata = Object.keys(src.metadata).map((key) => {
@@ -228,3 +228,20 @@ function state(params: LoraParams, i: number) {
   }
   return s[i];
 }
+
+describe.skipIf(unavailable !== undefined)("the ggml addon's quantize and dequantize", () => {
+  it("quantise Q8_0 byte for byte as quantiseQ8_0 (ggml's reference), and name the type they cannot handle", () => {
+    const { addon } = loadGgmlAddon();
+    if (!addon) throw new Error("addon");
+    const rng = new Rng(3, "test/q8_0");
+    const values = Float32Array.from({ length: 4 * 64 }, () => rng.normal() * 0.1);
+    const bytes = addon.quantize("q8_0", values, 64);
+    expect(bytes).toEqual(quantiseQ8_0(values));
+    const back = addon.dequantize("q8_0", bytes, values.length);
+    expect(back).toHaveLength(values.length);
+    for (let i = 0; i < values.length; i++) expect(Math.abs(back[i] - values[i])).toBeLessThan(0.4 / 127);
+    expect(() => addon.quantize("q9_9", values, 64)).toThrow(/unknown ggml type q9_9/);
+    expect(() => addon.dequantize("q9_9", bytes, values.length)).toThrow(/cannot dequantise type q9_9/);
+    expect(() => addon.quantize("q8_0", values, 48)).toThrow(/multiple of the block size 32/);
+  });
+});

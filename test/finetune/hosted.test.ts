@@ -232,6 +232,17 @@ describe("--engine openai against a local fine-tuning server", () => {
     expect(loadJobState(join(dir, "crash"))?.jobId).toBe(state.jobId);
   });
 
+  it("without an API key in the environment (or an empty one) nothing runs: a usage error naming OPENAI_API_KEY", async () => {
+    const calls = [...server.calls.values()].reduce((a, b) => a + b, 0);
+    for (const keyless of [{}, { OPENAI_API_KEY: "", RECALPACA_LLM_KEY: "" }]) {
+      const e = engine("keyless", {}, { env: keyless });
+      await expect(e.prepare()).rejects.toThrow(UsageError);
+      await expect(e.prepare()).rejects.toThrow(/needs an API key: set OPENAI_API_KEY/);
+    }
+    expect([...server.calls.values()].reduce((a, b) => a + b, 0)).toBe(calls);
+    expect(existsSync(join(dir, "keyless"))).toBe(false);
+  });
+
   it("a failed job: the service's error (too few examples) is reported, the events kept, nothing exported", async () => {
     const few = join(dir, "few.json");
     writeFileSync(few, JSON.stringify(examples.slice(0, 6)));

@@ -77,7 +77,7 @@ function encodeAs(values: Float32Array, typeId: number): Float32Array | Uint8Arr
 }
 
 /** W + factor · B·A, accumulated per row in float64 and rounded once. */
-export function foldPair(
+function foldPair(
   w: Float32Array,
   pair: { a: Float32Array; b: Float32Array; r: number; nIn: number; nOut: number },
   factor: number,

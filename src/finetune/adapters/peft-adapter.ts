@@ -13,7 +13,7 @@ export const PEFT_WEIGHTS_FILE = "adapter_model.safetensors";
  * that decide what the weights mean. Unknown fields are kept but not interpreted; the ones that change
  * the arithmetic in ways llama.cpp cannot express are rejected by the converter.
  */
-export const peftLoraConfigSchema = z
+const peftLoraConfigSchema = z
   .object({
     peft_type: z.literal("LORA"),
     task_type: z.string().nullish(),

@@ -59,7 +59,7 @@ export function readSafetensors(path: string): SafetensorsFile {
   return parseSafetensors(buf, path);
 }
 
-export function parseSafetensors(buf: Uint8Array, path = "safetensors"): SafetensorsFile {
+function parseSafetensors(buf: Uint8Array, path = "safetensors"): SafetensorsFile {
   const bad = (problem: string, field?: string) => new DataFormatError({ file: path, field }, problem);
   if (buf.byteLength < 8) throw bad("too short for a safetensors file (needs an 8-byte header length)");
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);

@@ -6,8 +6,8 @@ import { type Example, readExamples } from "../data/examples.js";
 import { holdOut } from "../data/hold-out.js";
 
 /** The instruction dataset a `recalpaca dataset build` folder holds (DESIGN.md: dataset exports). */
-export const TRAIN_FILE = "train.json";
-export const VALIDATION_FILE = "validation.json";
+const TRAIN_FILE = "train.json";
+const VALIDATION_FILE = "validation.json";
 
 export interface DatasetSplit {
   train: Example[];

@@ -1,7 +1,7 @@
 import { requireIntAtLeast, UsageError } from "../../core/index.js";
 import { HF_MODULES } from "../adapters/llama-layout.js";
 import { DEFAULT_FINETUNE_CONFIG } from "../engine.js";
-import { PROJECTIONS, type Projection } from "../model/llama-weights.js";
+import { checkTargets, type Projection } from "../model/llama-weights.js";
 
 /** The trainers `finetune export` writes for, with the release each was checked against. */
 export const EXPORT_TRAINERS = {
@@ -80,7 +80,6 @@ export interface Recipe extends RecipeSettings {
 }
 
 export function validateSettings(s: RecipeSettings): void {
-  const int = requireIntAtLeast;
   if (!/^\S+$/.test(s.baseModel))
     throw new UsageError(
       `--base must be a hub model id such as meta-llama/Llama-2-7b-hf, got "${s.baseModel}"`,
@@ -89,24 +88,19 @@ export function validateSettings(s: RecipeSettings): void {
     throw new UsageError(
       `--trainer must be one of ${Object.keys(EXPORT_TRAINERS).join(", ")}, got "${s.trainer}"`,
     );
-  int("--rank", s.r, 1);
-  int("--epochs", s.epochs, 1);
-  int("--batch", s.batch, 1);
-  int("--micro-batch", s.microBatch, 1);
-  int("--warmup", s.warmupSteps, 0);
-  int("--gpus", s.gpusPerNode, 1);
-  int("--nodes", s.nodes, 1);
+  requireIntAtLeast("--rank", s.r, 1);
+  requireIntAtLeast("--epochs", s.epochs, 1);
+  requireIntAtLeast("--batch", s.batch, 1);
+  requireIntAtLeast("--micro-batch", s.microBatch, 1);
+  requireIntAtLeast("--warmup", s.warmupSteps, 0);
+  requireIntAtLeast("--gpus", s.gpusPerNode, 1);
+  requireIntAtLeast("--nodes", s.nodes, 1);
   // LLaMA-Factory, axolotl and TRL all declare lora_alpha as an integer.
-  int("--alpha", s.alpha, 1);
+  requireIntAtLeast("--alpha", s.alpha, 1);
   if (!(s.dropout >= 0 && s.dropout < 1))
     throw new UsageError(`--dropout must be in [0, 1), got ${s.dropout}`);
   if (!(s.lr > 0)) throw new UsageError(`--lr must be > 0, got ${s.lr}`);
-  if (s.targets.length === 0) throw new UsageError("--targets must name at least one projection");
-  for (const t of s.targets)
-    if (!(t in PROJECTIONS))
-      throw new UsageError(
-        `--targets: unknown projection "${t}"; expected ${Object.keys(PROJECTIONS).join(", ")}`,
-      );
+  checkTargets(s.targets);
   if (!PRECISIONS.includes(s.precision))
     throw new UsageError(`--precision must be one of ${PRECISIONS.join(", ")}, got "${s.precision}"`);
   if (!DISTRIBUTED.includes(s.distributed))

@@ -56,7 +56,7 @@ const trainerCheckpointing = (r: Recipe) => r.gradientCheckpointing && r.distrib
  * preamble as `system` and the input block inside `instruction`, with `input` empty: the text trained on
  * is then exactly alpacaPrompt + response.
  */
-export function llamaFactoryRecord(ex: Example): {
+function llamaFactoryRecord(ex: Example): {
   instruction: string;
   input: string;
   output: string;
@@ -71,7 +71,7 @@ export function llamaFactoryRecord(ex: Example): {
   };
 }
 
-export function llamaFactoryFiles(recipe: Recipe, data: DatasetSplit): TrainerFiles {
+function llamaFactoryFiles(recipe: Recipe, data: DatasetSplit): TrainerFiles {
   const ds = deepSpeedFile(recipe);
   const columns = { prompt: "instruction", query: "input", response: "output", system: "system" };
   const datasetInfo = {
@@ -172,7 +172,7 @@ export function llamaFactoryFiles(recipe: Recipe, data: DatasetSplit): TrainerFi
 
 // ── axolotl ──────────────────────────────────────────────────────────────────────────────────────
 
-export function axolotlFiles(recipe: Recipe, data: DatasetSplit): TrainerFiles {
+function axolotlFiles(recipe: Recipe, data: DatasetSplit): TrainerFiles {
   const ds = deepSpeedFile(recipe);
   const record = (ex: Example) => ({ instruction: ex.instruction, input: ex.input, output: ex.output });
   const dataset = (path: string) => ({ path, ds_type: "json", type: "alpaca", split: "train" });
@@ -259,7 +259,7 @@ export function axolotlFiles(recipe: Recipe, data: DatasetSplit): TrainerFiles {
 
 // ── TRL ──────────────────────────────────────────────────────────────────────────────────────────
 
-export function trlFiles(recipe: Recipe, data: DatasetSplit): TrainerFiles {
+function trlFiles(recipe: Recipe, data: DatasetSplit): TrainerFiles {
   const record = (ex: Example) => ({
     prompt: alpacaPrompt({ instruction: ex.instruction, input: ex.input }),
     completion: ex.output,

@@ -61,7 +61,7 @@ export type TrainerHandle = { readonly [handleBrand]: true };
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 /** Where scripts/build-ggml-addon.mjs puts the addon (same path from src/ and from a compiled dist/). */
-export const ADDON_PATH = join(ROOT, "native", "ggml-train", "build", "recalpaca-ggml.node");
+const ADDON_PATH = join(ROOT, "native", "ggml-train", "build", "recalpaca-ggml.node");
 
 let cached: { addon?: GgmlAddon; error?: string } | undefined;
 

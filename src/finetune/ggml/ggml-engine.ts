@@ -10,7 +10,7 @@ import { GgmlLoraModel } from "./ggml-model.js";
  * node-llama-cpp's prebuilt ggml libraries (CPU, or CUDA/Vulkan with `gpu`), with recalpaca's packed fp32
  * GEMM for the matrix products on the CPU.
  */
-export const ggmlModelBackend: ModelBackendFactory = {
+const ggmlModelBackend: ModelBackendFactory = {
   engine: "ggml",
   validate(c) {
     if (c.kernels !== undefined && c.kernels !== "packed" && c.kernels !== "ggml")

@@ -55,7 +55,7 @@ export function newJobState(key: string, baseUrl: string, model: string): Hosted
   };
 }
 
-export function jobStatePath(outDir: string): string {
+function jobStatePath(outDir: string): string {
   return join(outDir, JOB_STATE_FILE);
 }
 

@@ -1,5 +1,6 @@
 import OpenAI, { toFile } from "openai";
 import { LlmRequestError, UsageError } from "../../core/index.js";
+import { apiKeyFrom } from "../../llm/index.js";
 import type { HostedEvent } from "./job-state.js";
 
 /**
@@ -30,7 +31,7 @@ export interface SupervisedJobRequest {
 
 /** The API key from the environment only (RECALPACA_LLM_KEY, else OPENAI_API_KEY), never from a file. */
 export function apiKeyFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  const key = env.RECALPACA_LLM_KEY || env.OPENAI_API_KEY;
+  const key = apiKeyFrom(env);
   if (!key)
     throw new UsageError("hosted fine-tuning needs an API key: set OPENAI_API_KEY (or RECALPACA_LLM_KEY)");
   return key;

@@ -1,4 +1,4 @@
-import { DataFormatError } from "../../core/index.js";
+import { DataFormatError, UsageError } from "../../core/index.js";
 import { type GgufFile, readTensorData } from "../../llm/index.js";
 import type { Vec } from "../kernels/index.js";
 import type { LlamaConfig } from "./llama-config.js";
@@ -17,6 +17,16 @@ export const PROJECTIONS = {
   down: "ffn_down",
 } as const;
 export type Projection = keyof typeof PROJECTIONS;
+
+/** `--targets` as given: at least one projection, each a key of PROJECTIONS (else a UsageError). */
+export function checkTargets(targets: readonly string[]): asserts targets is Projection[] {
+  if (targets.length === 0) throw new UsageError("--targets must name at least one projection");
+  for (const t of targets)
+    if (!(t in PROJECTIONS))
+      throw new UsageError(
+        `--targets: unknown projection "${t}"; expected ${Object.keys(PROJECTIONS).join(", ")}`,
+      );
+}
 
 export interface LayerWeights {
   attnNorm: Vec;

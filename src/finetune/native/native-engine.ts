@@ -29,7 +29,7 @@ import type {
 import { createKernelRuntime } from "../kernels/index.js";
 import { type LlamaConfig, llamaConfigOf } from "../model/llama-config.js";
 import { LlamaLoraModel } from "../model/llama-lora-model.js";
-import { loadLlamaWeights, PROJECTIONS } from "../model/llama-weights.js";
+import { checkTargets, loadLlamaWeights } from "../model/llama-weights.js";
 import { LoraParams } from "../model/lora-params.js";
 import { type AdamWSettings, adamwUpdate, learningRateAt } from "./adamw.js";
 import {
@@ -60,35 +60,28 @@ interface Prepared {
 }
 
 export function validateConfig(c: FineTuneConfig): void {
-  const intAtLeast = requireIntAtLeast;
-  intAtLeast("--rank", c.r, 1);
-  intAtLeast("--epochs", c.epochs, 1);
-  intAtLeast("--batch", c.batch, 1);
-  intAtLeast("--micro-batch", c.microBatch, 1);
-  intAtLeast("--threads", c.threads, 1);
-  intAtLeast("--checkpoint-every", c.checkpointEvery, 0);
-  intAtLeast("warmup steps", c.warmupSteps, 0);
+  requireIntAtLeast("--rank", c.r, 1);
+  requireIntAtLeast("--epochs", c.epochs, 1);
+  requireIntAtLeast("--batch", c.batch, 1);
+  requireIntAtLeast("--micro-batch", c.microBatch, 1);
+  requireIntAtLeast("--threads", c.threads, 1);
+  requireIntAtLeast("--checkpoint-every", c.checkpointEvery, 0);
+  requireIntAtLeast("warmup steps", c.warmupSteps, 0);
   if (c.batch % c.microBatch !== 0)
     throw new UsageError(`--batch (${c.batch}) must be a multiple of --micro-batch (${c.microBatch})`);
   if (!(c.alpha > 0)) throw new UsageError(`--alpha must be > 0, got ${c.alpha}`);
   if (!(c.dropout >= 0 && c.dropout < 1))
     throw new UsageError(`--dropout must be in [0, 1), got ${c.dropout}`);
   if (!(c.lr > 0)) throw new UsageError(`--lr must be > 0, got ${c.lr}`);
-  if (c.cutoff !== undefined) intAtLeast("--cutoff", c.cutoff, 2);
-  if (c.evalEvery !== undefined) intAtLeast("eval interval", c.evalEvery, 1);
-  if (c.targets.length === 0) throw new UsageError("--targets must name at least one projection");
-  for (const t of c.targets) {
-    if (!(t in PROJECTIONS))
-      throw new UsageError(
-        `--targets: unknown projection "${t}"; expected ${Object.keys(PROJECTIONS).join(", ")}`,
-      );
-  }
+  if (c.cutoff !== undefined) requireIntAtLeast("--cutoff", c.cutoff, 2);
+  if (c.evalEvery !== undefined) requireIntAtLeast("eval interval", c.evalEvery, 1);
+  checkTargets(c.targets);
   if (!c.val && !(c.valFraction > 0 && c.valFraction < 1))
     throw new UsageError(`validation fraction must be in (0, 1), got ${c.valFraction}`);
 }
 
 /** The `native` engine's model: LlamaLoraModel on the WebAssembly SIMD (or TypeScript) kernels. */
-export const wasmModelBackend: ModelBackendFactory = {
+const wasmModelBackend: ModelBackendFactory = {
   engine: "native",
   validate(c) {
     if (c.kernels !== undefined && c.kernels !== "wasm" && c.kernels !== "ts")

@@ -17,6 +17,7 @@ export { LlamaCppBackend, type LlamaCppBackendOptions, MAX_PARALLEL, samplerSett
 export { coreCount, resolveThreads } from "./llama-instance.js";
 export { listGgufFiles, type ModelFileEntry } from "./model-files.js";
 export {
+  apiKeyFrom,
   normaliseBaseUrl,
   OpenAiCompatibleBackend,
   type OpenAiCompatibleOptions,

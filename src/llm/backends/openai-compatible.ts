@@ -23,7 +23,7 @@ export interface OpenAiCompatibleOptions {
 }
 
 /** The API key from the environment only — never from a file, flag or config. */
-function apiKeyFrom(env: NodeJS.ProcessEnv): string | undefined {
+export function apiKeyFrom(env: NodeJS.ProcessEnv): string | undefined {
   const k = env.RECALPACA_LLM_KEY || env.OPENAI_API_KEY;
   return k && k.length > 0 ? k : undefined;
 }
