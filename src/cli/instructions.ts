@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { Rng, UsageError } from "../core/index.js";
 import {
+  DEFAULT_FILTER,
+  GROW_DEFAULTS,
   growPool,
   INSTRUCTION_DOMAINS,
   type InstructionDomain,
@@ -35,7 +37,7 @@ export function register(program: Command): void {
   group
     .command("grow")
     .description(
-      "grow an instruction pool Self-Instruct style (6-shot proposals, ROUGE-L ≤ 0.7 and other filters)",
+      `grow an instruction pool Self-Instruct style (${GROW_DEFAULTS.shots}-shot proposals, ROUGE-L ≤ ${DEFAULT_FILTER.maxRougeL} and other filters)`,
     )
     .option(
       "--domain <domain>",
@@ -48,8 +50,8 @@ export function register(program: Command): void {
     )
     .requiredOption("--llm <model>", "a .gguf file, a model name (`llm models list`) or an http(s) base URL")
     .option("--llm-model <name>", "remote model name")
-    .option("--temperature <t>", "sampling temperature of the proposals", "0.7")
-    .option("--max-tokens <n>", "max tokens per proposal", "96")
+    .option("--temperature <t>", "sampling temperature of the proposals", String(GROW_DEFAULTS.temperature))
+    .option("--max-tokens <n>", "max tokens per proposal", String(GROW_DEFAULTS.maxTokens))
     .option("--cache <db>", "generation cache (default <cache-dir>/generations.sqlite)")
     .option("--threads <n>", "CPU threads of a local .gguf model (default all cores)")
     .requiredOption("--out <file>", "pool JSON to write")

@@ -3,6 +3,7 @@ export {
   extractProposal,
   type FilterOptions,
   fewShotPrompt,
+  GROW_DEFAULTS,
   type GrowOptions,
   growPool,
   type InstructionPool,

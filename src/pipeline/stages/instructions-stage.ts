@@ -61,20 +61,20 @@ export function instructionsStage(env: PipelineEnv, plan: InstructionsPlan): Sta
         for (const d of plan.domains) {
           const start: InstructionPool = d.pool ? readPoolFile(d.pool) : seedPool(d.domain);
           let pool = start;
-          if (opened && d.rounds > 0) {
+          if (opened && llm && d.rounds > 0) {
             const { backend } = opened;
             let done = 0;
             pool = await growPool(start, {
               rounds: d.rounds,
-              shots: llm?.shots,
+              shots: llm.shots,
               model: `${backend.kind}:${backend.model}`,
               rng: new Rng(ctx.seed, `instructions/${d.domain}/grow`),
               signal: ctx.signal,
               generate: runnerProposer({
                 backend,
                 runner: opened.runner,
-                maxTokens: llm?.maxTokens ?? 96,
-                temperature: llm?.temperature ?? 0.7,
+                maxTokens: llm.maxTokens,
+                temperature: llm.temperature,
                 seed: ctx.seed,
                 ...(ctx.signal ? { signal: ctx.signal } : {}),
               }),
