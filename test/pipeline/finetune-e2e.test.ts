@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { writeSynthetic } from "../../src/data/index.js";
 import { readFinetuneSummary, readManifest } from "../../src/pipeline/index.js";
 import { BIN, runCli } from "../support/cli.js";
-import { MODELS_DIR, modelPath } from "../support/env.js";
+import { lacks, modelPath } from "../support/env.js";
 
 /**
  * Must-show of the tuned recommender, end to end on stories260K (a 260K-parameter story model: it
@@ -77,7 +77,7 @@ async function run(cwd: string): Promise<RunOutput> {
   return JSON.parse(r.stdout) as RunOutput;
 }
 
-describe.skipIf(!MODELS_DIR)("the tuned recommender end to end (stories260K)", () => {
+describe.skipIf(lacks("stories260K"))("the tuned recommender end to end (stories260K)", () => {
   it("fine-tunes and evaluates base and tuned; a rerun reuses every stage; a SIGKILLed fine-tune resumes to the same adapter", async () => {
     // A: uninterrupted
     const a = experimentDir("recalpaca-tuned-a-");

@@ -8,7 +8,7 @@ import { writeSynthetic } from "../../src/data/index.js";
 import { DEFAULT_FINETUNE_CONFIG, DEFAULT_FINETUNE_ENGINE } from "../../src/finetune/index.js";
 import { checkExperiment, experimentStages, type PipelineEnv } from "../../src/pipeline/index.js";
 import { runCli } from "../support/cli.js";
-import { MODELS_DIR, modelPath } from "../support/env.js";
+import { lacks, MODELS_DIR, modelPath } from "../support/env.js";
 
 /**
  * The `instructions:` and `finetune:` sections (and the eval systems that need a fine-tuned model) are
@@ -95,7 +95,7 @@ describe("instructions section", () => {
   });
 });
 
-describe.skipIf(!MODELS_DIR)("finetune section", () => {
+describe.skipIf(lacks("stories260K"))("finetune section", () => {
   const base = () => modelPath("stories260K.gguf");
 
   it("bad fields exit 2 naming the field", () => {
