@@ -7,6 +7,7 @@ import { writeSynthetic } from "../../src/data/index.js";
 import { readFinetuneSummary, readManifest } from "../../src/pipeline/index.js";
 import { BIN, runCli } from "../support/cli.js";
 import { lacks, modelPath } from "../support/env.js";
+import { PIPELINE_STAGES } from "../support/stages.js";
 
 /**
  * Must-show of the tuned recommender, end to end on stories260K (a 260K-parameter story model: it
@@ -17,17 +18,7 @@ import { lacks, modelPath } from "../support/env.js";
  * run again, which resumes the fine-tune and must end with A's adapter, byte for byte.
  */
 
-const STAGES = [
-  "data",
-  "split",
-  "recsys",
-  "candidates",
-  "testset",
-  "instructions",
-  "dataset",
-  "finetune",
-  "eval",
-];
+const STAGES: readonly string[] = PIPELINE_STAGES;
 
 function experimentDir(prefix: string): string {
   const cwd = mkdtempSync(join(tmpdir(), prefix));
