@@ -1,14 +1,13 @@
 import type { Command } from "commander";
-import { Rng, UsageError } from "../core/index.js";
+import { UsageError } from "../core/index.js";
 import {
   DEFAULT_FILTER,
   GROW_DEFAULTS,
-  growPool,
+  growThroughRunner,
   INSTRUCTION_DOMAINS,
   type InstructionDomain,
   type InstructionPool,
   readPoolFile,
-  runnerProposer,
   seedPool,
   verbNounStats,
   writePoolFile,
@@ -77,25 +76,19 @@ export function register(program: Command): void {
         cacheDir: ctx.cacheDir,
         concurrency: 1,
       });
-      const { backend } = opened;
       try {
         const before = pool.entries.length;
         // Each round goes through the runner (retries, cache): a rerun replays cached proposals.
         const grown = await withInterrupt(
           (signal) =>
-            growPool(pool, {
+            growThroughRunner(pool, {
+              backend: opened.backend,
+              runner: opened.runner,
               rounds,
-              model: `${backend.kind}:${backend.model}`,
-              rng: new Rng(ctx.seed, `instructions/${pool.domain}/grow`),
+              maxTokens,
+              temperature,
+              seed: ctx.seed,
               signal,
-              generate: runnerProposer({
-                backend,
-                runner: opened.runner,
-                maxTokens,
-                temperature,
-                seed: ctx.seed,
-                signal,
-              }),
               onRound: (round, kept, reason) =>
                 info(ctx, `round ${round}: ${kept ? "kept" : `rejected (${reason})`}`),
             }),
