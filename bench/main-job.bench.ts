@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { formatPValue, keyComparisons } from "../src/eval/index.js";
-import { readManifest } from "../src/pipeline/index.js";
+import { readFinetuneSummary, readManifest } from "../src/pipeline/index.js";
+import { PIPELINE_STAGES } from "../test/support/stages.js";
 import { sharedDir, writeBenchSection } from "./report.js";
 
 const BIN = join(import.meta.dirname, "..", "bin", "recalpaca.mjs");
@@ -32,19 +33,10 @@ try {
   });
   const wall = (performance.now() - t0) / 1000;
   const run = join(cwd, "runs", "demo");
-  const stages = [
-    "data",
-    "split",
-    "recsys",
-    "candidates",
-    "testset",
-    "instructions",
-    "dataset",
-    "finetune",
-    "eval",
-  ];
+  const stages = PIPELINE_STAGES;
   const seconds = stages.map((s) => readManifest(join(run, s))?.seconds ?? Number.NaN);
-  const ft = JSON.parse(readFileSync(join(run, "finetune", "finetune.json"), "utf8"));
+  const ft = readFinetuneSummary(join(run, "finetune"));
+  if (!ft.configured) throw new Error(`the demo did not fine-tune: ${ft.reason}`);
   const report = JSON.parse(readFileSync(join(run, "eval", "report.json"), "utf8"));
   const cell = (m: { mean: number; low: number; high: number }) =>
     `${m.mean.toFixed(3)} [${m.low.toFixed(3)}, ${m.high.toFixed(3)}]`;

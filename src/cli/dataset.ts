@@ -21,7 +21,7 @@ import {
   validateAlpacaFile,
   writeDatasetStats,
 } from "../dataset/index.js";
-import { readPoolFile } from "../instruct/index.js";
+import { INSTRUCTION_DOMAINS, readPoolFile } from "../instruct/index.js";
 import type { OpenedLlm } from "../llm/index.js";
 import { type CliContext, contextOf, intOption, numberOption } from "./context.js";
 import { withInterrupt } from "./interrupt.js";
@@ -273,7 +273,7 @@ async function build(ctx: CliContext, o: BuildFlags): Promise<void> {
   // Every file and folder is checked before anything is built (exit 4 names the field and the path).
   const flagSplits = pairs("--split", o.split, DATASET_NAMES);
   const flagCandidates = pairs("--candidates", o.candidates, DATASET_NAMES);
-  const flagPools = pairs("--pool", o.pool, ["movies", "books", "anime"]);
+  const flagPools = pairs("--pool", o.pool, INSTRUCTION_DOMAINS);
   if (o.config)
     checkDatasetPaths(
       {

@@ -1,12 +1,13 @@
 import type { Command } from "commander";
-import { Rng, UsageError } from "../core/index.js";
+import { UsageError } from "../core/index.js";
 import {
-  growPool,
+  DEFAULT_FILTER,
+  GROW_DEFAULTS,
+  growThroughRunner,
   INSTRUCTION_DOMAINS,
   type InstructionDomain,
   type InstructionPool,
   readPoolFile,
-  runnerProposer,
   seedPool,
   verbNounStats,
   writePoolFile,
@@ -35,7 +36,7 @@ export function register(program: Command): void {
   group
     .command("grow")
     .description(
-      "grow an instruction pool Self-Instruct style (6-shot proposals, ROUGE-L ≤ 0.7 and other filters)",
+      `grow an instruction pool Self-Instruct style (${GROW_DEFAULTS.shots}-shot proposals, ROUGE-L ≤ ${DEFAULT_FILTER.maxRougeL} and other filters)`,
     )
     .option(
       "--domain <domain>",
@@ -48,8 +49,8 @@ export function register(program: Command): void {
     )
     .requiredOption("--llm <model>", "a .gguf file, a model name (`llm models list`) or an http(s) base URL")
     .option("--llm-model <name>", "remote model name")
-    .option("--temperature <t>", "sampling temperature of the proposals", "0.7")
-    .option("--max-tokens <n>", "max tokens per proposal", "96")
+    .option("--temperature <t>", "sampling temperature of the proposals", String(GROW_DEFAULTS.temperature))
+    .option("--max-tokens <n>", "max tokens per proposal", String(GROW_DEFAULTS.maxTokens))
     .option("--cache <db>", "generation cache (default <cache-dir>/generations.sqlite)")
     .option("--threads <n>", "CPU threads of a local .gguf model (default all cores)")
     .requiredOption("--out <file>", "pool JSON to write")
@@ -75,25 +76,19 @@ export function register(program: Command): void {
         cacheDir: ctx.cacheDir,
         concurrency: 1,
       });
-      const { backend } = opened;
       try {
         const before = pool.entries.length;
         // Each round goes through the runner (retries, cache): a rerun replays cached proposals.
         const grown = await withInterrupt(
           (signal) =>
-            growPool(pool, {
+            growThroughRunner(pool, {
+              backend: opened.backend,
+              runner: opened.runner,
               rounds,
-              model: `${backend.kind}:${backend.model}`,
-              rng: new Rng(ctx.seed, `instructions/${pool.domain}/grow`),
+              maxTokens,
+              temperature,
+              seed: ctx.seed,
               signal,
-              generate: runnerProposer({
-                backend,
-                runner: opened.runner,
-                maxTokens,
-                temperature,
-                seed: ctx.seed,
-                signal,
-              }),
               onRound: (round, kept, reason) =>
                 info(ctx, `round ${round}: ${kept ? "kept" : `rejected (${reason})`}`),
             }),

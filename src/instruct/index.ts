@@ -3,6 +3,7 @@ export {
   extractProposal,
   type FilterOptions,
   fewShotPrompt,
+  GROW_DEFAULTS,
   type GrowOptions,
   growPool,
   type InstructionPool,
@@ -13,7 +14,7 @@ export {
 } from "./pool.js";
 export { readPoolFile, writePoolFile } from "./pool-file.js";
 export { lcsLength, type RougeScore, rougeL, rougeLTokens, rougeTokens } from "./rouge.js";
-export { type RunnerProposerOptions, runnerProposer } from "./runner-proposer.js";
+export { growThroughRunner, type RunnerProposerOptions, runnerProposer } from "./runner-proposer.js";
 export {
   DOMAIN_WORDS,
   INSTRUCTION_DOMAINS,

@@ -107,6 +107,9 @@ export function rejectReason(
   return null;
 }
 
+/** Self-Instruct growth as the seed ran it: 6 examples per prompt, temperature 0.7, 96 tokens per proposal. */
+export const GROW_DEFAULTS = { shots: 6, temperature: 0.7, maxTokens: 96 } as const;
+
 export interface GrowOptions {
   rounds: number;
   /** Examples shown per prompt (the seed used 6). */
@@ -128,7 +131,7 @@ export interface GrowOptions {
  * An abort ends it with InterruptedError (see `signal`).
  */
 export async function growPool(pool: InstructionPool, opts: GrowOptions): Promise<InstructionPool> {
-  const shots = opts.shots ?? 6;
+  const shots = opts.shots ?? GROW_DEFAULTS.shots;
   const out: InstructionPool = { ...pool, entries: [...pool.entries], rejected: [...pool.rejected] };
   const poolTokens = out.entries.map((e) => rougeTokens(e.text));
   const firstRound = Math.max(0, ...out.entries.map((e) => e.round), ...out.rejected.map((r) => r.round)) + 1;

@@ -1,6 +1,6 @@
-import { LlmRequestError, throwIfInterrupted } from "../core/index.js";
+import { LlmRequestError, Rng, throwIfInterrupted } from "../core/index.js";
 import { type LlmBackend, type RunnerOptions, runGeneration } from "../llm/index.js";
-import type { GrowOptions } from "./pool.js";
+import { type GrowOptions, growPool, type InstructionPool } from "./pool.js";
 
 export interface RunnerProposerOptions {
   backend: LlmBackend;
@@ -45,4 +45,24 @@ export function runnerProposer(o: RunnerProposerOptions): GrowOptions["generate"
       throw new LlmRequestError(`instruction pool round ${round}: ${out?.error ?? "no answer"}`);
     return out.result.text;
   };
+}
+
+/**
+ * Grow `pool` through the generation runner (`runnerProposer`): entries recorded as made by
+ * "<backend kind>:<model>", the few-shot examples drawn from the seeded stream
+ * `instructions/<domain>/grow`. The one recipe of `instructions grow` and the pipeline's instructions stage.
+ */
+export function growThroughRunner(
+  pool: InstructionPool,
+  o: RunnerProposerOptions & Pick<GrowOptions, "rounds" | "shots" | "onRound">,
+): Promise<InstructionPool> {
+  return growPool(pool, {
+    rounds: o.rounds,
+    shots: o.shots,
+    model: `${o.backend.kind}:${o.backend.model}`,
+    rng: new Rng(o.seed, `instructions/${pool.domain}/grow`),
+    signal: o.signal,
+    generate: runnerProposer(o),
+    onRound: o.onRound,
+  });
 }

@@ -11,7 +11,12 @@ import {
   type Projection,
   validateConfig,
 } from "../finetune/index.js";
-import { INSTRUCTION_DOMAINS, type InstructionDomain, readPoolFile } from "../instruct/index.js";
+import {
+  GROW_DEFAULTS,
+  INSTRUCTION_DOMAINS,
+  type InstructionDomain,
+  readPoolFile,
+} from "../instruct/index.js";
 import { locateModelRef, type ModelRefTarget, readGgufFile } from "../llm/index.js";
 import { type PipelineEnv, resolvePath } from "./stages/load-data.js";
 
@@ -112,9 +117,9 @@ export function checkInstructions(
       ? {
           ref: s.llm,
           ...(s.llmModel !== undefined ? { llmModel: s.llmModel } : {}),
-          shots: s.shots ?? 6,
-          temperature: s.temperature ?? 0.7,
-          maxTokens: s.maxTokens ?? 96,
+          shots: s.shots ?? GROW_DEFAULTS.shots,
+          temperature: s.temperature ?? GROW_DEFAULTS.temperature,
+          maxTokens: s.maxTokens ?? GROW_DEFAULTS.maxTokens,
           ...(s.threads !== undefined ? { threads: s.threads } : {}),
         }
       : null,

@@ -204,11 +204,9 @@ function checkDatasetSection(
     throw new UsageError(
       `${label(section.records !== undefined ? "records" : "subsets")}: the instruction dataset has no subset for ${own} data`,
     );
+  // the pools were refused above: only the teacher model is left to check
   checkDatasetPaths(
-    {
-      ...(section.pools ? { pools: section.pools } : {}),
-      ...(section.llm !== undefined ? { llm: section.llm } : {}),
-    },
+    { ...(section.llm !== undefined ? { llm: section.llm } : {}) },
     {
       source,
       resolve: (p) => resolvePath(env, p),

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { writeGgufFile } from "../../src/llm/index.js";
 import { runCli } from "../support/cli.js";
-import { MODELS_DIR, modelPath } from "../support/env.js";
+import { lacks, modelPath, present } from "../support/env.js";
 
 /**
  * The same bad input gets the same exit code from every command: a file that is not what it should be
@@ -80,7 +80,7 @@ describe("exit codes: one code per kind of bad input, everywhere", () => {
     );
   }, 300_000);
 
-  it.skipIf(!MODELS_DIR)(
+  it.skipIf(lacks("stories260K"))(
     "a LoRA adapter that is not one is bad input (3) naming it",
     async () => {
       const results = await codes([
@@ -106,7 +106,7 @@ describe("exit codes: one code per kind of bad input, everywhere", () => {
   );
 
   it("a file that cannot be read (missing, or a folder) is 4 naming it, whichever command reads it", async () => {
-    const model = MODELS_DIR ? modelPath("stories260K.gguf") : notGguf;
+    const model = present("stories260K") ? modelPath("stories260K.gguf") : notGguf;
     const results = await codes([
       ["llm", "generate", "--llm", model, "--prompt", "hi", "--grammar", missing],
       ["llm", "generate", "--llm", model, "--prompt", "hi", "--json-schema", missing],

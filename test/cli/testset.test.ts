@@ -15,6 +15,18 @@ const SPLIT = dataPath("splits", "ml-100k");
 const CANDS = join(dir, "popularity.jsonl");
 const OUT = join(dir, "ts.json");
 
+/** The arguments of `testset build` on ml-100k and the shared split, from `candidates`. */
+const build = (candidates: string): string[] => [
+  "testset",
+  "build",
+  "--dataset",
+  "ml-100k",
+  "--split",
+  SPLIT,
+  "--candidates",
+  candidates,
+];
+
 function cli(...args: string[]): Promise<CliRun> {
   return runCli(["--data-dir", DATA_DIR ?? "", "--cache-dir", dir, ...args]);
 }
@@ -31,18 +43,7 @@ beforeAll(async () => {
 
 describe.skipIf(lacks("ml-100k", "split-ml-100k"))("recalpaca testset build|show", () => {
   it("builds a 200-user test set and says how often the top-1 is a test item", async () => {
-    const r = await cli(
-      "testset",
-      "build",
-      "--dataset",
-      "ml-100k",
-      "--split",
-      SPLIT,
-      "--candidates",
-      CANDS,
-      "--out",
-      OUT,
-    );
+    const r = await cli(...build(CANDS), "--out", OUT);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^200 records \(of \d+ eligible users\) → /);
@@ -56,22 +57,7 @@ describe.skipIf(lacks("ml-100k", "split-ml-100k"))("recalpaca testset build|show
     });
     expect(doc.records).toHaveLength(200);
     const again = join(dir, "again.json");
-    expect(
-      (
-        await cli(
-          "testset",
-          "build",
-          "--dataset",
-          "ml-100k",
-          "--split",
-          SPLIT,
-          "--candidates",
-          CANDS,
-          "--out",
-          again,
-        )
-      ).code,
-    ).toBe(0);
+    expect((await cli(...build(CANDS), "--out", again)).code).toBe(0);
     expect(readFileSync(again).equals(readFileSync(OUT))).toBe(true);
   });
 
@@ -79,14 +65,7 @@ describe.skipIf(lacks("ml-100k", "split-ml-100k"))("recalpaca testset build|show
     const f = join(dir, "leak.json");
     const r = await cli(
       "--json",
-      "testset",
-      "build",
-      "--dataset",
-      "ml-100k",
-      "--split",
-      SPLIT,
-      "--candidates",
-      CANDS,
+      ...build(CANDS),
       "--users",
       "30",
       "--template",
@@ -119,14 +98,7 @@ describe.skipIf(lacks("ml-100k", "split-ml-100k"))("recalpaca testset build|show
     async () => {
       const f = join(dir, "budget.json");
       const r = await cli(
-        "testset",
-        "build",
-        "--dataset",
-        "ml-100k",
-        "--split",
-        SPLIT,
-        "--candidates",
-        CANDS,
+        ...build(CANDS),
         "--users",
         "10",
         "--template",
@@ -179,34 +151,10 @@ describe.skipIf(lacks("ml-100k", "split-ml-100k"))("recalpaca testset build|show
   });
 
   it("fails clearly on bad input", async () => {
-    const unknown = await cli(
-      "testset",
-      "build",
-      "--dataset",
-      "ml-100k",
-      "--split",
-      SPLIT,
-      "--candidates",
-      CANDS,
-      "--template",
-      "nope",
-      "--out",
-      join(dir, "x.json"),
-    );
+    const unknown = await cli(...build(CANDS), "--template", "nope", "--out", join(dir, "x.json"));
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown prompt template "nope"/);
-    const missing = await cli(
-      "testset",
-      "build",
-      "--dataset",
-      "ml-100k",
-      "--split",
-      SPLIT,
-      "--candidates",
-      join(dir, "none.jsonl"),
-      "--out",
-      join(dir, "x.json"),
-    );
+    const missing = await cli(...build(join(dir, "none.jsonl")), "--out", join(dir, "x.json"));
     expect(missing.code).toBe(4);
     // candidates that include a training item: made from another split
     const lines = readFileSync(CANDS, "utf8").split("\n");
@@ -215,18 +163,7 @@ describe.skipIf(lacks("ml-100k", "split-ml-100k"))("recalpaca testset build|show
     first.candidates[0].item = train[0];
     const bad = join(dir, "bad.jsonl");
     writeFileSync(bad, [JSON.stringify(first), ...lines.slice(1)].join("\n"));
-    const r = await cli(
-      "testset",
-      "build",
-      "--dataset",
-      "ml-100k",
-      "--split",
-      SPLIT,
-      "--candidates",
-      bad,
-      "--out",
-      join(dir, "x.json"),
-    );
+    const r = await cli(...build(bad), "--out", join(dir, "x.json"));
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/include training item/);
     expect(existsSync(join(dir, "x.json"))).toBe(false);

@@ -95,6 +95,22 @@ const requests = (work: string): string => {
   return p;
 };
 
+/** `llm generate` over `requests(work)` into out/results.jsonl with the cache out/cache.sqlite. */
+const generateBulk = (url: string, work: string): string[] => [
+  "llm",
+  "generate",
+  "--llm",
+  url,
+  "--llm-model",
+  "test-model",
+  "--input",
+  requests(work),
+  "--output",
+  "out/results.jsonl",
+  "--cache",
+  "out/cache.sqlite",
+];
+
 const CASES: KeyCase[] = [
   {
     id: "generate-single",
@@ -110,21 +126,7 @@ const CASES: KeyCase[] = [
     keys: "both",
     server: () => chat,
     code: 0,
-    args: (url, work) => [
-      "--json",
-      "llm",
-      "generate",
-      "--llm",
-      url,
-      "--llm-model",
-      "test-model",
-      "--input",
-      requests(work),
-      "--output",
-      "out/results.jsonl",
-      "--cache",
-      "out/cache.sqlite",
-    ],
+    args: (url, work) => ["--json", ...generateBulk(url, work)],
   },
   {
     id: "generate-bulk-failing-server",
@@ -132,22 +134,7 @@ const CASES: KeyCase[] = [
     keys: "openai",
     server: () => failing,
     code: 5,
-    args: (url, work) => [
-      "llm",
-      "generate",
-      "--llm",
-      url,
-      "--llm-model",
-      "test-model",
-      "--input",
-      requests(work),
-      "--output",
-      "out/results.jsonl",
-      "--retries",
-      "1",
-      "--cache",
-      "out/cache.sqlite",
-    ],
+    args: (url, work) => [...generateBulk(url, work), "--retries", "1"],
   },
   {
     id: "generate-401",
@@ -163,21 +150,7 @@ const CASES: KeyCase[] = [
     keys: "openai",
     server: () => unauthorised,
     code: 5,
-    args: (url, work) => [
-      "--json",
-      "llm",
-      "generate",
-      "--llm",
-      url,
-      "--llm-model",
-      "test-model",
-      "--input",
-      requests(work),
-      "--output",
-      "out/results.jsonl",
-      "--cache",
-      "out/cache.sqlite",
-    ],
+    args: (url, work) => ["--json", ...generateBulk(url, work)],
   },
   {
     id: "generate-batch-api",

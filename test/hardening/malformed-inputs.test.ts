@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
-import { MODELS_DIR } from "../support/env.js";
+import { lacks } from "../support/env.js";
 import { type Base, buildBase } from "./corpus/base.js";
 import { CASES } from "./corpus/cases.js";
 import { changedFiles, fileTree } from "./support/files.js";
@@ -21,11 +21,6 @@ beforeAll(async () => {
   base = await buildBase(join(root, "base"));
 }, 300_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-if (!MODELS_DIR)
-  process.stderr.write(
-    "malformed-inputs: models folder not found (RECALPACA_MODELS_DIR or ../shared/models): cases that need stories260K.gguf skip\n",
-  );
 
 /** Two CLI runs at a time (two cores). */
 let running = 0;
@@ -49,7 +44,7 @@ describe("malformed inputs: exit code, a message naming file and line/field, not
   });
 
   for (const c of CASES) {
-    const test = c.needsModels && !MODELS_DIR ? it.skip : it.concurrent;
+    const test = c.needsModels && lacks("stories260K") ? it.skip : it.concurrent;
     test(`${c.id}: ${c.reader}, ${c.defect} → exit ${c.code}`, async () => {
       const dir = join(root, "cases", c.id);
       mkdirSync(dir, { recursive: true });

@@ -7,6 +7,7 @@ import { validateAlpacaFile } from "../../src/dataset/index.js";
 import { readManifest } from "../../src/pipeline/index.js";
 import { type CliOptions, runCli } from "../support/cli.js";
 import { lacks, modelPath } from "../support/env.js";
+import { PIPELINE_STAGES } from "../support/stages.js";
 
 const cli = (args: string[], cwd: string, watch?: CliOptions["watch"]) =>
   runCli(args, { cwd, env: { RECALPACA_CACHE_DIR: join(cwd, "cache") }, watch });
@@ -79,17 +80,7 @@ describe("experiment files end to end", () => {
         runDir: string;
         stages: Array<{ stage: string; counts: Record<string, number> }>;
       };
-      expect(out.stages.map((s) => s.stage)).toEqual([
-        "data",
-        "split",
-        "recsys",
-        "candidates",
-        "testset",
-        "instructions",
-        "dataset",
-        "finetune",
-        "eval",
-      ]);
+      expect(out.stages.map((s) => s.stage)).toEqual([...PIPELINE_STAGES]);
       const run = out.runDir;
       for (const s of out.stages) {
         const m = readManifest(join(run, s.stage))!;

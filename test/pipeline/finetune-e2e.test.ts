@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { writeSynthetic } from "../../src/data/index.js";
 import { readFinetuneSummary, readManifest } from "../../src/pipeline/index.js";
 import { BIN, runCli } from "../support/cli.js";
-import { MODELS_DIR, modelPath } from "../support/env.js";
+import { lacks, modelPath } from "../support/env.js";
+import { PIPELINE_STAGES } from "../support/stages.js";
 
 /**
  * Must-show of the tuned recommender, end to end on stories260K (a 260K-parameter story model: it
@@ -17,17 +18,7 @@ import { MODELS_DIR, modelPath } from "../support/env.js";
  * run again, which resumes the fine-tune and must end with A's adapter, byte for byte.
  */
 
-const STAGES = [
-  "data",
-  "split",
-  "recsys",
-  "candidates",
-  "testset",
-  "instructions",
-  "dataset",
-  "finetune",
-  "eval",
-];
+const STAGES: readonly string[] = PIPELINE_STAGES;
 
 function experimentDir(prefix: string): string {
   const cwd = mkdtempSync(join(tmpdir(), prefix));
@@ -77,7 +68,7 @@ async function run(cwd: string): Promise<RunOutput> {
   return JSON.parse(r.stdout) as RunOutput;
 }
 
-describe.skipIf(!MODELS_DIR)("the tuned recommender end to end (stories260K)", () => {
+describe.skipIf(lacks("stories260K"))("the tuned recommender end to end (stories260K)", () => {
   it("fine-tunes and evaluates base and tuned; a rerun reuses every stage; a SIGKILLed fine-tune resumes to the same adapter", async () => {
     // A: uninterrupted
     const a = experimentDir("recalpaca-tuned-a-");

@@ -8,7 +8,8 @@ import { writeSynthetic } from "../../src/data/index.js";
 import { DEFAULT_FINETUNE_CONFIG, DEFAULT_FINETUNE_ENGINE } from "../../src/finetune/index.js";
 import { checkExperiment, experimentStages, type PipelineEnv } from "../../src/pipeline/index.js";
 import { runCli } from "../support/cli.js";
-import { MODELS_DIR, modelPath } from "../support/env.js";
+import { lacks, MODELS_DIR, modelPath } from "../support/env.js";
+import { PIPELINE_STAGES } from "../support/stages.js";
 
 /**
  * The `instructions:` and `finetune:` sections (and the eval systems that need a fine-tuned model) are
@@ -95,7 +96,7 @@ describe("instructions section", () => {
   });
 });
 
-describe.skipIf(!MODELS_DIR)("finetune section", () => {
+describe.skipIf(lacks("stories260K"))("finetune section", () => {
   const base = () => modelPath("stories260K.gguf");
 
   it("bad fields exit 2 naming the field", () => {
@@ -177,17 +178,7 @@ describe.skipIf(!MODELS_DIR)("finetune section", () => {
     });
     expect(checked.evalSystems).toEqual(["baselines", "recsys", "llm:base", "llm:tuned"]);
     const stages = experimentStages(config, env, "exp.yaml");
-    expect(stages.map((s) => s.name)).toEqual([
-      "data",
-      "split",
-      "recsys",
-      "candidates",
-      "testset",
-      "instructions",
-      "dataset",
-      "finetune",
-      "eval",
-    ]);
+    expect(stages.map((s) => s.name)).toEqual([...PIPELINE_STAGES]);
     const ft = stages.find((s) => s.name === "finetune");
     expect(ft?.inputs).toEqual({ base: modelPath("stories260K.gguf") });
     expect(ft?.dependsOn).toEqual(["dataset"]);

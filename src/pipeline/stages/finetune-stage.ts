@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DataFormatError, InterruptedError, Rng, UsageError, writeJsonAtomic } from "../../core/index.js";
@@ -11,6 +10,7 @@ import {
 } from "../../finetune/index.js";
 import { locateModelRef, resolveModelRef } from "../../llm/index.js";
 import { type FinetunePlan, finetuneThreads } from "../check-tuning.js";
+import { hashFile } from "../manifest.js";
 import type { StageDefinition } from "../stage-runner.js";
 import type { PipelineEnv } from "./load-data.js";
 
@@ -160,7 +160,7 @@ export function finetuneStage(env: PipelineEnv, plan: FinetunePlan | null): Stag
         let after = lastEval?.step === result.completedSteps ? lastEval.valLoss : null;
         if (after === null && engine instanceof NativeFineTuneEngine) after = engine.validationLoss();
         const exported = await engine.export();
-        const adapterSha256 = createHash("sha256").update(readFileSync(exported.adapterPath)).digest("hex");
+        const adapterSha256 = await hashFile(exported.adapterPath);
         const summary: FinetuneSummary = {
           configured: true,
           base: plan.base,

@@ -1,11 +1,10 @@
 import { join } from "node:path";
-import { Rng, writeJsonAtomic } from "../../core/index.js";
+import { writeJsonAtomic } from "../../core/index.js";
 import {
-  growPool,
+  growThroughRunner,
   type InstructionDomain,
   type InstructionPool,
   readPoolFile,
-  runnerProposer,
   seedPool,
   verbNounStats,
   writePoolFile,
@@ -61,23 +60,17 @@ export function instructionsStage(env: PipelineEnv, plan: InstructionsPlan): Sta
         for (const d of plan.domains) {
           const start: InstructionPool = d.pool ? readPoolFile(d.pool) : seedPool(d.domain);
           let pool = start;
-          if (opened && d.rounds > 0) {
-            const { backend } = opened;
+          if (opened && llm && d.rounds > 0) {
             let done = 0;
-            pool = await growPool(start, {
+            pool = await growThroughRunner(start, {
+              backend: opened.backend,
+              runner: opened.runner,
               rounds: d.rounds,
-              shots: llm?.shots,
-              model: `${backend.kind}:${backend.model}`,
-              rng: new Rng(ctx.seed, `instructions/${d.domain}/grow`),
-              signal: ctx.signal,
-              generate: runnerProposer({
-                backend,
-                runner: opened.runner,
-                maxTokens: llm?.maxTokens ?? 96,
-                temperature: llm?.temperature ?? 0.7,
-                seed: ctx.seed,
-                ...(ctx.signal ? { signal: ctx.signal } : {}),
-              }),
+              shots: llm.shots,
+              maxTokens: llm.maxTokens,
+              temperature: llm.temperature,
+              seed: ctx.seed,
+              ...(ctx.signal ? { signal: ctx.signal } : {}),
               onRound: () =>
                 ctx.onProgress({
                   stage: `instructions/${d.domain}`,

@@ -4,7 +4,7 @@ import { writeSynthetic } from "../../../src/data/index.js";
 import { convertAdapter } from "../../../src/finetune/index.js";
 import { writeLoraAdapter } from "../../../src/llm/gguf/index.js";
 import { runCli } from "../../support/cli.js";
-import { MODELS_DIR, modelPath } from "../../support/env.js";
+import { modelPath, present } from "../../support/env.js";
 
 /**
  * The valid inputs every malformed case starts from, made once per test file by the real programs
@@ -198,7 +198,7 @@ export async function buildBase(root: string): Promise<Base> {
   });
   let gguf: string | undefined;
   let peft: string | undefined;
-  if (MODELS_DIR) {
+  if (present("stories260K")) {
     gguf = modelPath("stories260K.gguf");
     peft = join(root, "peft");
     convertAdapter({ input: adapter, output: peft, base: gguf });

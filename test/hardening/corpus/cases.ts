@@ -175,6 +175,16 @@ function editSafetensorsHeader(path: string, edit: (h: Record<string, any>) => v
 }
 
 const experiment = (dir: string, yaml: string) => w(dir, "experiment.yaml", yaml);
+/** `run` on an experiment reading `ratings` (columns u,i,r) as delimited data, its rating column named `rating`. */
+const runDelimited = (dir: string, ratings: string, rating: string) => {
+  w(dir, "ratings.csv", ratings);
+  return runExperiment(
+    experiment(
+      dir,
+      `name: x\ndata: {dataset: delimited, delimited: {ratings: {path: ratings.csv, columns: {user: u, item: i, rating: ${rating}}}}}\nrecsys: {model: popularity}\n`,
+    ),
+  );
+};
 
 export const CASES: CorpusCase[] = [
   // ── ratings files ──────────────────────────────────────────────────────────────────────────────
@@ -350,15 +360,7 @@ export const CASES: CorpusCase[] = [
     code: 3,
     fragment: /ratings\.csv:3, field "r": "x" is not a number/,
     allowed: /^out\/runs\/x\/\.data\.partial\//,
-    make: (d) => {
-      w(d, "ratings.csv", "u,i,r\n1,2,5\n1,3,x\n");
-      return runExperiment(
-        experiment(
-          d,
-          "name: x\ndata: {dataset: delimited, delimited: {ratings: {path: ratings.csv, columns: {user: u, item: i, rating: r}}}}\nrecsys: {model: popularity}\n",
-        ),
-      );
-    },
+    make: (d) => runDelimited(d, "u,i,r\n1,2,5\n1,3,x\n", "r"),
   },
   {
     id: "delimited-missing-column",
@@ -367,15 +369,7 @@ export const CASES: CorpusCase[] = [
     code: 2,
     fragment: /ratings\.csv: no column "rating" for rating \(columns: "u", "i", "r"\)/,
     allowed: /^out\/runs\/x\/\.data\.partial\//,
-    make: (d) => {
-      w(d, "ratings.csv", "u,i,r\n1,2,5\n1,3,4\n");
-      return runExperiment(
-        experiment(
-          d,
-          "name: x\ndata: {dataset: delimited, delimited: {ratings: {path: ratings.csv, columns: {user: u, item: i, rating: rating}}}}\nrecsys: {model: popularity}\n",
-        ),
-      );
-    },
+    make: (d) => runDelimited(d, "u,i,r\n1,2,5\n1,3,4\n", "rating"),
   },
 
   // ── split folders ──────────────────────────────────────────────────────────────────────────────
