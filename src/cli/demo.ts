@@ -121,8 +121,9 @@ export function register(program: Command): void {
       // (each system against the recommender and the best baseline, tuned against base); the rest
       // stays in results.md.
       const parts = readFileSync(resultsPath, "utf8").split("\n\n");
-      const at = parts.findIndex((p) => p.startsWith("Paired tests ("));
-      const key = at >= 0 ? parts.slice(at, at + 2) : [];
+      const { keyComparisonsMarkdown } = await import("../eval/index.js");
+      const report = JSON.parse(readFileSync(join(dirOf("eval"), "report.json"), "utf8"));
+      const key = report.paired?.length > 0 ? [keyComparisonsMarkdown(report)] : [];
       const headline = [...parts.slice(0, 3), ...key].join("\n\n");
       const tuned = readFinetuneSummary(dirOf("finetune"));
       const loss = tuned.configured ? tuned.validationLoss : undefined;

@@ -35,6 +35,12 @@ describe.skipIf(lacks("ml-100k"))("recalpaca run / demo", () => {
     expect(readFileSync(join(splitDir, "train.txt"), "utf8").split("\n")[0]).toMatch(/^0 \d+/);
     const second = JSON.parse((await run(["--json", "demo", "--model", "popularity"], cwd)).stdout);
     expect(second.stages.every((s: { skipped: boolean }) => s.skipped)).toBe(true);
+    // without --json: the headline table and the paired tests that matter, then where the rest is
+    const human = await run(["demo", "--model", "popularity"], cwd);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stderr).toMatch(/\n\| popularity \| \d\.\d{4} \[/);
+    expect(human.stderr).toMatch(/Paired tests \(\d+ of \d+:/);
+    expect(human.stderr).toMatch(/Full results \(error rates, leakage, paired tests\): /);
     const forced = JSON.parse(
       (await run(["--json", "demo", "--model", "popularity", "--force", "split"], cwd)).stdout,
     );
